@@ -1,0 +1,74 @@
+/*
+ * common.c - shared code of the example programs.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common.h"
+
+void common_add_options(GOptionContext *ctx, common_opts_t *opts, bool with_json)
+{
+    GOptionEntry entries[] = {
+        { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opts->config,
+          "Read the guest's configuration from FILE instead of the global libvmi.conf", "FILE" },
+        { "json", 'j', 0, G_OPTION_ARG_NONE, &opts->json, "Print JSON for scripts", NULL },
+        { NULL }
+    };
+    if (!with_json)
+        memset(&entries[1], 0, sizeof(entries[1]));
+    g_option_context_add_main_entries(ctx, entries, NULL);
+}
+
+void common_parse(GOptionContext *ctx, int *argc, char ***argv, int min_args, int max_args)
+{
+    GError *error = NULL;
+    if (!g_option_context_parse(ctx, argc, argv, &error)) {
+        fprintf(stderr, "%s: %s\nTry '%s --help'.\n", g_get_prgname(), error->message,
+                g_get_prgname());
+        exit(EXIT_USAGE);
+    }
+    int n = *argc - 1;
+    if (n < min_args || n > max_args) {
+        fprintf(stderr, "%s: %s arguments\nTry '%s --help'.\n", g_get_prgname(),
+                n < min_args ? "missing" : "too many", g_get_prgname());
+        exit(EXIT_USAGE);
+    }
+}
+
+vmi_instance_t common_open(const char *name, const common_opts_t *opts)
+{
+    vmi_instance_t vmi = NULL;
+    if (opts->config)
+        g_setenv("LIBVMI_CONF", opts->config, TRUE);
+    uint32_t flags = VMI_AUTO | (opts->partial ? VMI_INIT_PARTIAL : VMI_INIT_COMPLETE);
+    if (vmi_init(&vmi, flags, (char *)name) == VMI_FAILURE) {
+        fprintf(stderr, "%s: cannot open '%s': %s\n", g_get_prgname(), name,
+                vmi_get_last_error(NULL));
+        return NULL;
+    }
+    return vmi;
+}
+
+void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            fprintf(out, "\\%c", *c);
+        else if (*c < 0x20 || *c >= 0x7f)
+            fprintf(out, "\\u%04x", *c);
+        else
+            fputc(*c, out);
+    }
+    fputc('"', out);
+}
+
+bool parse_u64(const char *s, uint64_t *v)
+{
+    char *end = NULL;
+    if (!s || !*s)
+        return false;
+    errno = 0;
+    *v = g_ascii_strtoull(s, &end, 0);
+    return errno == 0 && end && *end == '\0';
+}

@@ -1,0 +1,73 @@
+/*
+ * pt.h - x86 page-table walkers, one per paging mode.
+ *
+ * The walkers are pure: they see guest-physical memory only through a
+ * pt_reader_t, so they are unit tested against synthetic tables in a buffer.
+ * Every walk has a fixed depth (the mode's number of levels), so a hostile
+ * guest cannot make a walk loop.  A walk allocates nothing and reads one
+ * entry per level, so callers may translate on hot paths; caching belongs
+ * to the caller.
+ */
+#ifndef VMI_PT_H
+#define VMI_PT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include "libvmi.h"
+
+/* Reads guest-physical memory for a walker.  Returns true when all @len
+ * bytes at @pa were read. */
+typedef bool (*pt_read_fn)(void *opaque, addr_t pa, void *buf, size_t len);
+
+typedef struct pt_reader {
+    pt_read_fn read;
+    void *opaque;
+} pt_reader_t;
+
+typedef enum pt_status {
+    PT_OK = 0,
+    PT_NOT_PRESENT,     /* an entry on the way has P=0 */
+    PT_READ_ERROR,      /* a table lies outside readable memory */
+    PT_NONCANONICAL,    /* the address is not canonical for the mode */
+    PT_BAD_ENTRY,       /* reserved bits set / impossible entry */
+} pt_status_t;
+
+/* Result of one translation. */
+typedef struct pt_result {
+    addr_t pa;            /* translated physical address */
+    uint64_t page_size;   /* 4 KiB, 2 MiB, 4 MiB or 1 GiB */
+    uint64_t entry;       /* the leaf entry (flags: bit 1 R/W, bit 2 U/S, bit 63 NX) */
+} pt_result_t;
+
+/* One paging mode: the table of operations for this seam. */
+typedef struct pt_mode_ops {
+    page_mode_t mode;
+    const char *name;         /* "legacy", "pae", "ia32e", "la57" */
+    unsigned levels;          /* 2, 3, 4, 5 */
+    unsigned address_width;   /* bytes of a guest pointer: 4 or 8 */
+    /* dtb is CR3 (flag bits are masked off by the walker). */
+    pt_status_t (*translate)(const pt_reader_t *r, addr_t dtb, addr_t va, pt_result_t *out);
+} pt_mode_ops_t;
+
+/* Reads one little-endian page-table entry of @size bytes (4 or 8) at @pa,
+ * zero-extended into @entry.  Shared by the walkers; not public API. */
+bool pt_read_entry(const pt_reader_t *r, addr_t pa, size_t size, uint64_t *entry);
+
+/* The walker for @mode, or NULL for VMI_PM_UNKNOWN. */
+const pt_mode_ops_t *pt_mode_ops(page_mode_t mode);
+
+/* Human-readable text for a status. */
+const char *pt_status_str(pt_status_t st);
+
+/* Paging mode implied by control registers: CR0.PG, CR4.PAE (bit 5),
+ * CR4.LA57 (bit 12) and EFER.LMA (bit 10, pass lma=true when the guest is
+ * in long mode).  VMI_PM_UNKNOWN when paging is off. */
+page_mode_t pt_mode_from_regs(uint64_t cr0, uint64_t cr4, bool lma);
+
+pt_status_t pt_legacy_translate(const pt_reader_t *r, addr_t dtb, addr_t va, pt_result_t *out);
+pt_status_t pt_pae_translate(const pt_reader_t *r, addr_t dtb, addr_t va, pt_result_t *out);
+pt_status_t pt_ia32e_translate(const pt_reader_t *r, addr_t dtb, addr_t va, pt_result_t *out);
+pt_status_t pt_la57_translate(const pt_reader_t *r, addr_t dtb, addr_t va, pt_result_t *out);
+
+#endif

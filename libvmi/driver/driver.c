@@ -1,0 +1,22 @@
+/*
+ * driver.c - the registry of access drivers, probed in order for VMI_AUTO.
+ */
+#include "private.h"
+
+static const vmi_driver_ops_t *const registry[] = {
+    &file_driver_ops,
+    NULL
+};
+
+const vmi_driver_ops_t *const *driver_registry(void)
+{
+    return registry;
+}
+
+const vmi_driver_ops_t *driver_for_mode(uint32_t mode)
+{
+    for (const vmi_driver_ops_t *const *d = registry; *d; d++)
+        if ((*d)->mode == mode)
+            return *d;
+    return NULL;
+}

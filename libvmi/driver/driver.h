@@ -1,0 +1,62 @@
+/*
+ * driver.h - the access-driver seam: one table of operations per way of
+ * reaching guest memory (file, kvm, xen).  An empty slot means "this driver
+ * cannot do that"; only the core dispatches, and it reports the missing slot
+ * as a clear error.
+ */
+#ifndef VMI_DRIVER_H
+#define VMI_DRIVER_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include "libvmi.h"
+
+typedef struct vmi_driver_ops {
+    const char *name;       /* "file", "kvm", "xen" */
+    uint32_t mode;          /* VMI_FILE, VMI_KVM, VMI_XEN */
+
+    /* Could this driver open @name with @config?  Cheap, no side effects. */
+    bool (*probe)(const char *name, GHashTable *config);
+    bool (*open)(vmi_instance_t vmi, const char *name, GHashTable *config, GError **error);
+    void (*close)(vmi_instance_t vmi);
+
+    /* Fast path: a pointer to guest-physical @pa and the number of bytes
+     * readable from it without a break (<= @want).  NULL when @pa is not
+     * backed.  Drivers without a mapping leave it empty. */
+    uint8_t *(*map)(vmi_instance_t vmi, addr_t pa, size_t want, size_t *avail, bool write);
+    /* Copy path, used when map is empty: bytes read/written from @pa. */
+    size_t (*read)(vmi_instance_t vmi, addr_t pa, void *buf, size_t count);
+    size_t (*write)(vmi_instance_t vmi, addr_t pa, const void *buf, size_t count);
+
+    /* End of the highest guest-physical RAM address + 1. */
+    uint64_t (*memsize)(vmi_instance_t vmi);
+    /* Short name of the path in use: "file-raw", "file-elf", "shm", ... */
+    const char *(*access_path)(vmi_instance_t vmi);
+
+    unsigned (*num_vcpus)(vmi_instance_t vmi);
+    bool (*get_vcpureg)(vmi_instance_t vmi, reg_t *value, registers_t reg, unsigned long vcpu,
+                        GError **error);
+    bool (*set_vcpureg)(vmi_instance_t vmi, reg_t value, registers_t reg, unsigned long vcpu,
+                        GError **error);
+    /* Hint for paging-mode detection: true when the guest runs in long mode.
+     * Returns false when unknown. */
+    bool (*get_lma)(vmi_instance_t vmi, bool *lma);
+
+    bool (*pause)(vmi_instance_t vmi, GError **error);
+    bool (*resume)(vmi_instance_t vmi, GError **error);
+
+    bool (*shm_snapshot_create)(vmi_instance_t vmi, GError **error);
+    bool (*shm_snapshot_destroy)(vmi_instance_t vmi, GError **error);
+
+    bool (*register_event)(vmi_instance_t vmi, vmi_event_t *event, GError **error);
+    bool (*clear_event)(vmi_instance_t vmi, vmi_event_t *event, GError **error);
+    bool (*events_listen)(vmi_instance_t vmi, uint32_t timeout_ms, GError **error);
+} vmi_driver_ops_t;
+
+/* The registry, in probing order for VMI_AUTO (fastest, most specific first). */
+const vmi_driver_ops_t *const *driver_registry(void);
+const vmi_driver_ops_t *driver_for_mode(uint32_t mode);
+
+extern const vmi_driver_ops_t file_driver_ops;
+
+#endif

@@ -1,0 +1,293 @@
+/*
+ * file.c - the file access driver: memory snapshots on disk.
+ *
+ * Two formats, told apart by content: an ELF core as written by QEMU's
+ * dump-guest-memory / `virsh dump --memory-only` (PT_LOAD segments map
+ * physical ranges, notes carry per-vCPU registers), or a raw image where the
+ * file offset is the physical address (pmemsave, `dd` of a RAM file).
+ * The file is mapped with mmap; it is opened for writing only when the
+ * configuration says `writable = 1`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "private.h"
+#include "elfcore.h"
+
+#define EM_X86_64_ 62
+
+typedef struct file_data {
+    int fd;
+    uint8_t *map;
+    size_t size;
+    bool writable;
+    bool is_elf;
+    elfcore_t core;
+    uint64_t memsize;
+} file_data_t;
+
+static file_data_t *fdata(vmi_instance_t vmi)
+{
+    return vmi->driver_data;
+}
+
+static bool file_probe(const char *name, GHashTable *config)
+{
+    (void)config;
+    return g_file_test(name, G_FILE_TEST_IS_REGULAR);
+}
+
+static void file_close(vmi_instance_t vmi)
+{
+    file_data_t *f = fdata(vmi);
+    if (!f)
+        return;
+    if (f->map)
+        munmap(f->map, f->size);
+    if (f->fd >= 0)
+        close(f->fd);
+    elfcore_clear(&f->core);
+    g_free(f);
+    vmi->driver_data = NULL;
+}
+
+static bool file_open(vmi_instance_t vmi, const char *name, GHashTable *config, GError **error)
+{
+    uint64_t writable = 0;
+    vmi_config_get_num(config, "writable", &writable);
+
+    file_data_t *f = g_new0(file_data_t, 1);
+    f->fd = -1;
+    f->writable = writable != 0;
+    vmi->driver_data = f;
+
+    f->fd = open(name, (f->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    if (f->fd < 0) {
+        int e = errno;
+        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "cannot open '%s'%s: %s", name,
+                    f->writable ? " for writing" : "", g_strerror(e));
+        file_close(vmi);
+        return false;
+    }
+    struct stat st;
+    if (fstat(f->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "'%s' is not a regular file", name);
+        file_close(vmi);
+        return false;
+    }
+    if (st.st_size == 0) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_CORRUPT,
+                    "'%s' is empty: not a memory snapshot", name);
+        file_close(vmi);
+        return false;
+    }
+    f->size = (size_t)st.st_size;
+    f->map = mmap(NULL, f->size, PROT_READ | (f->writable ? PROT_WRITE : 0),
+                  f->writable ? MAP_SHARED : MAP_PRIVATE, f->fd, 0);
+    if (f->map == MAP_FAILED) {
+        int e = errno;
+        f->map = NULL;
+        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "cannot map '%s': %s", name, g_strerror(e));
+        file_close(vmi);
+        return false;
+    }
+    /* Accesses are scattered (page tables, task structs): no read-ahead. */
+    madvise(f->map, f->size, MADV_RANDOM);
+
+    if (elfcore_is_elf(f->map, f->size)) {
+        if (!elfcore_parse(f->map, f->size, &f->core, error)) {
+            g_prefix_error(error, "'%s': ", name);
+            file_close(vmi);
+            return false;
+        }
+        if (f->core.nranges == 0) {
+            g_set_error(error, VMI_ERROR, VMI_ERROR_CORRUPT,
+                        "'%s' is an ELF file without memory (no PT_LOAD segment)", name);
+            file_close(vmi);
+            return false;
+        }
+        f->is_elf = true;
+        const elfcore_range_t *last = &f->core.ranges[f->core.nranges - 1];
+        f->memsize = last->pa + last->memsize;
+        g_debug("'%s': ELF core, %zu ranges, %zu vCPUs, memory up to 0x%" G_GINT64_MODIFIER "x",
+                name, f->core.nranges, f->core.ncpus, (guint64)f->memsize);
+    } else {
+        f->memsize = f->size;
+        g_debug("'%s': raw memory image of %zu bytes", name, f->size);
+    }
+    return true;
+}
+
+static uint8_t *file_map(vmi_instance_t vmi, addr_t pa, size_t want, size_t *avail, bool write)
+{
+    file_data_t *f = fdata(vmi);
+    (void)want;
+    if (write && !f->writable) {
+        vmi_errorf(vmi, "the snapshot '%s' is open read-only: set 'writable = 1' in its "
+                   "configuration to write to it", vmi->name);
+        return NULL;
+    }
+    if (!f->is_elf) {
+        if (pa >= f->size)
+            return NULL;
+        *avail = f->size - pa;
+        return f->map + pa;
+    }
+    ssize_t i = elfcore_find(&f->core, pa);
+    if (i < 0)
+        return NULL;
+    const elfcore_range_t *r = &f->core.ranges[i];
+    *avail = r->pa + r->size - pa;
+    return f->map + r->offset + (pa - r->pa);
+}
+
+static uint64_t file_memsize(vmi_instance_t vmi)
+{
+    return fdata(vmi)->memsize;
+}
+
+static const char *file_access_path(vmi_instance_t vmi)
+{
+    return fdata(vmi)->is_elf ? "file-elf" : "file-raw";
+}
+
+static unsigned file_num_vcpus(vmi_instance_t vmi)
+{
+    return fdata(vmi)->core.ncpus;
+}
+
+/* Maps a register name to the vCPU state an ELF core carries. */
+static bool elf_reg(const elfcore_cpu_t *c, registers_t reg, reg_t *v)
+{
+    static const registers_t seg_sel[] = { CS_SEL, DS_SEL, ES_SEL, FS_SEL, GS_SEL, SS_SEL,
+                                           LDTR_SEL, TR_SEL };
+    static const registers_t seg_limit[] = { CS_LIMIT, DS_LIMIT, ES_LIMIT, FS_LIMIT, GS_LIMIT,
+                                             SS_LIMIT, LDTR_LIMIT, TR_LIMIT, GDTR_LIMIT,
+                                             IDTR_LIMIT };
+    static const registers_t seg_base[] = { CS_BASE, DS_BASE, ES_BASE, FS_BASE, GS_BASE, SS_BASE,
+                                            LDTR_BASE, TR_BASE, GDTR_BASE, IDTR_BASE };
+    static const registers_t seg_ar[] = { CS_ARBYTES, DS_ARBYTES, ES_ARBYTES, FS_ARBYTES,
+                                          GS_ARBYTES, SS_ARBYTES, LDTR_ARBYTES, TR_ARBYTES };
+    switch (reg) {
+    case RAX: *v = c->rax; return true;
+    case RBX: *v = c->rbx; return true;
+    case RCX: *v = c->rcx; return true;
+    case RDX: *v = c->rdx; return true;
+    case RBP: *v = c->rbp; return true;
+    case RSI: *v = c->rsi; return true;
+    case RDI: *v = c->rdi; return true;
+    case RSP: *v = c->rsp; return true;
+    case R8: *v = c->r8; return true;
+    case R9: *v = c->r9; return true;
+    case R10: *v = c->r10; return true;
+    case R11: *v = c->r11; return true;
+    case R12: *v = c->r12; return true;
+    case R13: *v = c->r13; return true;
+    case R14: *v = c->r14; return true;
+    case R15: *v = c->r15; return true;
+    case RIP: *v = c->rip; return true;
+    case RFLAGS: *v = c->rflags; return true;
+    default: break;
+    }
+    if (c->has_qemu) {
+        switch (reg) {
+        case CR0: *v = c->cr[0]; return true;
+        case CR2: *v = c->cr[2]; return true;
+        case CR3: *v = c->cr[3]; return true;
+        case CR4: *v = c->cr[4]; return true;
+        case SHADOW_GS:
+            if (!c->has_kernel_gs_base)
+                return false;
+            *v = c->kernel_gs_base;
+            return true;
+        default: break;
+        }
+        /* QEMUCPUState segment order: cs ds es fs gs ss ldt tr gdt idt */
+        static const int qemu_index[] = { ELFCORE_SEG_CS, ELFCORE_SEG_DS, ELFCORE_SEG_ES,
+                                          ELFCORE_SEG_FS, ELFCORE_SEG_GS, ELFCORE_SEG_SS,
+                                          ELFCORE_SEG_LDT, ELFCORE_SEG_TR, ELFCORE_SEG_GDT,
+                                          ELFCORE_SEG_IDT };
+        for (size_t i = 0; i < G_N_ELEMENTS(seg_sel); i++)
+            if (reg == seg_sel[i]) { *v = c->seg[qemu_index[i]].selector; return true; }
+        for (size_t i = 0; i < G_N_ELEMENTS(seg_limit); i++)
+            if (reg == seg_limit[i]) { *v = c->seg[qemu_index[i]].limit; return true; }
+        for (size_t i = 0; i < G_N_ELEMENTS(seg_base); i++)
+            if (reg == seg_base[i]) { *v = c->seg[qemu_index[i]].base; return true; }
+        for (size_t i = 0; i < G_N_ELEMENTS(seg_ar); i++)
+            if (reg == seg_ar[i]) { *v = c->seg[qemu_index[i]].flags; return true; }
+    }
+    return false;
+}
+
+static bool file_get_vcpureg(vmi_instance_t vmi, reg_t *value, registers_t reg,
+                             unsigned long vcpu, GError **error)
+{
+    file_data_t *f = fdata(vmi);
+    if (!f->is_elf) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
+                    "'%s' is a raw memory image: it carries no vCPU registers", vmi->name);
+        return false;
+    }
+    if (vcpu >= f->core.ncpus) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
+                    "vCPU %lu does not exist: the snapshot '%s' has %zu vCPU(s)", vcpu,
+                    vmi->name, f->core.ncpus);
+        return false;
+    }
+    if (!elf_reg(&f->core.cpus[vcpu], reg, value)) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
+                    "register %d of vCPU %lu is not recorded in the snapshot '%s'", (int)reg,
+                    vcpu, vmi->name);
+        return false;
+    }
+    return true;
+}
+
+static bool file_get_lma(vmi_instance_t vmi, bool *lma)
+{
+    file_data_t *f = fdata(vmi);
+    if (!f->is_elf)
+        return false;
+    /* QEMU writes an x86-64 core exactly when the guest was in long mode. */
+    *lma = f->core.machine == EM_X86_64_;
+    return true;
+}
+
+/* A snapshot never runs: pausing and resuming succeed and do nothing, so
+ * classic programs that pause before they read work unchanged. */
+static bool file_pause(vmi_instance_t vmi, GError **error)
+{
+    return true;
+}
+
+static bool file_resume(vmi_instance_t vmi, GError **error)
+{
+    return true;
+}
+
+/* A file is already a consistent point-in-time copy. */
+static bool file_shm_snapshot(vmi_instance_t vmi, GError **error)
+{
+    return true;
+}
+
+const vmi_driver_ops_t file_driver_ops = {
+    .name = "file",
+    .mode = VMI_FILE,
+    .probe = file_probe,
+    .open = file_open,
+    .close = file_close,
+    .map = file_map,
+    .memsize = file_memsize,
+    .access_path = file_access_path,
+    .num_vcpus = file_num_vcpus,
+    .get_vcpureg = file_get_vcpureg,
+    .get_lma = file_get_lma,
+    .pause = file_pause,
+    .resume = file_resume,
+    .shm_snapshot_create = file_shm_snapshot,
+    .shm_snapshot_destroy = file_shm_snapshot,
+};

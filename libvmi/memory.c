@@ -1,0 +1,266 @@
+/*
+ * memory.c - reads and writes by physical address, virtual address and
+ * kernel symbol, every width.  Reads cross page boundaries and stop short at
+ * the first byte that cannot be read.
+ */
+#include <string.h>
+#include "private.h"
+
+/* ------------------------------------------------------------ physical */
+
+static size_t access_pa(vmi_instance_t vmi, addr_t pa, void *buf, size_t count, bool write)
+{
+    const vmi_driver_ops_t *d = vmi->driver;
+    size_t done = 0;
+    if (d->map) {
+        while (done < count) {
+            size_t avail = 0;
+            uint8_t *p = d->map(vmi, pa + done, count - done, &avail, write);
+            if (!p || avail == 0)
+                break;
+            size_t n = MIN(avail, count - done);
+            if (write)
+                memcpy(p, (const uint8_t *)buf + done, n);
+            else
+                memcpy((uint8_t *)buf + done, p, n);
+            done += n;
+        }
+        return done;
+    }
+    if (write) {
+        if (!d->write) {
+            vmi_unsupported(vmi, "writing guest memory");
+            return 0;
+        }
+        return d->write(vmi, pa, buf, count);
+    }
+    if (!d->read) {
+        vmi_unsupported(vmi, "reading guest memory");
+        return 0;
+    }
+    return d->read(vmi, pa, buf, count);
+}
+
+bool vmi_read_pa_all(vmi_instance_t vmi, addr_t pa, void *buf, size_t count)
+{
+    return access_pa(vmi, pa, buf, count, false) == count;
+}
+
+bool vmi_pt_read(void *opaque, addr_t pa, void *buf, size_t len)
+{
+    return vmi_read_pa_all(opaque, pa, buf, len);
+}
+
+size_t vmi_read_pa(vmi_instance_t vmi, addr_t paddr, void *buf, size_t count)
+{
+    if (!vmi || !buf)
+        return 0;
+    size_t n = access_pa(vmi, paddr, buf, count, false);
+    if (n < count)
+        vmi_errorf(vmi, "physical address 0x%" G_GINT64_MODIFIER "x is not backed by guest memory",
+                   (guint64)(paddr + n));
+    return n;
+}
+
+size_t vmi_write_pa(vmi_instance_t vmi, addr_t paddr, void *buf, size_t count)
+{
+    if (!vmi || !buf)
+        return 0;
+    return access_pa(vmi, paddr, buf, count, true);
+}
+
+/* ------------------------------------------------------------ virtual */
+
+/* Reads or writes through the page tables at @dtb, page by page. */
+static size_t access_va(vmi_instance_t vmi, addr_t dtb, addr_t va, void *buf, size_t count,
+                        bool write)
+{
+    size_t done = 0;
+    while (done < count) {
+        addr_t cur = va + done;
+        addr_t pa;
+        GError *error = NULL;
+        if (!vmi_v2p(vmi, dtb, cur, &pa, &error)) {
+            vmi_set_error(vmi, error);
+            break;
+        }
+        size_t chunk = MIN(count - done, VMI_PAGE_SIZE - (cur & ~VMI_PAGE_MASK));
+        size_t n = access_pa(vmi, pa, (uint8_t *)buf + done, chunk, write);
+        done += n;
+        if (n < chunk)
+            break;
+    }
+    return done;
+}
+
+bool vmi_read_va_all(vmi_instance_t vmi, addr_t dtb, addr_t va, void *buf, size_t count)
+{
+    return access_va(vmi, dtb, va, buf, count, false) == count;
+}
+
+static bool dtb_or_error(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb)
+{
+    GError *error = NULL;
+    if (!vmi_dtb_for_pid(vmi, pid, dtb, &error)) {
+        vmi_set_error(vmi, error);
+        return false;
+    }
+    return true;
+}
+
+size_t vmi_read_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, void *buf, size_t count)
+{
+    addr_t dtb;
+    if (!vmi || !buf || !dtb_or_error(vmi, pid, &dtb))
+        return 0;
+    return access_va(vmi, dtb, vaddr, buf, count, false);
+}
+
+size_t vmi_write_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, void *buf, size_t count)
+{
+    addr_t dtb;
+    if (!vmi || !buf || !dtb_or_error(vmi, pid, &dtb))
+        return 0;
+    return access_va(vmi, dtb, vaddr, buf, count, true);
+}
+
+/* ------------------------------------------------------------ symbols */
+
+size_t vmi_read_ksym(vmi_instance_t vmi, char *sym, void *buf, size_t count)
+{
+    addr_t va = vmi_translate_ksym2v(vmi, sym);
+    return va ? vmi_read_va(vmi, va, 0, buf, count) : 0;
+}
+
+size_t vmi_write_ksym(vmi_instance_t vmi, char *sym, void *buf, size_t count)
+{
+    addr_t va = vmi_translate_ksym2v(vmi, sym);
+    return va ? vmi_write_va(vmi, va, 0, buf, count) : 0;
+}
+
+/* ------------------------------------------------------------ fixed widths */
+
+#define DEFINE_RW(bits)                                                                   \
+    status_t vmi_read_##bits##_pa(vmi_instance_t vmi, addr_t paddr, uint##bits##_t *value) \
+    {                                                                                     \
+        return value && vmi_read_pa(vmi, paddr, value, sizeof(*value)) == sizeof(*value)  \
+               ? VMI_SUCCESS : VMI_FAILURE;                                               \
+    }                                                                                     \
+    status_t vmi_read_##bits##_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid,        \
+                                  uint##bits##_t *value)                                  \
+    {                                                                                     \
+        return value && vmi_read_va(vmi, vaddr, pid, value, sizeof(*value)) == sizeof(*value) \
+               ? VMI_SUCCESS : VMI_FAILURE;                                               \
+    }                                                                                     \
+    status_t vmi_read_##bits##_ksym(vmi_instance_t vmi, char *sym, uint##bits##_t *value) \
+    {                                                                                     \
+        return value && vmi_read_ksym(vmi, sym, value, sizeof(*value)) == sizeof(*value)  \
+               ? VMI_SUCCESS : VMI_FAILURE;                                               \
+    }                                                                                     \
+    status_t vmi_write_##bits##_pa(vmi_instance_t vmi, addr_t paddr, uint##bits##_t *value) \
+    {                                                                                     \
+        return value && vmi_write_pa(vmi, paddr, value, sizeof(*value)) == sizeof(*value) \
+               ? VMI_SUCCESS : VMI_FAILURE;                                               \
+    }                                                                                     \
+    status_t vmi_write_##bits##_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid,       \
+                                   uint##bits##_t *value)                                 \
+    {                                                                                     \
+        return value && vmi_write_va(vmi, vaddr, pid, value, sizeof(*value)) == sizeof(*value) \
+               ? VMI_SUCCESS : VMI_FAILURE;                                               \
+    }                                                                                     \
+    status_t vmi_write_##bits##_ksym(vmi_instance_t vmi, char *sym, uint##bits##_t *value) \
+    {                                                                                     \
+        return value && vmi_write_ksym(vmi, sym, value, sizeof(*value)) == sizeof(*value) \
+               ? VMI_SUCCESS : VMI_FAILURE;                                               \
+    }
+
+DEFINE_RW(8)
+DEFINE_RW(16)
+DEFINE_RW(32)
+DEFINE_RW(64)
+
+/* A guest pointer is as wide as the guest's addresses. */
+static bool addr_width(vmi_instance_t vmi, size_t *width)
+{
+    if (!vmi)
+        return false;
+    if (vmi->address_width != 4 && vmi->address_width != 8) {
+        vmi_errorf(vmi, "the guest's address width is unknown (paging mode not set up)");
+        return false;
+    }
+    *width = vmi->address_width;
+    return true;
+}
+
+static addr_t addr_from_bytes(const uint8_t *b, size_t width)
+{
+    uint64_t v = 0;
+    memcpy(&v, b, width);   /* little-endian guest and host */
+    return v;
+}
+
+status_t vmi_read_addr_pa(vmi_instance_t vmi, addr_t paddr, addr_t *value)
+{
+    uint8_t b[8];
+    size_t w;
+    if (!value || !addr_width(vmi, &w) || vmi_read_pa(vmi, paddr, b, w) != w)
+        return VMI_FAILURE;
+    *value = addr_from_bytes(b, w);
+    return VMI_SUCCESS;
+}
+
+status_t vmi_read_addr_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, addr_t *value)
+{
+    uint8_t b[8];
+    size_t w;
+    if (!value || !addr_width(vmi, &w) || vmi_read_va(vmi, vaddr, pid, b, w) != w)
+        return VMI_FAILURE;
+    *value = addr_from_bytes(b, w);
+    return VMI_SUCCESS;
+}
+
+status_t vmi_read_addr_ksym(vmi_instance_t vmi, char *sym, addr_t *value)
+{
+    uint8_t b[8];
+    size_t w;
+    if (!value || !addr_width(vmi, &w) || vmi_read_ksym(vmi, sym, b, w) != w)
+        return VMI_FAILURE;
+    *value = addr_from_bytes(b, w);
+    return VMI_SUCCESS;
+}
+
+/* ------------------------------------------------------------ direct access */
+
+size_t vmi_get_dgpma(vmi_instance_t vmi, addr_t paddr, void **buf_ptr, size_t count)
+{
+    if (!vmi || !buf_ptr)
+        return 0;
+    if (!vmi->driver->map) {
+        vmi_unsupported(vmi, "direct pointers into guest memory");
+        return 0;
+    }
+    size_t avail = 0;
+    uint8_t *p = vmi->driver->map(vmi, paddr, count, &avail, false);
+    if (!p) {
+        vmi_errorf(vmi, "physical address 0x%" G_GINT64_MODIFIER "x is not backed by guest memory",
+                   (guint64)paddr);
+        return 0;
+    }
+    *buf_ptr = p;
+    return MIN(avail, count);
+}
+
+size_t vmi_get_dgvma(vmi_instance_t vmi, addr_t vaddr, pid_t pid, void **buf_ptr, size_t count)
+{
+    addr_t dtb, pa;
+    GError *error = NULL;
+    if (!vmi || !buf_ptr || !dtb_or_error(vmi, pid, &dtb))
+        return 0;
+    if (!vmi_v2p(vmi, dtb, vaddr, &pa, &error)) {
+        vmi_set_error(vmi, error);
+        return 0;
+    }
+    /* A pointer covers only one page: the next virtual page may live anywhere. */
+    size_t in_page = VMI_PAGE_SIZE - (vaddr & ~VMI_PAGE_MASK);
+    return vmi_get_dgpma(vmi, pa, buf_ptr, MIN(count, in_page));
+}

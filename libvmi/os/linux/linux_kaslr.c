@@ -1,0 +1,191 @@
+/*
+ * linux_kaslr.c - where is the kernel?  Finds, with no input but the
+ * System.map, the physical load address of the kernel, its page directory,
+ * the paging mode and the virtual KASLR slide.
+ *
+ * The kernel image is physically contiguous and loaded at an address aligned
+ * to CONFIG_PHYSICAL_ALIGN (2 MiB on x86-64, at least 8 KiB on i386), so the
+ * banner "Linux version ..." sits at (load address + linux_banner - _text).
+ * Probing the aligned candidates finds the load address after touching a
+ * few hundred pages.  The page directory symbol (init_top_pgt, or
+ * swapper_pg_dir) then gives the kernel's CR3, and walking that page table
+ * over the possible virtual load addresses gives the virtual slide.  No
+ * register, CR3 or KASLR value from the user is needed; `linux_kaslr` in the
+ * configuration pins the virtual slide when wanted.
+ */
+#include <string.h>
+#include "linux.h"
+
+#define BANNER_PREFIX "Linux version "
+#define X86_64_START_KERNEL_MAP 0xffffffff80000000ull
+#define X86_64_KERNEL_IMAGE_SIZE (1ull << 30)     /* KASLR range of the image */
+/* PAGE_OFFSET of a 32-bit kernel (0xc0000000 for the usual 3G/1G split,
+ * 0x80000000 for 2G/2G): _text is PAGE_OFFSET + a load address < 256 MiB. */
+#define I386_PAGE_OFFSET(map_text) ((map_text) & ~0x0fffffffull)
+
+static bool banner_at_pa(vmi_instance_t vmi, addr_t pa)
+{
+    char buf[sizeof(BANNER_PREFIX) - 1];
+    return vmi_read_pa_all(vmi, pa, buf, sizeof(buf)) &&
+           memcmp(buf, BANNER_PREFIX, sizeof(buf)) == 0;
+}
+
+/* Probes load addresses aligned to @align for the banner; returns the first
+ * that also passes @verify (when given). */
+static bool scan_phys_text(vmi_instance_t vmi, addr_t banner_off, addr_t align, addr_t *found)
+{
+    uint64_t memsize = vmi_get_memsize(vmi);
+    for (addr_t p = 0; p + banner_off < memsize; p += align) {
+        if (banner_at_pa(vmi, p + banner_off)) {
+            *found = p;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Translates @va through @dtb in @mode without touching the instance's
+ * cache (candidates are tried before anything is known). */
+static bool probe_v2p(vmi_instance_t vmi, const pt_mode_ops_t *pt, addr_t dtb, addr_t va,
+                      addr_t *pa)
+{
+    pt_result_t r;
+    if (pt->translate(&vmi->reader, dtb, va, &r) != PT_OK)
+        return false;
+    *pa = r.pa;
+    return true;
+}
+
+/* With @pt and @dtb, looks for the virtual address of _text. */
+static bool find_virt_text(vmi_instance_t vmi, linux_data_t *ld, const pt_mode_ops_t *pt,
+                           addr_t dtb, bool pinned, addr_t pinned_slide, addr_t *virt_text)
+{
+    addr_t pa;
+    if (pinned) {
+        addr_t v = ld->map_text + pinned_slide;
+        if (probe_v2p(vmi, pt, dtb, v, &pa) && pa == ld->phys_text) {
+            *virt_text = v;
+            return true;
+        }
+        return false;
+    }
+    if (!ld->is64) {
+        /* i386: the kernel lives in the linear map, virtual = physical + PAGE_OFFSET */
+        addr_t v = ld->phys_text + I386_PAGE_OFFSET(ld->map_text);
+        if (probe_v2p(vmi, pt, dtb, v, &pa) && pa == ld->phys_text) {
+            *virt_text = v;
+            return true;
+        }
+        return false;
+    }
+    /* x86-64: the image is mapped somewhere in the 1 GiB above
+     * __START_KERNEL_map, 2 MiB aligned. */
+    for (addr_t v = X86_64_START_KERNEL_MAP; v < X86_64_START_KERNEL_MAP + X86_64_KERNEL_IMAGE_SIZE;
+         v += 2ull << 20) {
+        if (probe_v2p(vmi, pt, dtb, v, &pa) && pa == ld->phys_text) {
+            *virt_text = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool linux_find_kernel(vmi_instance_t vmi, linux_data_t *ld, GHashTable *config, GError **error)
+{
+    const char *map = sysmap_path(ld->sysmap);
+    addr_t banner, pgd_sym = 0, init_task;
+    if (!sysmap_lookup(ld->sysmap, "_text", &ld->map_text) &&
+        !sysmap_lookup(ld->sysmap, "_stext", &ld->map_text)) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
+                    "%s has no _text symbol: is it a kernel System.map?", map);
+        return false;
+    }
+    if (!sysmap_lookup(ld->sysmap, "linux_banner", &banner) || banner < ld->map_text) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
+                    "%s has no usable linux_banner symbol (needed to find the kernel)", map);
+        return false;
+    }
+    if (!sysmap_lookup(ld->sysmap, "init_task", &init_task)) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "%s has no init_task symbol", map);
+        return false;
+    }
+    ld->is64 = ld->map_text >= X86_64_START_KERNEL_MAP;
+    static const char *const pgd_names[] = { "init_top_pgt", "init_level4_pgt", "swapper_pg_dir" };
+    const char *pgd_name = NULL;
+    for (size_t i = 0; i < G_N_ELEMENTS(pgd_names) && !pgd_name; i++)
+        if (sysmap_lookup(ld->sysmap, pgd_names[i], &pgd_sym))
+            pgd_name = pgd_names[i];
+    if (!pgd_name || pgd_sym < ld->map_text) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
+                    "%s has no kernel page directory symbol (init_top_pgt or swapper_pg_dir)", map);
+        return false;
+    }
+
+    /* 1. physical load address */
+    addr_t banner_off = banner - ld->map_text;
+    uint64_t phys_pinned;
+    if (vmi_config_get_num(config, "linux_kaslr_phys", &phys_pinned)) {
+        ld->phys_text = phys_pinned;
+        if (!banner_at_pa(vmi, ld->phys_text + banner_off)) {
+            g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
+                        "linux_kaslr_phys = 0x%" G_GINT64_MODIFIER "x: no kernel banner there",
+                        (guint64)phys_pinned);
+            return false;
+        }
+    } else if (!scan_phys_text(vmi, banner_off, 2ull << 20, &ld->phys_text) &&
+               !scan_phys_text(vmi, banner_off, 8ull << 10, &ld->phys_text)) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
+                    "the kernel of %s is not in this guest's memory: no 'Linux version' banner "
+                    "at any load address (wrong System.map for this guest?)", map);
+        return false;
+    }
+    addr_t dtb = ld->phys_text + (pgd_sym - ld->map_text);
+
+    /* 2. paging mode: from registers when the driver knew them, else tried */
+    page_mode_t modes[2];
+    size_t nmodes = 0;
+    if (vmi->page_mode != VMI_PM_UNKNOWN) {
+        modes[nmodes++] = vmi->page_mode;
+    } else if (ld->is64) {
+        modes[nmodes++] = VMI_PM_IA32E;
+        modes[nmodes++] = VMI_PM_LA57;
+    } else {
+        modes[nmodes++] = VMI_PM_PAE;
+        modes[nmodes++] = VMI_PM_LEGACY;
+    }
+
+    /* 3. virtual slide */
+    uint64_t slide_pinned = 0;
+    bool pinned = vmi_config_get_num(config, "linux_kaslr", &slide_pinned);
+    for (size_t i = 0; i < nmodes; i++) {
+        const pt_mode_ops_t *pt = pt_mode_ops(modes[i]);
+        addr_t virt_text;
+        if (!pt || !find_virt_text(vmi, ld, pt, dtb, pinned, slide_pinned, &virt_text))
+            continue;
+        addr_t pa;
+        /* the banner must be reachable through the same tables */
+        if (!probe_v2p(vmi, pt, dtb, virt_text + banner_off, &pa) || !banner_at_pa(vmi, pa))
+            continue;
+        vmi_set_page_mode(vmi, modes[i]);
+        vmi->kdtb = dtb;
+        ld->slide = virt_text - ld->map_text;
+        ld->init_task = init_task + ld->slide;
+        g_debug("Linux kernel: _text at 0x%" G_GINT64_MODIFIER "x (physical 0x%" G_GINT64_MODIFIER
+                "x), slide 0x%" G_GINT64_MODIFIER "x, %s paging, %s at 0x%" G_GINT64_MODIFIER "x",
+                (guint64)virt_text, (guint64)ld->phys_text, (guint64)ld->slide, pt->name,
+                pgd_name, (guint64)dtb);
+        return true;
+    }
+    if (pinned)
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
+                    "linux_kaslr = 0x%" G_GINT64_MODIFIER "x does not match this guest: _text "
+                    "does not map to the kernel found at physical 0x%" G_GINT64_MODIFIER "x",
+                    (guint64)slide_pinned, (guint64)ld->phys_text);
+    else
+        g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
+                    "found the kernel at physical 0x%" G_GINT64_MODIFIER "x, but its page "
+                    "directory (%s at 0x%" G_GINT64_MODIFIER "x) does not map it in any %s paging "
+                    "mode", (guint64)ld->phys_text, pgd_name, (guint64)dtb,
+                    ld->is64 ? "64-bit" : "32-bit");
+    return false;
+}

@@ -1,0 +1,133 @@
+/*
+ * private.h - the instance core: what every layer of the library shares.
+ * Nothing here is exported from libvmi.so.
+ */
+#ifndef VMI_PRIVATE_H
+#define VMI_PRIVATE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "libvmi.h"
+#include "config.h"
+#include "arch/pt.h"
+#include "driver/driver.h"
+#include "os/os.h"
+
+#define VMI_PAGE_SHIFT 12
+#define VMI_PAGE_SIZE  ((addr_t)1 << VMI_PAGE_SHIFT)
+#define VMI_PAGE_MASK  (~(VMI_PAGE_SIZE - 1))
+
+/* Bounds that keep a hostile guest from making us loop or allocate. */
+#define VMI_MAX_STRING   (64 * 1024)    /* longest guest string we read */
+#define VMI_MAX_TASKS    (1 << 20)      /* longest process list we walk */
+
+/* Direct-mapped translation cache: (dtb, virtual page) -> physical page.
+ * Sized so that the kernel's hot pages and a process's working set fit;
+ * a lookup is one index computation and one compare. */
+#define V2P_CACHE_BITS 12
+#define V2P_CACHE_SIZE (1u << V2P_CACHE_BITS)
+
+typedef struct v2p_entry {
+    addr_t dtb;
+    addr_t vpage;       /* va >> 12, plus 1 so that 0 means empty */
+    addr_t ppage;       /* pa & ~0xfff */
+} v2p_entry_t;
+
+struct vmi_instance {
+    char *name;                 /* domain name or snapshot path */
+    uint32_t mode;              /* VMI_FILE / VMI_KVM / VMI_XEN */
+    uint32_t flags;             /* init flags */
+    uint64_t domid;
+    bool init_complete;
+
+    GHashTable *config;         /* key -> config_value_t* (owned) */
+    char *config_origin;        /* for error messages */
+
+    const vmi_driver_ops_t *driver;
+    void *driver_data;
+
+    page_mode_t page_mode;
+    const pt_mode_ops_t *pt;
+    pt_reader_t reader;         /* physical reads for the walkers */
+    uint8_t address_width;
+    addr_t kdtb;                /* kernel page directory (physical) */
+
+    os_t os_type;
+    const vmi_os_ops_t *os;
+    void *os_data;
+
+    v2p_entry_t *v2p;           /* V2P_CACHE_SIZE entries */
+    GHashTable *pid_cache;      /* pid -> dtb */
+    GHashTable *sym_cache;      /* "base:pid:sym" -> va */
+    GHashTable *rva_cache;      /* "base:pid:rva" -> sym */
+
+    char *last_error;
+};
+
+/* ---- errors (errors.c) */
+/* Record @error as the instance's last error and log it; frees @error. */
+void vmi_set_error(vmi_instance_t vmi, GError *error);
+/* printf-style variant */
+void vmi_errorf(vmi_instance_t vmi, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+GQuark vmi_error_quark(void);
+#define VMI_ERROR (vmi_error_quark())
+typedef enum {
+    VMI_ERROR_FAILED,
+    VMI_ERROR_UNSUPPORTED,
+    VMI_ERROR_INVALID,
+    VMI_ERROR_NOT_FOUND,
+    VMI_ERROR_IO,
+    VMI_ERROR_CORRUPT,
+} vmi_error_code_t;
+/* Reports that the driver lacks @what, once per call. */
+void vmi_unsupported(vmi_instance_t vmi, const char *what);
+
+/* ---- config helpers (core.c) */
+const config_value_t *vmi_config_get(GHashTable *config, const char *key);
+bool vmi_config_get_num(GHashTable *config, const char *key, uint64_t *value);
+const char *vmi_config_get_str(GHashTable *config, const char *key);
+
+/* ---- memory (memory.c) */
+/* Physical reads used inside the library: true when all bytes were read. */
+bool vmi_read_pa_all(vmi_instance_t vmi, addr_t pa, void *buf, size_t count);
+bool vmi_read_va_all(vmi_instance_t vmi, addr_t dtb, addr_t va, void *buf, size_t count);
+/* Reader for the page-table walkers. */
+bool vmi_pt_read(void *opaque, addr_t pa, void *buf, size_t len);
+
+/* ---- translation (translate.c) */
+/* Translate through @dtb with the instance's page mode and cache. */
+bool vmi_v2p(vmi_instance_t vmi, addr_t dtb, addr_t va, addr_t *pa, GError **error);
+/* Set the paging mode (fills pt, address width). */
+void vmi_set_page_mode(vmi_instance_t vmi, page_mode_t mode);
+/* dtb for @pid: 0 means kernel. */
+bool vmi_dtb_for_pid(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb, GError **error);
+
+/* ---- caches (cache.c) */
+void v2p_cache_init(vmi_instance_t vmi);
+void v2p_cache_free(vmi_instance_t vmi);
+static inline bool v2p_cache_get(vmi_instance_t vmi, addr_t dtb, addr_t va, addr_t *pa)
+{
+    addr_t vpage = (va >> VMI_PAGE_SHIFT) + 1;
+    const v2p_entry_t *e = &vmi->v2p[(vpage ^ (dtb >> 12) * 0x9e37u) & (V2P_CACHE_SIZE - 1)];
+    if (e->vpage == vpage && e->dtb == dtb) {
+        *pa = e->ppage | (va & ~VMI_PAGE_MASK);
+        return true;
+    }
+    return false;
+}
+static inline void v2p_cache_put(vmi_instance_t vmi, addr_t dtb, addr_t va, addr_t pa)
+{
+    addr_t vpage = (va >> VMI_PAGE_SHIFT) + 1;
+    v2p_entry_t *e = &vmi->v2p[(vpage ^ (dtb >> 12) * 0x9e37u) & (V2P_CACHE_SIZE - 1)];
+    e->dtb = dtb;
+    e->vpage = vpage;
+    e->ppage = pa & VMI_PAGE_MASK;
+}
+void caches_init(vmi_instance_t vmi);
+void caches_free(vmi_instance_t vmi);
+
+/* ---- events (events.c) */
+void events_free(vmi_instance_t vmi);
+
+#endif

@@ -1,0 +1,512 @@
+#!/bin/bash
+# libvmi test rig: Debian 12 kernels + busybox initramfs guests under QEMU (TCG),
+# with ground truth printed by the guest itself.  See README.md.
+#
+#   rig.sh fetch ARCH            ARCH  = amd64 | i386-pae | i386
+#   rig.sh build GUEST           GUEST = amd64 | amd64-la57 | i386-pae | i386
+#   rig.sh boot GUEST RUNDIR     start in background, wait for VMI-READY
+#   rig.sh stop RUNDIR
+#   rig.sh snapshot GUEST        memory dumps + truth; prints the result dir
+#   rig.sh all                   snapshot of all four guests
+#   rig.sh env GUEST             RIG_*=... assignments (runs snapshot if needed)
+#
+# Exit status 77: something could not be downloaded (tests SKIP).
+set -euo pipefail
+
+RIG_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${LIBVMI_RIG_CACHE:-/var/cache/libvmi-rig}
+QEMU=${LIBVMI_RIG_QEMU:-qemu-system-x86_64}
+PY=${LIBVMI_RIG_PYTHON:-python3}
+RAM_MB=512
+BOOT_TIMEOUT=${LIBVMI_RIG_BOOT_TIMEOUT:-120}
+GUESTS="amd64 amd64-la57 i386-pae i386"
+
+log() { echo "rig: $*" >&2; }
+die() { echo "rig: error: $*" >&2; exit 1; }
+nofetch() { echo "rig: SKIP: could not fetch $*" >&2; exit 77; }
+
+# ---------------------------------------------------------------- mapping
+guest_arch() {
+    case $1 in
+    amd64 | amd64-la57) echo amd64 ;;
+    i386-pae) echo i386-pae ;;
+    i386) echo i386 ;;
+    *) die "unknown guest '$1' (one of: $GUESTS)" ;;
+    esac
+}
+dpkg_arch() { case $1 in amd64) echo amd64 ;; i386 | i386-pae) echo i386 ;; *) die "unknown arch '$1'" ;; esac; }
+meta_pkg() { case $1 in amd64) echo linux-image-amd64 ;; i386-pae) echo linux-image-686-pae ;; i386) echo linux-image-686 ;; esac; }
+qemu_cpu() { case $1 in amd64-la57) echo max ;; i386) echo qemu32 ;; *) echo qemu64 ;; esac; }
+
+# ---------------------------------------------------------------- locking
+# One rig process at a time works on the cache (re-entrant through RIG_LOCKED).
+with_lock() {
+    if [ "${RIG_LOCKED:-}" = 1 ]; then
+        "$@"
+        return
+    fi
+    mkdir -p "$CACHE"
+    (
+        flock 9
+        export RIG_LOCKED=1
+        "$@"
+    ) 9>"$CACHE/.lock"
+}
+
+# ---------------------------------------------------------------- apt
+# A private apt configuration per Debian architecture: own lists, status
+# (empty), cache; same sources as the host.  The host's apt state is not used.
+apt_dir() { echo "$CACHE/apt/$1"; }
+
+apt_setup() {
+    local arch=$1 A
+    A=$(apt_dir "$arch")
+    if [ ! -f "$A/apt.conf" ]; then
+        mkdir -p "$A/etc/apt.conf.d" "$A/etc/sources.list.d" "$A/etc/preferences.d" \
+            "$A/state/lists/partial" "$A/cache/archives/partial" "$A/log"
+        : >"$A/status"
+        : >"$A/etc/sources.list"
+        local src
+        for src in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; do
+            [ -f "$src" ] && cp "$src" "$A/etc/sources.list.d/"
+        done
+        [ -s /etc/apt/sources.list ] && cp /etc/apt/sources.list "$A/etc/sources.list"
+        cat >"$A/apt.conf" <<EOF
+APT::Architecture "$arch";
+APT::Architectures { "$arch"; };
+Dir::Etc::Parts "$A/etc/apt.conf.d";
+Dir::Etc::Main "$A/etc/apt.conf";
+Dir::Etc::SourceList "$A/etc/sources.list";
+Dir::Etc::SourceParts "$A/etc/sources.list.d";
+Dir::Etc::Preferences "$A/etc/preferences";
+Dir::Etc::PreferencesParts "$A/etc/preferences.d";
+Dir::State "$A/state";
+Dir::State::Lists "$A/state/lists";
+Dir::State::status "$A/status";
+Dir::Cache "$A/cache";
+Dir::Cache::Archives "$A/cache/archives";
+Dir::Log "$A/log";
+APT::Sandbox::User "root";
+Acquire::Languages "none";
+Acquire::Check-Valid-Until "false";
+Acquire::IndexTargets::deb::Translations::DefaultEnabled "false";
+EOF
+    fi
+    if [ ! -f "$A/updated" ] || [ "${LIBVMI_RIG_REFRESH:-0}" = 1 ]; then
+        log "apt-get update ($arch, private config)"
+        if ! APT_CONFIG="$A/apt.conf" apt-get -q update >"$A/log/update.log" 2>&1; then
+            # A single inconsistent suite (e.g. a security mirror in sync) is
+            # tolerated as long as some package index arrived.
+            if ! ls "$A"/state/lists/*_Packages* >/dev/null 2>&1; then
+                cat "$A/log/update.log" >&2
+                nofetch "the Debian package index for $arch"
+            fi
+            log "warning: apt-get update ($arch) partly failed, using the indexes it got:"
+            grep -E '^(E|W):' "$A/log/update.log" | sed 's/^/rig:   /' >&2 || true
+        fi
+        date -u +%FT%TZ >"$A/updated"
+    fi
+}
+
+aptc() {
+    local arch=$1
+    shift
+    APT_CONFIG="$(apt_dir "$arch")/apt.conf" "$@"
+}
+
+# apt_download ARCH PKG -> path of the .deb in $CACHE/dl (kept until deleted)
+apt_download() {
+    local arch=$1 pkg=$2 ver f
+    ver=$(aptc "$arch" apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
+    [ -n "$ver" ] || nofetch "$pkg ($arch): not in the package index"
+    f="$CACHE/dl/${pkg}_${ver//:/%3a}_$arch.deb"
+    if [ -f "$f" ] && dpkg-deb -I "$f" >/dev/null 2>&1; then
+        echo "$f"
+        return
+    fi
+    mkdir -p "$CACHE/dl"
+    log "downloading $pkg $ver ($arch)"
+    if ! (cd "$CACHE/dl" && aptc "$arch" apt-get -q download "$pkg=$ver" >&2); then
+        nofetch "$pkg $ver ($arch)"
+    fi
+    [ -f "$f" ] || f=$(ls -1 "$CACHE/dl/${pkg}_"*"_$arch.deb" 2>/dev/null | head -n1)
+    [ -n "$f" ] && [ -f "$f" ] || nofetch "$pkg $ver ($arch)"
+    echo "$f"
+}
+
+# ---------------------------------------------------------------- kernels
+# extract_vmlinux VMLINUZ OUT: find the compressed payload, decompress, check ELF.
+extract_vmlinux() {
+    local z=$1 out=$2 magic tool off
+    for magic in 'xz:\xfd7zXZ\x00' 'zstd:\x28\xb5\x2f\xfd' 'gzip:\x1f\x8b\x08' 'lzma:\x5d\x00\x00\x00'; do
+        tool=${magic%%:*}
+        for off in $(LC_ALL=C grep -obUaP "${magic#*:}" "$z" 2>/dev/null | cut -d: -f1); do
+            case $tool in
+            xz) tail -c +$((off + 1)) "$z" | xz -dc --single-stream >"$out" 2>/dev/null || true ;;
+            zstd) tail -c +$((off + 1)) "$z" | zstd -dcq >"$out" 2>/dev/null || true ;;
+            gzip) tail -c +$((off + 1)) "$z" | gzip -dc >"$out" 2>/dev/null || true ;;
+            lzma) tail -c +$((off + 1)) "$z" | xz -dc --format=lzma >"$out" 2>/dev/null || true ;;
+            esac
+            if [ "$(head -c4 "$out" | od -An -tx1 | tr -d ' \n')" = 7f454c46 ]; then
+                log "vmlinux: $tool payload at offset $off of $(basename "$z")"
+                return 0
+            fi
+        done
+    done
+    rm -f "$out"
+    return 1
+}
+
+kernel_dir() { echo "$CACHE/kernels/current-$1"; } # stable symlink per ARCH
+
+do_fetch() {
+    local arch=$1 darch meta pkg pver kver kd tmp deb dbg= f
+    darch=$(dpkg_arch "$arch")
+    if [ -f "$(kernel_dir "$arch")/.complete" ] && [ "${LIBVMI_RIG_REFRESH:-0}" != 1 ]; then
+        return 0
+    fi
+    apt_setup "$darch"
+    meta=$(meta_pkg "$arch")
+    pkg=$(aptc "$darch" apt-cache show --no-all-versions "$meta" 2>/dev/null |
+        sed -n 's/^Depends: .*\(linux-image-[0-9][^ ,]*\).*/\1/p' | head -n1)
+    [ -n "$pkg" ] || nofetch "$meta ($darch): not in the package index"
+    kver=${pkg#linux-image-}
+    kd="$CACHE/kernels/$kver"
+    if [ ! -f "$kd/.complete" ]; then
+        tmp="$CACHE/kernels/.tmp-$kver-$$"
+        rm -rf "$tmp"
+        mkdir -p "$tmp"
+        trap 'rm -rf "$tmp"' EXIT
+        deb=$(apt_download "$darch" "$pkg")
+        pver=$(dpkg-deb -f "$deb" Version)
+        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" "./boot/vmlinuz-$kver"
+        mv "$tmp/boot/vmlinuz-$kver" "$tmp/vmlinuz"
+        rmdir "$tmp/boot"
+        if [ "$arch" = amd64 ]; then
+            extract_vmlinux "$tmp/vmlinuz" "$tmp/vmlinux" || die "no vmlinux found inside vmlinuz-$kver"
+        else
+            dbg=$(apt_download "$darch" "$pkg-dbg")
+            log "extracting System.map and vmlinux from $(basename "$dbg")"
+            # the members come first in the archive; --occurrence stops early
+            dpkg-deb --fsys-tarfile "$dbg" 2>/dev/null | tar -x -C "$tmp" --occurrence=1 \
+                "./usr/lib/debug/boot/System.map-$kver" "./usr/lib/debug/boot/vmlinux-$kver" 2>/dev/null || true
+            if [ ! -s "$tmp/usr/lib/debug/boot/vmlinux-$kver" ] || [ ! -s "$tmp/usr/lib/debug/boot/System.map-$kver" ]; then
+                rm -rf "$tmp/usr" "$tmp/boot"
+                dpkg-deb --fsys-tarfile "$dbg" | tar -x -C "$tmp" --wildcards \
+                    "./boot/System.map-$kver" "./usr/lib/debug/boot/System.map-$kver" \
+                    "./usr/lib/debug/boot/vmlinux-$kver" 2>/dev/null || true
+            fi
+            for f in "$tmp/usr/lib/debug/boot/System.map-$kver" "$tmp/boot/System.map-$kver"; do
+                [ -s "$f" ] && mv "$f" "$tmp/System.map" && break
+            done
+            [ -s "$tmp/System.map" ] || die "no System.map in $(basename "$dbg")"
+            [ -s "$tmp/usr/lib/debug/boot/vmlinux-$kver" ] || die "no vmlinux in $(basename "$dbg")"
+            mv "$tmp/usr/lib/debug/boot/vmlinux-$kver" "$tmp/vmlinux"
+            rm -rf "$tmp/usr" "$tmp/boot"
+        fi
+        log "struct offsets (pahole)"
+        pahole -C task_struct,mm_struct "$tmp/vmlinux" >"$tmp/pahole.txt"
+        "$PY" "$RIG_SRC/offsets.py" <"$tmp/pahole.txt" >"$tmp/offsets.txt" ||
+            die "struct offsets not found in the pahole output of $kver"
+        echo "$kver" >"$tmp/kernel-version.txt"
+        echo "$pkg $pver" >"$tmp/package.txt"
+        rm -f "$deb" ${dbg:+"$dbg"}
+        touch "$tmp/.complete"
+        rm -rf "$kd"
+        mv "$tmp" "$kd"
+        trap - EXIT
+        log "kernel $kver ready in $kd"
+    fi
+    ln -sfn "$kver" "$CACHE/kernels/current-$arch.new"
+    mv -T "$CACHE/kernels/current-$arch.new" "$CACHE/kernels/current-$arch"
+}
+
+# ---------------------------------------------------------------- initramfs
+busybox_bin() {
+    local darch=$1 d="$CACHE/busybox/$1" deb tmp
+    if [ ! -x "$d/busybox" ]; then
+        apt_setup "$darch"
+        deb=$(apt_download "$darch" busybox-static)
+        tmp="$d.tmp-$$"
+        rm -rf "$tmp"
+        mkdir -p "$tmp"
+        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" ./bin/busybox
+        dpkg-deb -f "$deb" Version >"$tmp/version"
+        mv "$tmp/bin/busybox" "$tmp/busybox"
+        rmdir "$tmp/bin"
+        rm -rf "$d"
+        mv "$tmp" "$d"
+        rm -f "$deb"
+    fi
+    echo "$d/busybox"
+}
+
+initrd_path() { echo "$CACHE/initrd/$1/initrd.img"; }
+
+do_build_initrd() {
+    local darch=$1 bb key d tmp a
+    bb=$(busybox_bin "$darch")
+    key=$(cat "$bb" "$RIG_SRC/init.sh" | sha256sum | cut -c1-16)
+    d="$CACHE/initrd/$darch"
+    if [ -f "$d/initrd.img" ] && [ "$(cat "$d/key" 2>/dev/null)" = "$key" ]; then
+        return 0
+    fi
+    log "building initramfs ($darch)"
+    tmp="$CACHE/initrd/.tmp-$darch-$$"
+    rm -rf "$tmp"
+    mkdir -p "$tmp/root/bin" "$tmp/root/proc" "$tmp/root/sys" "$tmp/root/dev" "$tmp/root/run"
+    install -m 0755 "$bb" "$tmp/root/bin/busybox"
+    for a in sh mount mkdir mkfifo cat grep ln; do
+        ln -s busybox "$tmp/root/bin/$a"
+    done
+    for a in a b c; do
+        ln "$tmp/root/bin/busybox" "$tmp/root/bin/vmi-sentinel-$a"
+    done
+    install -m 0755 "$RIG_SRC/init.sh" "$tmp/root/init"
+    mknod -m 600 "$tmp/root/dev/console" c 5 1 2>/dev/null || true
+    (cd "$tmp/root" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet) | gzip -9 >"$tmp/initrd.img"
+    echo "$key" >"$tmp/key"
+    cp "$(dirname "$bb")/version" "$tmp/busybox-version"
+    rm -rf "$tmp/root" "$d"
+    mkdir -p "$CACHE/initrd"
+    mv "$tmp" "$d"
+}
+
+do_build() {
+    local guest=$1 arch
+    arch=$(guest_arch "$guest")
+    do_fetch "$arch"
+    do_build_initrd "$(dpkg_arch "$arch")"
+}
+
+# ---------------------------------------------------------------- boot/stop
+qmp() { "$PY" "$RIG_SRC/qmp.py" "$@"; }
+
+do_boot() {
+    local guest=$1 run=$2 arch kd initrd pid t0 i
+    arch=$(guest_arch "$guest")
+    kd=$(kernel_dir "$arch")
+    initrd=$(initrd_path "$(dpkg_arch "$arch")")
+    [ -f "$kd/vmlinuz" ] && [ -f "$initrd" ] || die "guest $guest is not built (rig.sh build $guest)"
+    mkdir -p "$run"
+    run=$(cd "$run" && pwd)
+    if [ -f "$run/qemu.pid" ] && kill -0 "$(cat "$run/qemu.pid")" 2>/dev/null; then
+        die "a guest is already running in $run (pid $(cat "$run/qemu.pid"))"
+    fi
+    rm -f "$run/console.log" "$run/kallsyms.txt" "$run/qmp.sock" "$run/gdb.sock" "$run/ram.file" "$run/qemu.pid"
+    echo "$guest" >"$run/guest"
+    readlink -f "$kd" >"$run/kernel-dir"
+    t0=$(date +%s%3N)
+    "$QEMU" -accel tcg -cpu "$(qemu_cpu "$guest")" -m $RAM_MB -smp 1 \
+        -kernel "$kd/vmlinuz" -initrd "$initrd" \
+        -append "console=ttyS0 panic=-1 quiet" \
+        -display none -monitor none -nodefaults -vga none \
+        -serial "file:$run/console.log" -serial "file:$run/kallsyms.txt" \
+        -qmp "unix:$run/qmp.sock,server=on,wait=off" \
+        -gdb "unix:$run/gdb.sock,server=on,wait=off" \
+        -object "memory-backend-file,id=ram0,size=${RAM_MB}M,mem-path=$run/ram.file,share=on" \
+        -machine pc,memory-backend=ram0 \
+        -no-reboot -daemonize -pidfile "$run/qemu.pid" 2>"$run/qemu.err" ||
+        { cat "$run/qemu.err" >&2; rm -f "$run/ram.file"; die "qemu failed to start"; }
+    pid=$(cat "$run/qemu.pid")
+    for ((i = 0; i < BOOT_TIMEOUT * 10; i++)); do
+        if grep -q '^VMI-READY' "$run/console.log" 2>/dev/null; then
+            t0=$(($(date +%s%3N) - t0))
+            log "$guest up in $((t0 / 1000)).$(printf %03d $((t0 % 1000))) s ($run, qemu pid $pid)"
+            return 0
+        fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            log "qemu exited before VMI-READY; console tail:"
+            tail -n 30 "$run/console.log" >&2 2>/dev/null || true
+            rm -f "$run/ram.file"
+            die "guest $guest did not boot"
+        fi
+        sleep 0.1
+    done
+    log "no VMI-READY after $BOOT_TIMEOUT s; console tail:"
+    tail -n 30 "$run/console.log" >&2 2>/dev/null || true
+    do_stop "$run"
+    die "guest $guest boot timed out"
+}
+
+do_stop() {
+    local run=$1 pid i
+    if [ -f "$run/qemu.pid" ]; then
+        pid=$(cat "$run/qemu.pid")
+        if kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+            for ((i = 0; i < 100; i++)); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+            done
+            kill -9 "$pid" 2>/dev/null || true
+        fi
+        rm -f "$run/qemu.pid"
+    fi
+    rm -f "$run/ram.file" "$run/qmp.sock" "$run/gdb.sock"
+}
+
+# ---------------------------------------------------------------- snapshot
+result_link() { echo "$CACHE/guests/$1"; }
+
+snapshot_current() { # is the cached result for GUEST made from the current kernel?
+    local guest=$1 arch r
+    arch=$(guest_arch "$guest")
+    r=$(result_link "$guest")
+    [ -f "$r/.complete" ] && [ -f "$(kernel_dir "$arch")/.complete" ] &&
+        [ "$(cat "$r/truth/kernel-version.txt")" = "$(cat "$(kernel_dir "$arch")/kernel-version.txt")" ]
+}
+
+hexoff() { printf '0x%x' "$(awk -v k="$1" '$1 == k { print $2 }' "$2")"; }
+
+do_snapshot() {
+    local guest=$1 arch kd kver final tmp run try off before after text t0
+    arch=$(guest_arch "$guest")
+    if snapshot_current "$guest"; then
+        readlink -f "$(result_link "$guest")"
+        return 0
+    fi
+    t0=$(date +%s)
+    do_build "$guest"
+    kd=$(readlink -f "$(kernel_dir "$arch")")
+    kver=$(cat "$kd/kernel-version.txt")
+    final="$CACHE/guests/$guest-$kver"
+    tmp="$CACHE/guests/.tmp-$guest-$$"
+    run=$(mktemp -d /tmp/libvmi-rig-run.XXXXXX)
+    trap 'do_stop "$run"; rm -rf "$run" "$tmp"' EXIT
+    for try in 1 2 3; do
+        rm -rf "$tmp"
+        mkdir -p "$tmp/truth"
+        do_boot "$guest" "$run"
+        qmp "$run/qmp.sock" stop >/dev/null
+        off=$(stat -c %s "$run/console.log")
+        qmp "$run/qmp.sock" hmp "info registers" >"$tmp/truth/regs.txt"
+        qmp "$run/qmp.sock" dump-guest-memory "{\"paging\": false, \"protocol\": \"file:$tmp/$guest.elf\"}" >/dev/null
+        qmp "$run/qmp.sock" pmemsave "{\"val\": 0, \"size\": $((RAM_MB * 1024 * 1024)), \"filename\": \"$tmp/$guest.raw\"}" >/dev/null
+        qmp "$run/qmp.sock" cont >/dev/null
+        "$PY" "$RIG_SRC/truth.py" ps-before "$run/console.log" "$off" >"$tmp/truth/ps-before.txt" ||
+            die "no complete process list before the snapshot"
+        after=
+        for ((i = 0; i < 300; i++)); do
+            if "$PY" "$RIG_SRC/truth.py" ps-after "$run/console.log" "$off" >"$tmp/truth/ps-after.txt" 2>/dev/null; then
+                after=1
+                break
+            fi
+            sleep 0.1
+        done
+        [ -n "$after" ] || die "no process list after the snapshot (console: $run/console.log)"
+        do_stop "$run"
+        if cmp -s "$tmp/truth/ps-before.txt" "$tmp/truth/ps-after.txt"; then
+            break
+        fi
+        log "process list changed across the snapshot (try $try):"
+        diff "$tmp/truth/ps-before.txt" "$tmp/truth/ps-after.txt" | sed 's/^/rig:   /' >&2 || true
+        [ "$try" -lt 3 ] || die "process list never stable across a snapshot"
+    done
+    mv "$tmp/truth/ps-before.txt" "$tmp/truth/ps.txt"
+    rm -f "$tmp/truth/ps-after.txt"
+    cp "$run/console.log" "$tmp/truth/console.log"
+    "$PY" "$RIG_SRC/truth.py" extract "$tmp/truth/console.log" "$tmp/truth"
+    echo "$kver" >"$tmp/truth/kernel-version.txt"
+    cp "$kd/package.txt" "$tmp/truth/package.txt"
+    cp "$kd/offsets.txt" "$tmp/truth/offsets.txt"
+    if [ "$arch" = amd64 ]; then
+        text=$(awk '$1 == "_text" { print $2 }' "$tmp/truth/ksyms.txt")
+        [ -n "$text" ] || die "_text missing from the guest's kallsyms"
+        "$PY" "$RIG_SRC/truth.py" sysmap "$run/kallsyms.txt" "$text" >"$tmp/System.map"
+    else
+        cp "$kd/System.map" "$tmp/System.map"
+    fi
+    cat >"$tmp/libvmi.conf" <<EOF
+$guest {
+    ostype = "Linux";
+    sysmap = "$final/System.map";
+    linux_tasks = $(hexoff task_struct.tasks "$kd/offsets.txt");
+    linux_mm = $(hexoff task_struct.mm "$kd/offsets.txt");
+    linux_pid = $(hexoff task_struct.pid "$kd/offsets.txt");
+    linux_name = $(hexoff task_struct.comm "$kd/offsets.txt");
+    linux_pgd = $(hexoff mm_struct.pgd "$kd/offsets.txt");
+}
+EOF
+    echo "$guest" >"$tmp/guest"
+    touch "$tmp/.complete"
+    rm -rf "$final"
+    mv "$tmp" "$final"
+    ln -sfn "$(basename "$final")" "$CACHE/guests/$guest.new"
+    mv -T "$CACHE/guests/$guest.new" "$CACHE/guests/$guest"
+    rm -rf "$run"
+    trap - EXIT
+    log "snapshot $guest done in $(($(date +%s) - t0)) s"
+    echo "$final"
+}
+
+do_env() {
+    local guest=$1 d arch
+    d=$(do_snapshot "$guest" | tail -n1)
+    arch=$(guest_arch "$guest")
+    cat <<EOF
+RIG_GUEST=$guest
+RIG_DIR=$d
+RIG_CONF=$d/libvmi.conf
+RIG_RAW=$d/$guest.raw
+RIG_ELF=$d/$guest.elf
+RIG_SYSMAP=$d/System.map
+RIG_TRUTH=$d/truth
+RIG_KERNEL_DIR=$(readlink -f "$(kernel_dir "$arch")")
+RIG_INITRD=$(initrd_path "$(dpkg_arch "$arch")")
+RIG_SH=$RIG_SRC/rig.sh
+EOF
+}
+
+usage() {
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+main() {
+    [ $# -ge 1 ] || usage
+    local cmd=$1 g
+    shift
+    case $cmd in
+    fetch)
+        [ $# -eq 1 ] || usage
+        dpkg_arch "$1" >/dev/null
+        with_lock do_fetch "$1"
+        readlink -f "$(kernel_dir "$1")"
+        ;;
+    build)
+        [ $# -eq 1 ] || usage
+        guest_arch "$1" >/dev/null
+        with_lock do_build "$1"
+        ;;
+    boot)
+        [ $# -eq 2 ] || usage
+        guest_arch "$1" >/dev/null
+        with_lock do_build "$1"
+        do_boot "$1" "$2"
+        ;;
+    stop)
+        [ $# -eq 1 ] || usage
+        do_stop "$1"
+        ;;
+    snapshot)
+        [ $# -eq 1 ] || usage
+        guest_arch "$1" >/dev/null
+        with_lock do_snapshot "$1"
+        ;;
+    all)
+        [ $# -eq 0 ] || usage
+        for g in $GUESTS; do
+            with_lock do_snapshot "$g"
+        done
+        ;;
+    env)
+        [ $# -eq 1 ] || usage
+        guest_arch "$1" >/dev/null
+        with_lock do_env "$1"
+        ;;
+    *) usage ;;
+    esac
+}
+
+main "$@"

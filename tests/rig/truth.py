@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Console parsing for the libvmi test rig.
+
+truth.py ps-before CONSOLE OFFSET   last complete VMI-PS block ending before OFFSET
+truth.py ps-after CONSOLE OFFSET    first complete VMI-PS block starting at/after OFFSET
+                                    (exit 3 when there is none yet)
+truth.py extract CONSOLE OUTDIR     ksyms.txt banner.txt argv.txt uptime.txt from the
+                                    first VMI-READY section
+truth.py sysmap KALLSYMS TEXT_ADDR  System.map (slide removed) on stdout
+
+ps blocks are printed as `pid comm` lines sorted by pid, comm as in the
+task_struct (kworker "+desc"/"-desc" suffixes removed, max 15 chars).
+"""
+import re
+import sys
+
+KERNEL_BASE_64 = 0xFFFFFFFF81000000
+
+
+def lines_of(data):
+    return data.decode("utf-8", "replace").replace("\r", "").split("\n")
+
+
+def task_comm(c):
+    if c.startswith("kworker/"):
+        c = re.split(r"[+-]", c, maxsplit=1)[0]
+    return c[:15]
+
+
+def blocks(data, base=0):
+    """Yield (start, end, entries) for complete VMI-PS blocks."""
+    pos = 0
+    start = None
+    entries = []
+    for raw in data.split(b"\n"):
+        line = raw.decode("utf-8", "replace").rstrip("\r")
+        lstart = pos
+        pos += len(raw) + 1
+        if line == "VMI-PS-BEGIN":
+            start, entries = base + lstart, []
+        elif line == "VMI-PS-END":
+            if start is not None and pos <= len(data) + 1:
+                yield start, base + pos, entries
+            start = None
+        elif start is not None:
+            m = re.match(r"^VMI-PS (\d+) (.*)$", line)
+            if m:
+                entries.append((int(m.group(1)), task_comm(m.group(2))))
+            else:
+                start = None  # garbled block (interleaved kernel message?)
+
+
+def fmt(entries):
+    return "".join("%d %s\n" % e for e in sorted(entries))
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd in ("ps-before", "ps-after"):
+        data = open(sys.argv[2], "rb").read()
+        off = int(sys.argv[3])
+        if cmd == "ps-before":
+            last = None
+            for b in blocks(data[:off]):
+                if b[1] <= off:
+                    last = b
+            if last is None:
+                return 3
+            sys.stdout.write(fmt(last[2]))
+            return 0
+        for b in blocks(data[off:], off):
+            if b[0] >= off and data.find(b"VMI-PS-END", b[0]) >= 0:
+                sys.stdout.write(fmt(b[2]))
+                return 0
+        return 3
+    if cmd == "extract":
+        ls = lines_of(open(sys.argv[2], "rb").read())
+        out = sys.argv[3]
+        ks, banner, argv, uptime = [], None, [], None
+        for line in ls:
+            if line == "VMI-READY":
+                break
+            p = line.split(" ", 3)
+            if p[0] == "VMI-KSYM" and len(p) == 4:
+                ks.append("%s %s\n" % (p[3], p[1]))
+            elif p[0] == "VMI-BANNER":
+                banner = line[len("VMI-BANNER "):]
+            elif p[0] in ("VMI-ARGV", "VMI-ARGV1", "VMI-ENV") and len(p) == 4:
+                kind = {"VMI-ARGV": "argv0", "VMI-ARGV1": "argv1", "VMI-ENV": "env"}[p[0]]
+                argv.append("%s %s %s %s\n" % (p[1], kind, p[2], p[3]))
+            elif p[0] == "VMI-UPTIME":
+                uptime = p[1]
+        else:
+            sys.stderr.write("truth.py: no VMI-READY in console\n")
+            return 1
+        if not ks or banner is None or len(argv) != 9:
+            sys.stderr.write("truth.py: incomplete ground truth (ksyms=%d banner=%s argv=%d)\n"
+                             % (len(ks), banner is not None, len(argv)))
+            return 1
+        open(out + "/ksyms.txt", "w").write("".join(sorted(ks)))
+        open(out + "/banner.txt", "w").write(banner + "\n")
+        open(out + "/argv.txt", "w").write("".join(argv))
+        open(out + "/uptime.txt", "w").write((uptime or "") + "\n")
+        return 0
+    if cmd == "sysmap":
+        text = int(sys.argv[3], 16)
+        slide = text - KERNEL_BASE_64
+        out = []
+        for line in lines_of(open(sys.argv[2], "rb").read()):
+            p = line.split()
+            if len(p) != 3 or p[1] not in "TtDdBbRrA" or len(p[1]) != 1:
+                continue  # also drops "[module]" lines (4 fields)
+            a = int(p[0], 16)
+            if a >= 0xFFFFFFFF80000000:
+                a -= slide
+            out.append("%016x %s %s\n" % (a, p[1], p[2]))
+        if not any(l.endswith(" _text\n") for l in out):
+            sys.stderr.write("truth.py: kallsyms dump incomplete\n")
+            return 1
+        sys.stdout.write("".join(sorted(set(out))))
+        return 0
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
