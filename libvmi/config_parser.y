@@ -3,7 +3,7 @@
  *     name { key = value; key = "string"; ... }
  * The parser builds the tables described in config.h; everything it has
  * built so far hangs off the parse context, so an error anywhere frees it
- * all in one place (config_parse_bytes).
+ * all in one place (config_parse_bytes, in config_lexer.l).
  */
 
 %define api.pure full
@@ -22,8 +22,8 @@
 %code requires {
 #include <glib.h>
 
-/* The scanner type, without pulling the flex header into everyone who
- * includes this one; config_lexer.h guards its own typedef the same way. */
+/* The scanner type without flex's header; flex guards its own typedef
+ * with the same macro, so the two never clash. */
 #ifndef YY_TYPEDEF_YY_SCANNER_T
 #define YY_TYPEDEF_YY_SCANNER_T
 typedef void *yyscan_t;
@@ -45,6 +45,11 @@ typedef struct config_parse_ctx {
 }
 
 %code provides {
+/* The scanner (config_lexer.l), declared here rather than by including
+ * flex's generated header, so the build needs no flex --header-file;
+ * config_lexer.l includes this file, which checks the two agree. */
+int vmi_config_lex(VMI_CONFIG_STYPE *lval, VMI_CONFIG_LTYPE *lloc, yyscan_t scanner);
+
 /* Sets ctx->error unless one is set; @line 0 leaves the line out. */
 void config_parse_set_error(config_parse_ctx_t *ctx, int line, int code,
                             const char *fmt, ...) G_GNUC_PRINTF(4, 5);
@@ -53,7 +58,6 @@ void config_parse_set_error(config_parse_ctx_t *ctx, int line, int code,
 %code {
 #include <stdarg.h>
 #include "config.h"
-#include "config_lexer.h"
 
 static void yyerror(YYLTYPE *loc, yyscan_t scanner, config_parse_ctx_t *ctx, const char *msg);
 static gboolean config_number_parse(const char *text, guint64 *out);
@@ -296,52 +300,4 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, config_parse_ctx_t *ctx, con
 {
     (void)scanner;
     config_parse_set_error(ctx, loc->first_line, VMI_CONFIG_ERROR_SYNTAX, "%s", msg);
-}
-
-GHashTable *config_parse_bytes(const char *text, gsize len, const char *origin,
-                               GHashTable **first_entry, GError **error)
-{
-    g_return_val_if_fail(text != NULL || len == 0, NULL);
-    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
-
-    if (!origin)
-        origin = "<string>";
-    if (len > CONFIG_MAX_INPUT) {
-        g_set_error(error, VMI_CONFIG_ERROR, VMI_CONFIG_ERROR_LIMIT,
-                    "%s: larger than %d MiB", origin, CONFIG_MAX_INPUT >> 20);
-        return NULL;
-    }
-
-    config_parse_ctx_t ctx = {
-        .origin = origin,
-        .start_token = first_entry ? CFG_TOK_START_BODY : CFG_TOK_START_FILE,
-        .entries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                         (GDestroyNotify)g_hash_table_unref),
-    };
-    yyscan_t scanner;
-    if (vmi_config_lex_init_extra(&ctx, &scanner) != 0)
-        g_error("cannot create the configuration scanner: %s", g_strerror(errno));
-    /* flex wants a non-NULL buffer even when it is empty. */
-    vmi_config__scan_bytes(text ? text : "", (int)len, scanner);
-    vmi_config_set_lineno(1, scanner);
-    int rc = vmi_config_parse(scanner, &ctx);
-    vmi_config_lex_destroy(scanner);
-
-    g_free(ctx.cur_name);
-    if (ctx.cur_entry)
-        g_hash_table_unref(ctx.cur_entry);
-    if (rc != 0 || ctx.error) {
-        if (!ctx.error)
-            config_parse_set_error(&ctx, 0, VMI_CONFIG_ERROR_SYNTAX, "cannot be parsed");
-        g_propagate_error(error, ctx.error);
-        if (ctx.first_entry)
-            g_hash_table_unref(ctx.first_entry);
-        g_hash_table_unref(ctx.entries);
-        return NULL;
-    }
-    if (first_entry)
-        *first_entry = ctx.first_entry;
-    else if (ctx.first_entry)
-        g_hash_table_unref(ctx.first_entry);
-    return ctx.entries;
 }

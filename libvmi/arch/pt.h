@@ -65,6 +65,9 @@ const char *pt_status_str(pt_status_t st);
  * in long mode).  VMI_PM_UNKNOWN when paging is off. */
 page_mode_t pt_mode_from_regs(uint64_t cr0, uint64_t cr4, bool lma);
 
+/* The walkers behind pt_mode_ops().  The 32-bit ones return
+ * PT_NONCANONICAL for a va above 4 GiB; legacy assumes CR4.PSE and honours
+ * PSE-36/40 (4 MiB PDE bits 20:13 are physical bits 39:32). */
 pt_status_t pt_legacy_translate(const pt_reader_t *r, addr_t dtb, addr_t va, pt_result_t *out);
 pt_status_t pt_pae_translate(const pt_reader_t *r, addr_t dtb, addr_t va, pt_result_t *out);
 pt_status_t pt_ia32e_translate(const pt_reader_t *r, addr_t dtb, addr_t va, pt_result_t *out);

@@ -11,10 +11,18 @@ mount -t devtmpfs dev /dev 2>/dev/null
 exec </dev/console >/dev/console 2>&1
 mkdir -p /run/vmi
 mkfifo /run/vmi/tick
+read -r u i </proc/uptime
+printf 'VMI-INIT %s\n' "$u"
 
-# Full symbol table for the host (to build a System.map); a subprocess, but it
-# finishes long before the first process list is printed.
-cat /proc/kallsyms > /dev/ttyS1 2>/dev/null
+# Full symbol table for the host (to build a System.map), gzip'ed on ttyS1 when
+# the host gave the guest a second serial port.  Subprocesses, but they finish
+# long before the first process list is printed.
+if read -r t </sys/class/tty/ttyS1/type 2>/dev/null && [ "$t" != 0 ]; then
+    stty -F /dev/ttyS1 raw -echo
+    gzip -1 -c /proc/kallsyms >/dev/ttyS1
+fi
+read -r u i </proc/uptime
+printf 'VMI-KALLSYMS-DONE %s\n' "$u"
 grep -E ' (_text|_stext|linux_banner|init_task|init_top_pgt|swapper_pg_dir|jiffies|jiffies_64)$' \
     /proc/kallsyms > /run/vmi/ksyms
 

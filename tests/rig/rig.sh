@@ -256,7 +256,7 @@ do_build_initrd() {
     rm -rf "$tmp"
     mkdir -p "$tmp/root/bin" "$tmp/root/proc" "$tmp/root/sys" "$tmp/root/dev" "$tmp/root/run"
     install -m 0755 "$bb" "$tmp/root/bin/busybox"
-    for a in sh mount mkdir mkfifo cat grep ln; do
+    for a in sh mount mkdir mkfifo cat grep ln stty gzip; do
         ln -s busybox "$tmp/root/bin/$a"
     done
     for a in a b c; do
@@ -293,7 +293,7 @@ do_boot() {
     if [ -f "$run/qemu.pid" ] && kill -0 "$(cat "$run/qemu.pid")" 2>/dev/null; then
         die "a guest is already running in $run (pid $(cat "$run/qemu.pid"))"
     fi
-    rm -f "$run/console.log" "$run/kallsyms.txt" "$run/qmp.sock" "$run/gdb.sock" "$run/ram.file" "$run/qemu.pid"
+    rm -f "$run/console.log" "$run/kallsyms.gz" "$run/qmp.sock" "$run/gdb.sock" "$run/ram.file" "$run/qemu.pid"
     echo "$guest" >"$run/guest"
     readlink -f "$kd" >"$run/kernel-dir"
     t0=$(date +%s%3N)
@@ -301,7 +301,7 @@ do_boot() {
         -kernel "$kd/vmlinuz" -initrd "$initrd" \
         -append "console=ttyS0 panic=-1 quiet" \
         -display none -monitor none -nodefaults -vga none \
-        -serial "file:$run/console.log" -serial "file:$run/kallsyms.txt" \
+        -serial "file:$run/console.log" ${RIG_KALLSYMS:+-serial "file:$run/kallsyms.gz"} \
         -qmp "unix:$run/qmp.sock,server=on,wait=off" \
         -gdb "unix:$run/gdb.sock,server=on,wait=off" \
         -object "memory-backend-file,id=ram0,size=${RAM_MB}M,mem-path=$run/ram.file,share=on" \
@@ -360,7 +360,7 @@ snapshot_current() { # is the cached result for GUEST made from the current kern
 hexoff() { printf '0x%x' "$(awk -v k="$1" '$1 == k { print $2 }' "$2")"; }
 
 do_snapshot() {
-    local guest=$1 arch kd kver final tmp run try off before after text t0
+    local guest=$1 arch kd kver final tmp run try off after text maptext t0 want_ksyms i
     arch=$(guest_arch "$guest")
     if snapshot_current "$guest"; then
         readlink -f "$(result_link "$guest")"
@@ -377,7 +377,10 @@ do_snapshot() {
     for try in 1 2 3; do
         rm -rf "$tmp"
         mkdir -p "$tmp/truth"
-        do_boot "$guest" "$run"
+        # the amd64 System.map comes from the guest's kallsyms, once per kernel
+        want_ksyms=
+        [ "$arch" = amd64 ] && [ ! -s "$kd/System.map" ] && want_ksyms=1
+        RIG_KALLSYMS=$want_ksyms do_boot "$guest" "$run"
         qmp "$run/qmp.sock" stop >/dev/null
         off=$(stat -c %s "$run/console.log")
         qmp "$run/qmp.sock" hmp "info registers" >"$tmp/truth/regs.txt"
@@ -410,13 +413,18 @@ do_snapshot() {
     echo "$kver" >"$tmp/truth/kernel-version.txt"
     cp "$kd/package.txt" "$tmp/truth/package.txt"
     cp "$kd/offsets.txt" "$tmp/truth/offsets.txt"
-    if [ "$arch" = amd64 ]; then
+    if [ -n "$want_ksyms" ]; then
         text=$(awk '$1 == "_text" { print $2 }' "$tmp/truth/ksyms.txt")
         [ -n "$text" ] || die "_text missing from the guest's kallsyms"
-        "$PY" "$RIG_SRC/truth.py" sysmap "$run/kallsyms.txt" "$text" >"$tmp/System.map"
-    else
-        cp "$kd/System.map" "$tmp/System.map"
+        gzip -dc "$run/kallsyms.gz" >"$run/kallsyms.txt" || die "kallsyms dump from the guest is corrupt"
+        "$PY" "$RIG_SRC/truth.py" sysmap "$run/kallsyms.txt" "$text" >"$kd/System.map.tmp-$$"
+        mv "$kd/System.map.tmp-$$" "$kd/System.map"
     fi
+    cp "$kd/System.map" "$tmp/System.map"
+    text=$(awk '$1 == "_text" { print $2 }' "$tmp/truth/ksyms.txt")
+    maptext=$(awk '$3 == "_text" { print $1 }' "$tmp/System.map")
+    printf 'text 0x%s\nmap_text 0x%s\nslide 0x%x\n' "$text" "$maptext" $((0x$text - 0x$maptext)) >"$tmp/truth/kaslr.txt"
+    chmod 0644 "$tmp/$guest.elf" "$tmp/$guest.raw"
     cat >"$tmp/libvmi.conf" <<EOF
 $guest {
     ostype = "Linux";

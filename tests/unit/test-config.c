@@ -248,6 +248,8 @@ static void test_long_string(void)
                                                ok_value + 1);
     g_autoptr(GHashTable) all2 = config_parse_string(escaped, "long.conf", &error);
     g_assert_no_error(error);
+    const config_value_t *v = g_hash_table_lookup(entry_of(all2, "vm"), "sysmap");
+    g_assert_cmpuint(strlen(v->str), ==, CONFIG_MAX_STRING);
 
     g_autofree char *bad = g_strdup_printf("vm {\n sysmap = \"%sb\" }", ok_value);
     g_autoptr(GHashTable) none = config_parse_string(bad, "long.conf", &error);
@@ -365,24 +367,38 @@ static void test_file_unreadable(void)
     g_unlink(path);
 }
 
-static void test_file_too_large(void)
+static void test_file_size_limit(void)
 {
-    g_autofree char *path = write_temp("", 0);
-    g_assert_cmpint(truncate(path, CONFIG_MAX_INPUT + 1), ==, 0);
+    g_autofree char *blank = g_strnfill(CONFIG_MAX_INPUT, ' ');
+    g_autofree char *path = write_temp(blank, CONFIG_MAX_INPUT);
     g_autoptr(GError) error = NULL;
     g_autoptr(GHashTable) all = config_parse_file(path, &error);
-    g_assert_null(all);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_hash_table_size(all), ==, 0);
+
+    g_assert_cmpint(truncate(path, CONFIG_MAX_INPUT + 1), ==, 0);
+    g_autoptr(GHashTable) none = config_parse_file(path, &error);
+    g_assert_null(none);
     g_assert_error(error, VMI_CONFIG_ERROR, VMI_CONFIG_ERROR_LIMIT);
     g_autofree char *expected = g_strdup_printf("%s: larger than 16 MiB", path);
     g_assert_cmpstr(error->message, ==, expected);
-    g_unlink(path);
     g_clear_error(&error);
+
+    /* A sparse 1 TiB file must be refused before it is read, not after. */
+    if (truncate(path, (off_t)1 << 40) == 0) {
+        g_autoptr(GHashTable) huge = config_parse_file(path, &error);
+        g_assert_null(huge);
+        g_assert_cmpstr(error->message, ==, expected);
+        g_clear_error(&error);
+    }
+    g_unlink(path);
 
     /* A string cannot be checked by stat; the length alone is refused,
      * before a byte is read. */
-    g_autoptr(GHashTable) none = config_parse_bytes("", CONFIG_MAX_INPUT + 1, "big", NULL,
-                                                    &error);
-    g_assert_null(none);
+    g_autoptr(GHashTable) big = config_parse_bytes("", CONFIG_MAX_INPUT + 1, "big", NULL,
+                                                   &error);
+    g_assert_null(big);
+    g_assert_error(error, VMI_CONFIG_ERROR, VMI_CONFIG_ERROR_LIMIT);
     g_assert_cmpstr(error->message, ==, "big: larger than 16 MiB");
 }
 
@@ -588,7 +604,7 @@ int main(int argc, char **argv)
     g_test_add_func("/config/file/missing", test_file_missing);
     g_test_add_func("/config/file/directory", test_file_directory);
     g_test_add_func("/config/file/unreadable", test_file_unreadable);
-    g_test_add_func("/config/file/too-large", test_file_too_large);
+    g_test_add_func("/config/file/size-limit", test_file_size_limit);
     g_test_add_func("/config/entry-string/body", test_entry_string_body);
     g_test_add_func("/config/entry-string/full", test_entry_string_full);
     g_test_add_func("/config/entry-string/bad", test_entry_string_bad);

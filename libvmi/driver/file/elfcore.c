@@ -8,8 +8,13 @@
  *
  * What QEMU 7.2 writes (dump/dump.c, target/i386/arch_dump.c):
  *
- *   Ehdr | Phdr PT_NOTE | Phdr PT_LOAD ... | [Shdr] | notes | memory
+ *   Ehdr | Shdr null, .shstrtab | Phdr PT_NOTE | Phdr PT_LOAD ... | notes
+ *   | memory | .shstrtab
  *
+ * (before 7.2 there were no section headers unless needed for PN_XNUM, and
+ * they came after the program headers: offsets are always taken from the
+ * headers, never assumed.)  QEMU 7.2 also writes e_ehsize = 8, so that field
+ * is not checked.
  * The note segment holds one "CORE"/NT_PRSTATUS note per vCPU, then one
  * "QEMU"/type-0 note per vCPU (all of the first kind before any of the
  * second, each group in vCPU order), then possibly a guest "VMCOREINFO"
@@ -22,6 +27,7 @@
 #include "elfcore.h"
 
 #include <elf.h>
+#include <inttypes.h>
 #include <string.h>
 
 G_DEFINE_QUARK(vmi-elfcore-error-quark, elfcore_error)
@@ -35,13 +41,15 @@ G_DEFINE_QUARK(vmi-elfcore-error-quark, elfcore_error)
  * and four 16-byte timevals. */
 #define PRSTATUS64_REG          112
 #define PRSTATUS64_NREGS        27
-#define PRSTATUS64_MIN_SIZE     (PRSTATUS64_REG + PRSTATUS64_NREGS * 8)    /* 328; QEMU writes 336 */
+/* 328 bytes; QEMU writes 336 (pr_fpvalid and padding follow) */
+#define PRSTATUS64_MIN_SIZE     (PRSTATUS64_REG + PRSTATUS64_NREGS * 8)
 
 /* The same for i386: 8-byte timevals put pr_reg at 72; 17 x u32 slots,
  * selectors in the low 16 bits of theirs. */
 #define PRSTATUS32_REG          72
 #define PRSTATUS32_NREGS        17
-#define PRSTATUS32_MIN_SIZE     (PRSTATUS32_REG + PRSTATUS32_NREGS * 4)    /* 140; QEMU writes 144 */
+/* 140 bytes; QEMU writes 144 */
+#define PRSTATUS32_MIN_SIZE     (PRSTATUS32_REG + PRSTATUS32_NREGS * 4)
 
 /* QEMUCPUState, version 1.  Fields after cr[5] are appended without a
  * version bump; the 'size' field says which are present. */
@@ -93,6 +101,12 @@ parser_clear(parser_t *p)
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(parser_t, parser_clear)
+
+static uint64_t
+note_align(uint64_t v)
+{
+    return (v + NOTE_ALIGN - 1) & ~(uint64_t)(NOTE_ALIGN - 1);
+}
 
 static uint64_t
 get_le(const uint8_t *p, size_t width)
@@ -211,13 +225,15 @@ get_phnum(const parser_t *p, const ehdr_t *e, uint64_t *phnum, GError **error)
     }
     if (e->shoff == 0 || e->shentsize != shdr_size) {
         g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_INVALID,
-                    "e_phnum is PN_XNUM but there is no section header 0 (e_shoff 0x%" G_GINT64_MODIFIER "x, e_shentsize %u)",
+                    "e_phnum is PN_XNUM but there is no section header 0 (e_shoff 0x%" PRIx64 ", "
+                    "e_shentsize %u)",
                     e->shoff, e->shentsize);
         return false;
     }
     if (!in_file(p, e->shoff, shdr_size)) {
         g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_TRUNCATED,
-                    "truncated ELF file: section header 0 at 0x%" G_GINT64_MODIFIER "x needs 0x%zx bytes, file has 0x%zx bytes",
+                    "truncated ELF file: section header 0 at 0x%" PRIx64 " needs 0x%zx bytes, "
+                    "file has 0x%zx bytes",
                     e->shoff, shdr_size, p->size);
         return false;
     }
@@ -360,7 +376,8 @@ parse_note(parser_t *p, const uint8_t *name, uint32_t namesz, uint32_t type,
 
         if (descsz < need) {
             g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_INVALID,
-                        "NT_PRSTATUS note at file offset 0x%" G_GINT64_MODIFIER "x has 0x%x bytes, %s needs at least 0x%x",
+                        "NT_PRSTATUS note at file offset 0x%" PRIx64 " has 0x%x bytes, "
+                        "%s needs at least 0x%x",
                         note_off, descsz, x64 ? "x86_64" : "i386", need);
             return false;
         }
@@ -380,7 +397,8 @@ parse_note(parser_t *p, const uint8_t *name, uint32_t namesz, uint32_t type,
 
         if (descsz < QCS_V1_SIZE) {
             g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_INVALID,
-                        "QEMU CPU state note at file offset 0x%" G_GINT64_MODIFIER "x has 0x%x bytes, needs at least 0x%x",
+                        "QEMU CPU state note at file offset 0x%" PRIx64 " has 0x%x bytes, "
+                        "needs at least 0x%x",
                         note_off, descsz, QCS_V1_SIZE);
             return false;
         }
@@ -388,13 +406,15 @@ parse_note(parser_t *p, const uint8_t *name, uint32_t namesz, uint32_t type,
         size = get_le(desc + QCS_SIZE, 4);
         if (version != QCS_SUPPORTED_VERSION) {
             g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_UNSUPPORTED,
-                        "QEMU CPU state note at file offset 0x%" G_GINT64_MODIFIER "x has version %u, only version %d is known",
+                        "QEMU CPU state note at file offset 0x%" PRIx64 " has version %u, "
+                        "only version %d is known",
                         note_off, version, QCS_SUPPORTED_VERSION);
             return false;
         }
         if (size < QCS_V1_SIZE || size > descsz) {
             g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_INVALID,
-                        "QEMU CPU state note at file offset 0x%" G_GINT64_MODIFIER "x claims size 0x%x, outside [0x%x, 0x%x]",
+                        "QEMU CPU state note at file offset 0x%" PRIx64 " claims size 0x%x, "
+                        "outside [0x%x, 0x%x]",
                         note_off, size, QCS_V1_SIZE, descsz);
             return false;
         }
@@ -419,33 +439,37 @@ parse_note_segment(parser_t *p, size_t phdr, uint64_t off, uint64_t len, GError 
      * in the segment. */
     while (pos < len) {
         const uint8_t *n = p->data + off + pos;
-        uint64_t name_end, desc_off, desc_end;
+        uint64_t desc_off, desc_end;
         uint32_t namesz, descsz, type;
 
         if (len - pos < NOTE_HDR_SIZE) {
             g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_TRUNCATED,
-                        "truncated note in PT_NOTE (program header %zu): 0x%" G_GINT64_MODIFIER "x bytes left at file offset 0x%" G_GINT64_MODIFIER "x, a note header needs 0x%x",
+                        "truncated note in PT_NOTE (program header %zu): "
+                        "0x%" PRIx64 " bytes left at file offset 0x%" PRIx64 ", "
+                        "a note header needs 0x%x",
                         phdr, len - pos, off + pos, NOTE_HDR_SIZE);
             return false;
         }
         namesz = get_le(n, 4);
         descsz = get_le(n + 4, 4);
         type = get_le(n + 8, 4);
-        /* 64-bit sums of 32-bit sizes and an in-file offset cannot wrap */
-        name_end = pos + NOTE_HDR_SIZE + namesz;
-        desc_off = pos + NOTE_HDR_SIZE + (((uint64_t)namesz + NOTE_ALIGN - 1) & ~(uint64_t)(NOTE_ALIGN - 1));
+        /* 64-bit sums of 32-bit sizes and an in-file offset cannot wrap;
+         * the desc follows the padded name, so its end bounds both */
+        desc_off = pos + NOTE_HDR_SIZE + note_align(namesz);
         desc_end = desc_off + descsz;
-        if (name_end > len || desc_end > len) {
+        if (desc_end > len) {
             g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_TRUNCATED,
-                        "truncated note in PT_NOTE (program header %zu) at file offset 0x%" G_GINT64_MODIFIER "x: namesz 0x%x and descsz 0x%x end at 0x%" G_GINT64_MODIFIER "x, the segment ends at 0x%" G_GINT64_MODIFIER "x",
-                        phdr, off + pos, namesz, descsz, off + MAX(name_end, desc_end), off + len);
+                        "truncated note in PT_NOTE (program header %zu) at file offset 0x%" PRIx64 ": "
+                        "namesz 0x%x and descsz 0x%x end at 0x%" PRIx64 ", "
+                        "the segment ends at 0x%" PRIx64,
+                        phdr, off + pos, namesz, descsz, off + desc_end, off + len);
             return false;
         }
         if (!parse_note(p, n + NOTE_HDR_SIZE, namesz, type, p->data + off + desc_off, descsz,
                         off + pos, error))
             return false;
         /* the padding after the last desc may be left out */
-        pos = MIN(len, (desc_end + NOTE_ALIGN - 1) & ~(uint64_t)(NOTE_ALIGN - 1));
+        pos = MIN(len, note_align(desc_end));
     }
     return true;
 }
@@ -457,7 +481,8 @@ add_load(const parser_t *p, size_t i, const phdr_t *ph, GArray *loads, GError **
 
     if (ph->filesz > ph->memsz) {
         g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_INVALID,
-                    "PT_LOAD (program header %zu) has p_filesz 0x%" G_GINT64_MODIFIER "x larger than p_memsz 0x%" G_GINT64_MODIFIER "x",
+                    "PT_LOAD (program header %zu) has p_filesz 0x%" PRIx64 " "
+                    "larger than p_memsz 0x%" PRIx64,
                     i, ph->filesz, ph->memsz);
         return false;
     }
@@ -465,14 +490,17 @@ add_load(const parser_t *p, size_t i, const phdr_t *ph, GArray *loads, GError **
         return true;
     if (!in_file(p, ph->offset, ph->filesz)) {
         g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_TRUNCATED,
-                    "truncated ELF file: PT_LOAD (program header %zu) at 0x%" G_GINT64_MODIFIER "x with 0x%" G_GINT64_MODIFIER "x bytes runs past the end, file has 0x%zx bytes",
+                    "truncated ELF file: PT_LOAD (program header %zu) "
+                    "at 0x%" PRIx64 " with 0x%" PRIx64 " bytes runs past the end, "
+                    "file has 0x%zx bytes",
                     i, ph->offset, ph->filesz, p->size);
         return false;
     }
     /* memsz - 1 is the offset of the last byte; memsz >= filesz > 0 */
     if (ph->paddr > UINT64_MAX - (ph->memsz - 1)) {
         g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_INVALID,
-                    "PT_LOAD (program header %zu) at physical address 0x%" G_GINT64_MODIFIER "x with 0x%" G_GINT64_MODIFIER "x bytes wraps around the address space",
+                    "PT_LOAD (program header %zu) at physical address 0x%" PRIx64 " "
+                    "with 0x%" PRIx64 " bytes wraps around the address space",
                     i, ph->paddr, ph->memsz);
         return false;
     }
@@ -505,7 +533,9 @@ sort_loads(GArray *loads, GError **error)
             /* dump-guest-memory paging=true writes one PT_LOAD per virtual
              * mapping, and aliases share physical pages */
             g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_INVALID,
-                        "PT_LOAD program headers %zu and %zu overlap: physical 0x%" G_GINT64_MODIFIER "x-0x%" G_GINT64_MODIFIER "x and 0x%" G_GINT64_MODIFIER "x-0x%" G_GINT64_MODIFIER "x (a dump taken with paging=true?)",
+                        "PT_LOAD program headers %zu and %zu overlap: "
+                        "physical 0x%" PRIx64 "-0x%" PRIx64 " and 0x%" PRIx64 "-0x%" PRIx64 " "
+                        "(a dump taken with paging=true?)",
                         a->phdr, b->phdr, a->r.pa, a->r.pa + (a->r.memsize - 1),
                         b->r.pa, b->r.pa + (b->r.memsize - 1));
             return false;
@@ -581,15 +611,25 @@ elfcore_parse(const uint8_t *data, size_t size, elfcore_t *out, GError **error)
         return false;
     if (phnum > ELFCORE_MAX_PHDRS) {
         g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_INVALID,
-                    "too many program headers: %" G_GUINT64_FORMAT ", at most %d are read",
+                    "too many program headers: %" PRIu64 ", at most %d are read",
                     phnum, ELFCORE_MAX_PHDRS);
         return false;
     }
-    /* phnum * phdr_size fits easily with phnum bounded */
+    /* phnum * phdr_size cannot overflow with phnum bounded */
     if (!in_file(&p, e.phoff, phnum * phdr_size)) {
-        g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_TRUNCATED,
-                    "truncated ELF file: %" G_GUINT64_FORMAT " program headers at 0x%" G_GINT64_MODIFIER "x need 0x%" G_GINT64_MODIFIER "x bytes, file has 0x%zx bytes",
-                    phnum, e.phoff, phnum * phdr_size, size);
+        if (e.phoff >= size) {
+            g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_TRUNCATED,
+                        "truncated ELF file: the program headers start at 0x%" PRIx64 ", "
+                        "past the end, file has 0x%zx bytes",
+                        e.phoff, size);
+        } else {
+            uint64_t first_cut = (size - e.phoff) / phdr_size;
+
+            g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_TRUNCATED,
+                        "truncated ELF file: program header %" PRIu64 " ends at 0x%" PRIx64 ", "
+                        "file has 0x%zx bytes",
+                        first_cut, e.phoff + (first_cut + 1) * phdr_size, size);
+        }
         return false;
     }
 
@@ -603,7 +643,9 @@ elfcore_parse(const uint8_t *data, size_t size, elfcore_t *out, GError **error)
         } else if (ph.type == PT_NOTE) {
             if (!in_file(&p, ph.offset, ph.filesz)) {
                 g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_TRUNCATED,
-                            "truncated ELF file: PT_NOTE (program header %zu) at 0x%" G_GINT64_MODIFIER "x with 0x%" G_GINT64_MODIFIER "x bytes runs past the end, file has 0x%zx bytes",
+                            "truncated ELF file: PT_NOTE (program header %zu) "
+                            "at 0x%" PRIx64 " with 0x%" PRIx64 " bytes runs past the end, "
+                            "file has 0x%zx bytes",
                             i, ph.offset, ph.filesz, size);
                 return false;
             }

@@ -1,0 +1,88 @@
+#!/bin/bash
+# Bad input on the real amd64 guest's snapshot: each case must end with a
+# clear error (exit 1 and a message naming the problem), never a crash
+# (exit >= 128) or a hang (timeout).
+set -euo pipefail
+: "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
+rig=$top_srcdir/tests/rig/rig.sh
+bin=$top_builddir/examples
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+rc=0
+env_out=$("$rig" env amd64 2>"$work/rig.err") || rc=$?
+if [ $rc -eq 77 ]; then echo "SKIP: amd64 guest not available: $(tail -1 "$work/rig.err")"; exit 77; fi
+[ $rc -eq 0 ] || { cat "$work/rig.err"; echo "FAIL: rig"; exit 1; }
+eval "$env_out"
+
+fails=0
+# expect_error DESCRIPTION PATTERN COMMAND...: exit 1 within 20 s, stderr matches PATTERN
+expect_error() {
+    local what=$1 pattern=$2
+    shift 2
+    local rc=0
+    timeout 20 "$@" >"$work/out" 2>"$work/err" || rc=$?
+    if [ $rc -eq 1 ] && grep -Eq -- "$pattern" "$work/err"; then
+        echo "ok - $what: $(head -c 300 "$work/err" | tr '\n' ' ')"
+    else
+        echo "not ok - $what: exit $rc (124 = hang, >=128 = crash), stderr: $(head -c 500 "$work/err")"
+        fails=$((fails + 1))
+    fi
+}
+# conf NAME BODY: writes a config with one entry
+conf() {
+    printf '%s {\n%s\n}\n' "$1" "$2" >"$work/libvmi.conf"
+}
+offsets=$(grep -E '^ *linux_' "$RIG_CONF")
+sysmap=$(sed -n 's/.*sysmap *= *"\(.*\)".*/\1/p' "$RIG_CONF")
+
+# an empty file
+: >"$work/empty.raw"
+expect_error "empty snapshot" "is empty" env LIBVMI_CONF="$RIG_CONF" "$bin/vmi-process-list" "$work/empty.raw"
+
+# a truncated ELF core: the first 64 KiB of the real one
+head -c 65536 "$RIG_ELF" >"$work/amd64.elf"
+expect_error "truncated ELF" "truncated|beyond|ends at" env LIBVMI_CONF="$RIG_CONF" "$bin/vmi-process-list" "$work/amd64.elf"
+
+# a config with a syntax error
+printf 'amd64 {\n    ostype = "Linux"\n    sysmap = ;\n}\n' >"$work/libvmi.conf"
+expect_error "config syntax error" "libvmi.conf:[0-9]+" env LIBVMI_CONF="$work/libvmi.conf" "$bin/vmi-process-list" "$RIG_RAW"
+
+# a config naming a missing System.map
+conf amd64 "ostype = \"Linux\"; sysmap = \"$work/no-such-System.map\"; $offsets"
+expect_error "missing System.map" "cannot open System.map.*no-such-System.map" env LIBVMI_CONF="$work/libvmi.conf" "$bin/vmi-process-list" "$RIG_RAW"
+
+# the System.map of another kernel (the i386 one, if built) or a shuffled one
+awk '{ printf "%016x %s %s\n", strtonum("0x" $1) + 4096 * (NR % 7), $2, $3 }' "$sysmap" >"$work/wrong.map"
+conf amd64 "ostype = \"Linux\"; sysmap = \"$work/wrong.map\"; $offsets"
+expect_error "System.map of another kernel" "not in this guest's memory|does not map|wrong System.map" env LIBVMI_CONF="$work/libvmi.conf" "$bin/vmi-process-list" "$RIG_RAW"
+
+# offsets that point nowhere
+bad_offsets=$(echo "$offsets" | sed -E 's/(linux_name *= *)0x[0-9a-fA-F]+/\10x10/')
+conf amd64 "ostype = \"Linux\"; sysmap = \"$sysmap\"; $bad_offsets"
+expect_error "offsets that point nowhere" "offsets do not fit" env LIBVMI_CONF="$work/libvmi.conf" "$bin/vmi-process-list" "$RIG_RAW"
+
+# a task list that loops: make the 3rd task's tasks.next point back to the 2nd task's node
+cp --sparse=always "$RIG_RAW" "$work/loop.raw"
+conf loop "ostype = \"Linux\"; sysmap = \"$sysmap\"; $offsets"
+export LIBVMI_CONF=$work/libvmi.conf
+tasks_off=$(echo "$offsets" | sed -nE 's/.*linux_tasks *= *(0x[0-9a-fA-F]+|[0-9]+).*/\1/p')
+"$bin/vmi-process-list" --json "$work/loop.raw" >"$work/ps.json"
+t2=$(jq -r '.[1].task' "$work/ps.json")
+t3=$(jq -r '.[2].task' "$work/ps.json")
+node2=$(printf '0x%x' $((t2 + tasks_off)))
+node3=$(printf '0x%x' $((t3 + tasks_off)))
+pa3=$("$bin/vmi-map-addr" --json --len 8 "$work/loop.raw" "$node3" | jq -r .pa)
+# little-endian 8 bytes of node2 written at pa3 (tasks.next is the first field)
+le=$(printf '%016x' $((node2)) | sed -E 's/(..)(..)(..)(..)(..)(..)(..)(..)/\\x\8\\x\7\\x\6\\x\5\\x\4\\x\3\\x\2\\x\1/')
+printf "$le" | dd of="$work/loop.raw" bs=1 seek=$((pa3)) conv=notrunc status=none
+expect_error "task list that loops" "loops at" "$bin/vmi-process-list" "$work/loop.raw"
+# and the tools still work on the rest of that snapshot
+if "$bin/vmi-map-symbol" --string --len 0 "$work/loop.raw" linux_banner | grep -q "Linux version"; then
+    echo "ok - symbols still readable from the looping snapshot"
+else
+    echo "not ok - symbols not readable from the looping snapshot"; fails=$((fails + 1))
+fi
+
+[ $fails -eq 0 ] || { echo "FAIL: $fails bad-input case(s)"; exit 1; }
+echo "PASS: bad input"

@@ -1,0 +1,46 @@
+#!/bin/bash
+# Installs what the build and the tests need (Debian 12, as root), builds
+# with -Werror, runs every test (the real-guest tests boot QEMU guests; the
+# rig caches kernels and snapshots in /var/cache/libvmi-rig), then runs the
+# unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+#
+#   sudo tests/run-all.sh            # everything
+#   LIBVMI_SKIP_INSTALL=1 tests/run-all.sh   # packages already there
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${LIBVMI_BUILD_DIR:-$src/build-check}
+jobs=$(nproc)
+
+[ "${LIBVMI_SKIP_INSTALL:-0}" = 1 ] || "$src/tests/install-deps.sh"
+
+cd "$src"
+./autogen.sh >/dev/null 2>&1 || ./autogen.sh
+summary() {
+    # sums the automake test-suite.log of a build dir: PASS/FAIL/SKIP counts
+    local log=$1/test-suite.log
+    [ -f "$log" ] || { echo "0 0 0"; return; }
+    awk '/^# PASS:/{p=$3} /^# FAIL:/{f=$3} /^# XPASS:/{f+=$3} /^# ERROR:/{f+=$3} /^# SKIP:/{s=$3} END{print p+0, f+0, s+0}' "$log"
+}
+
+echo "== build with -Werror and run every test ($build)"
+rm -rf "$build" && mkdir -p "$build" && cd "$build"
+"$src/configure" --enable-werror >/dev/null
+make -j"$jobs" >/dev/null
+rc=0
+make -j"$jobs" check || rc=$?
+[ $rc -eq 0 ] || { cat tests/real/*.log 2>/dev/null | tail -80; }
+read -r p1 f1 s1 < <(summary "$build")
+
+echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+san=$build-san
+rm -rf "$san" && mkdir -p "$san" && cd "$san"
+"$src/configure" --enable-werror --enable-sanitizers --disable-real-tests --disable-bench >/dev/null
+make -j"$jobs" >/dev/null
+rc2=0
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    make -j"$jobs" check || rc2=$?
+read -r p2 f2 s2 < <(summary "$san")
+
+echo
+echo "tests: $((p1 + p2)) passed, $((f1 + f2)) failed, $((s1 + s2)) skipped"
+[ $rc -eq 0 ] && [ $rc2 -eq 0 ]
