@@ -94,13 +94,14 @@ EOF
     fi
     if [ ! -f "$A/updated" ] || [ "${LIBVMI_RIG_REFRESH:-0}" = 1 ]; then
         log "apt-get update ($arch, private config)"
-        if ! APT_CONFIG="$A/apt.conf" apt-get -q update >"$A/log/update.log" 2>&1; then
-            # A single inconsistent suite (e.g. a security mirror in sync) is
-            # tolerated as long as some package index arrived.
-            if ! ls "$A"/state/lists/*_Packages* >/dev/null 2>&1; then
-                cat "$A/log/update.log" >&2
-                nofetch "the Debian package index for $arch"
-            fi
+        APT_CONFIG="$A/apt.conf" apt-get -q update >"$A/log/update.log" 2>&1 || true
+        # A single inconsistent suite (e.g. a security mirror in sync) is
+        # tolerated as long as some package index arrived.
+        if ! ls "$A"/state/lists/*_Packages* >/dev/null 2>&1; then
+            grep -E '^(E|W):' "$A/log/update.log" | sed 's/^/rig:   /' >&2 || true
+            nofetch "the Debian package index for $arch (apt-get update failed)"
+        fi
+        if grep -qE '^(E|W):' "$A/log/update.log"; then
             log "warning: apt-get update ($arch) partly failed, using the indexes it got:"
             grep -E '^(E|W):' "$A/log/update.log" | sed 's/^/rig:   /' >&2 || true
         fi
@@ -117,7 +118,7 @@ aptc() {
 # apt_download ARCH PKG -> path of the .deb in $CACHE/dl (kept until deleted)
 apt_download() {
     local arch=$1 pkg=$2 ver f
-    ver=$(aptc "$arch" apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
+    ver=$(aptc "$arch" apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1 || true)
     [ -n "$ver" ] || nofetch "$pkg ($arch): not in the package index"
     f="$CACHE/dl/${pkg}_${ver//:/%3a}_$arch.deb"
     if [ -f "$f" ] && dpkg-deb -I "$f" >/dev/null 2>&1; then
@@ -168,7 +169,7 @@ do_fetch() {
     apt_setup "$darch"
     meta=$(meta_pkg "$arch")
     pkg=$(aptc "$darch" apt-cache show --no-all-versions "$meta" 2>/dev/null |
-        sed -n 's/^Depends: .*\(linux-image-[0-9][^ ,]*\).*/\1/p' | head -n1)
+        sed -n 's/^Depends: .*\(linux-image-[0-9][^ ,]*\).*/\1/p' | head -n1 || true)
     [ -n "$pkg" ] || nofetch "$meta ($darch): not in the package index"
     kver=${pkg#linux-image-}
     kd="$CACHE/kernels/$kver"

@@ -19,8 +19,10 @@
  * "QEMU"/type-0 note per vCPU (all of the first kind before any of the
  * second, each group in vCPU order), then possibly a guest "VMCOREINFO"
  * note.  Name and desc are padded to 4 bytes in both ELF classes.  The
- * machine, not the class, selects the prstatus layout: a 32-bit guest with
- * RAM above 4 GiB gets ELFCLASS64 with EM_386 and i386 prstatus notes.
+ * machine, not the class, selects the prstatus layout: QEMU picks EM_386
+ * whenever vCPU 0 is not in long mode, but ELFCLASS64 as soon as any memory
+ * ends above 0xffffffff -- and the PC BIOS ends exactly at 4 GiB, so a
+ * guest outside long mode gives ELF64 + EM_386 + i386 prstatus in practice.
  * With 65535 or more program headers e_phnum is PN_XNUM and the real count
  * is in sh_info of section header 0, which QEMU then writes.
  */

@@ -140,6 +140,9 @@ static uint8_t *file_map(vmi_instance_t vmi, addr_t pa, size_t want, size_t *ava
     if (i < 0)
         return NULL;
     const elfcore_range_t *r = &f->core.ranges[i];
+    /* the zero-filled tail beyond p_filesz has no bytes in the file */
+    if (pa - r->pa >= r->size)
+        return NULL;
     *avail = r->pa + r->size - pa;
     return f->map + r->offset + (pa - r->pa);
 }
