@@ -20,6 +20,7 @@ PY=${LIBVMI_RIG_PYTHON:-python3}
 RAM_MB=512
 BOOT_TIMEOUT=${LIBVMI_RIG_BOOT_TIMEOUT:-120}
 GUESTS="amd64 amd64-la57 i386-pae i386"
+RESULT_FORMAT=1 # bump when the result directory layout changes (invalidates snapshots)
 
 log() { echo "rig: $*" >&2; }
 die() { echo "rig: error: $*" >&2; exit 1; }
@@ -355,6 +356,7 @@ snapshot_current() { # is the cached result for GUEST made from the current kern
     arch=$(guest_arch "$guest")
     r=$(result_link "$guest")
     [ -f "$r/.complete" ] && [ -f "$(kernel_dir "$arch")/.complete" ] &&
+        [ "$(cat "$r/rig-format" 2>/dev/null)" = "$RESULT_FORMAT" ] &&
         [ "$(cat "$r/truth/kernel-version.txt")" = "$(cat "$(kernel_dir "$arch")/kernel-version.txt")" ]
 }
 
@@ -438,6 +440,7 @@ $guest {
 }
 EOF
     echo "$guest" >"$tmp/guest"
+    echo "$RESULT_FORMAT" >"$tmp/rig-format"
     touch "$tmp/.complete"
     rm -rf "$final"
     mv "$tmp" "$final"
@@ -453,18 +456,17 @@ do_env() {
     local guest=$1 d arch
     d=$(do_snapshot "$guest" | tail -n1)
     arch=$(guest_arch "$guest")
-    cat <<EOF
-RIG_GUEST=$guest
-RIG_DIR=$d
-RIG_CONF=$d/libvmi.conf
-RIG_RAW=$d/$guest.raw
-RIG_ELF=$d/$guest.elf
-RIG_SYSMAP=$d/System.map
-RIG_TRUTH=$d/truth
-RIG_KERNEL_DIR=$(readlink -f "$(kernel_dir "$arch")")
-RIG_INITRD=$(initrd_path "$(dpkg_arch "$arch")")
-RIG_SH=$RIG_SRC/rig.sh
-EOF
+    printf '%s=%q\n' \
+        RIG_GUEST "$guest" \
+        RIG_DIR "$d" \
+        RIG_CONF "$d/libvmi.conf" \
+        RIG_RAW "$d/$guest.raw" \
+        RIG_ELF "$d/$guest.elf" \
+        RIG_SYSMAP "$d/System.map" \
+        RIG_TRUTH "$d/truth" \
+        RIG_KERNEL_DIR "$(readlink -f "$(kernel_dir "$arch")")" \
+        RIG_INITRD "$(initrd_path "$(dpkg_arch "$arch")")" \
+        RIG_SH "$RIG_SRC/rig.sh"
 }
 
 usage() {
