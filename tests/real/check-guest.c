@@ -9,6 +9,8 @@
  * Prints one TAP line per check; exits 1 if any check failed.
  */
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,7 +133,7 @@ int main(int argc, char **argv)
     status_t st = vmi_get_vcpureg(vmi, &cr3, CR3, 0);
     if (is_elf) {
         g_autofree char *regs = slurp(truth, "regs.txt");
-        uint64_t want;
+        uint64_t want = 0;
         check(truth_cr3(regs, &want), "QEMU's info registers shows CR3");
         check(st == VMI_SUCCESS && cr3 == want,
               "vmi_get_vcpureg(CR3) = 0x%" PRIx64 ", QEMU says 0x%" PRIx64, cr3, want);
