@@ -7,6 +7,9 @@
 
 void v2p_cache_init(vmi_instance_t vmi)
 {
+    /* whatever invalidates translations may also have moved memory */
+    vmi->memo_ptr = NULL;
+    vmi->memo_len = 0;
     if (!vmi->v2p)
         vmi->v2p = g_new0(v2p_entry_t, V2P_CACHE_SIZE);
     else

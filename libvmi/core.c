@@ -320,8 +320,6 @@ static bool init_common(vmi_instance_t *out, uint32_t flags, const char *name,
 
     vmi->driver = choose_driver(flags, name, config, error);
     if (!vmi->driver || !vmi->driver->open(vmi, name, config, error)) {
-        if (vmi->driver && error && *error)
-            g_prefix_error(error, "%s access to '%s': ", vmi->driver->name, name);
         vmi->driver = NULL;
         instance_free(vmi);
         return false;

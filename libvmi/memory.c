@@ -12,12 +12,26 @@ static size_t access_pa(vmi_instance_t vmi, addr_t pa, void *buf, size_t count, 
 {
     const vmi_driver_ops_t *d = vmi->driver;
     size_t done = 0;
+    if (!write && count <= VMI_SMALL_READ && d->read)
+        return d->read(vmi, pa, buf, count);
     if (d->map) {
         while (done < count) {
+            addr_t cur = pa + done;
             size_t avail = 0;
-            uint8_t *p = d->map(vmi, pa + done, count - done, &avail, write);
-            if (!p || avail == 0)
-                break;
+            uint8_t *p;
+            if (!write && cur >= vmi->memo_pa && cur - vmi->memo_pa < vmi->memo_len) {
+                p = vmi->memo_ptr + (cur - vmi->memo_pa);
+                avail = vmi->memo_len - (cur - vmi->memo_pa);
+            } else {
+                p = d->map(vmi, cur, count - done, &avail, write);
+                if (!p || avail == 0)
+                    break;
+                if (!write) {
+                    vmi->memo_ptr = p;
+                    vmi->memo_pa = cur;
+                    vmi->memo_len = avail;
+                }
+            }
             size_t n = MIN(avail, count - done);
             if (write)
                 memcpy(p, (const uint8_t *)buf + done, n);

@@ -22,6 +22,13 @@
 #define VMI_MAX_STRING   (64 * 1024)    /* longest guest string we read */
 #define VMI_MAX_TASKS    (1 << 20)      /* longest process list we walk */
 
+/* Reads up to this size use the driver's copy path when it has one: the
+ * kernel maps 64 KiB around every page touched through a file mapping
+ * (fault-around), so page-table entries and task fields read through
+ * the mapping would make a process listing's resident set grow by 64 KiB
+ * per structure visited. */
+#define VMI_SMALL_READ 256
+
 /* Direct-mapped translation cache: (dtb, virtual page) -> physical page.
  * Sized so that the kernel's hot pages and a process's working set fit;
  * a lookup is one index computation and one compare. */
@@ -58,6 +65,11 @@ struct vmi_instance {
     void *os_data;
 
     v2p_entry_t *v2p;           /* V2P_CACHE_SIZE entries */
+    /* the last region the driver mapped for reading: sequential reads of
+     * one region skip the driver call */
+    uint8_t *memo_ptr;
+    addr_t memo_pa;
+    size_t memo_len;
     GHashTable *pid_cache;      /* pid -> dtb */
     GHashTable *sym_cache;      /* "base:pid:sym" -> va */
     GHashTable *rva_cache;      /* "base:pid:rva" -> sym */

@@ -4,20 +4,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "sysmap.h"
 #include "private.h"
 
-#define SYSMAP_MAX_SIZE (1u << 30)   /* no real map comes near this */
-#define SYSMAP_MAX_NAME 512
+#define SYSMAP_CHUNK    (256 * 1024)
+#define SYSMAP_MAX_LINE 4096    /* longer lines are not symbols: skipped */
 
 struct sysmap {
     char *path;
-    const char *data;
-    size_t size;
-    bool mapped;
+    char *text;         /* in-memory map (tests), else NULL */
+    size_t text_len;
 };
 
 sysmap_t *sysmap_open(const char *path, GError **error)
@@ -30,27 +28,15 @@ sysmap_t *sysmap_open(const char *path, GError **error)
         return NULL;
     }
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
-        (uint64_t)st.st_size > SYSMAP_MAX_SIZE) {
-        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
-                    "System.map '%s' is not a usable file (empty, too large or not regular)",
-                    path);
-        close(fd);
-        return NULL;
-    }
-    void *p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int e = errno;
+    bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
     close(fd);
-    if (p == MAP_FAILED) {
-        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "cannot map System.map '%s': %s", path,
-                    g_strerror(e));
+    if (!ok) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
+                    "System.map '%s' is not a usable file (empty or not a regular file)", path);
         return NULL;
     }
     sysmap_t *map = g_new0(sysmap_t, 1);
     map->path = g_strdup(path);
-    map->data = p;
-    map->size = st.st_size;
-    map->mapped = true;
     return map;
 }
 
@@ -58,8 +44,8 @@ sysmap_t *sysmap_new_from_text(const char *text, size_t len)
 {
     sysmap_t *map = g_new0(sysmap_t, 1);
     map->path = g_strdup("(memory)");
-    map->data = g_memdup2(text, len);
-    map->size = len;
+    map->text = g_memdup2(text, len);
+    map->text_len = len;
     return map;
 }
 
@@ -67,10 +53,7 @@ void sysmap_free(sysmap_t *map)
 {
     if (!map)
         return;
-    if (map->mapped)
-        munmap((void *)map->data, map->size);
-    else
-        g_free((void *)map->data);
+    g_free(map->text);
     g_free(map->path);
     g_free(map);
 }
@@ -80,90 +63,166 @@ const char *sysmap_path(const sysmap_t *map)
     return map->path;
 }
 
-/* Parses "ADDR T " ending right before @name_start; false if the line does
- * not have that shape. */
-static bool parse_line_head(const sysmap_t *map, const char *name_start, addr_t *addr)
+/* One parsed line: "ADDR TYPE NAME[\tMODULE]". */
+typedef struct {
+    addr_t addr;
+    char type;
+    const char *name;
+    size_t name_len;
+} sym_line_t;
+
+static bool parse_line(const char *p, size_t len, sym_line_t *out)
 {
-    /* name_start points after "ADDR T " */
-    const char *p = name_start - 1;          /* the space before the name */
-    if (p - 2 < map->data || p[-2] != ' ' || !g_ascii_isalpha(p[-1]))
-        return false;
-    const char *end = p - 2;                 /* the space after the address */
-    const char *start = end;
-    while (start > map->data && start[-1] != '\n')
-        start--;
-    if (end == start || end - start > 16)
-        return false;
+    size_t i = 0;
     addr_t v = 0;
-    for (const char *c = start; c < end; c++) {
-        if (!g_ascii_isxdigit(*c))
-            return false;
-        v = (v << 4) | g_ascii_xdigit_value(*c);
+    while (i < len && i < 16 && g_ascii_isxdigit(p[i]))
+        v = (v << 4) | g_ascii_xdigit_value(p[i++]);
+    if (i == 0 || i + 3 > len || p[i] != ' ' || p[i + 2] != ' ')
+        return false;
+    out->addr = v;
+    out->type = p[i + 1];
+    out->name = p + i + 3;
+    out->name_len = len - (i + 3);
+    const char *tab = memchr(out->name, '\t', out->name_len);
+    if (tab)
+        out->name_len = tab - out->name;
+    while (out->name_len && (out->name[out->name_len - 1] == '\r' ||
+                             out->name[out->name_len - 1] == ' '))
+        out->name_len--;
+    return out->name_len > 0;
+}
+
+/* Calls @fn for every well-formed line until it returns false. */
+typedef bool (*line_fn)(const sym_line_t *line, void *data);
+
+static void foreach_buffer(const char *buf, size_t len, size_t *consumed, line_fn fn, void *data,
+                           bool *stop)
+{
+    const char *p = buf, *end = buf + len;
+    while (p < end && !*stop) {
+        const char *nl = memchr(p, '\n', end - p);
+        if (!nl)
+            break;
+        sym_line_t l;
+        if (nl - p <= SYSMAP_MAX_LINE && parse_line(p, nl - p, &l) && !fn(&l, data))
+            *stop = true;
+        p = nl + 1;
     }
-    *addr = v;
-    return true;
+    *consumed = p - buf;
+}
+
+static void foreach_line(const sysmap_t *map, line_fn fn, void *data)
+{
+    bool stop = false;
+    size_t used;
+    if (map->text) {
+        foreach_buffer(map->text, map->text_len, &used, fn, data, &stop);
+        if (!stop && used < map->text_len) {
+            /* last line without newline */
+            sym_line_t l;
+            if (parse_line(map->text + used, map->text_len - used, &l))
+                fn(&l, data);
+        }
+        return;
+    }
+    int fd = open(map->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        g_debug("cannot reopen System.map '%s': %s", map->path, g_strerror(errno));
+        return;
+    }
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    char *buf = g_malloc(SYSMAP_CHUNK + 1);
+    size_t have = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + have, SYSMAP_CHUNK - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (have && !stop) {
+                sym_line_t l;
+                if (parse_line(buf, have, &l))
+                    fn(&l, data);
+            }
+            break;
+        }
+        have += n;
+        foreach_buffer(buf, have, &used, fn, data, &stop);
+        if (stop)
+            break;
+        if (used == 0 && have == SYSMAP_CHUNK)
+            used = have;    /* a line longer than the buffer: not a symbol */
+        memmove(buf, buf + used, have - used);
+        have -= used;
+    }
+    g_free(buf);
+    close(fd);
+}
+
+typedef struct {
+    const char *const *names;
+    size_t *lens;
+    size_t n, left;
+    addr_t *addrs;
+    bool *found;
+} many_t;
+
+static bool match_many(const sym_line_t *l, void *data)
+{
+    many_t *m = data;
+    for (size_t i = 0; i < m->n; i++) {
+        if (!m->found[i] && m->lens[i] == l->name_len &&
+            memcmp(m->names[i], l->name, l->name_len) == 0) {
+            m->found[i] = true;
+            m->addrs[i] = l->addr;
+            m->left--;
+        }
+    }
+    return m->left > 0;
+}
+
+size_t sysmap_lookup_many(const sysmap_t *map, const char *const *names, size_t n, addr_t *addrs,
+                          bool *found)
+{
+    g_autofree size_t *lens = g_new0(size_t, n ? n : 1);
+    many_t m = { .names = names, .lens = lens, .n = n, .left = n, .addrs = addrs, .found = found };
+    for (size_t i = 0; i < n; i++) {
+        lens[i] = strlen(names[i]);
+        found[i] = false;
+    }
+    if (n)
+        foreach_line(map, match_many, &m);
+    return n - m.left;
 }
 
 bool sysmap_lookup(const sysmap_t *map, const char *name, addr_t *addr)
 {
-    size_t n = strlen(name);
-    if (n == 0 || n > SYSMAP_MAX_NAME)
-        return false;
-    char needle[SYSMAP_MAX_NAME + 3];
-    needle[0] = ' ';
-    memcpy(needle + 1, name, n);
-    needle[n + 1] = '\n';
-    const char *p = map->data;
-    const char *end = map->data + map->size;
-    while (p < end) {
-        const char *hit = memmem(p, end - p, needle, n + 2);
-        if (!hit) {
-            /* the last line may lack its newline */
-            if (map->size > n + 1 && end[-1] != '\n' &&
-                memcmp(end - n - 1, needle, n + 1) == 0 && parse_line_head(map, end - n, addr))
-                return true;
-            return false;
-        }
-        if (parse_line_head(map, hit + 1, addr))
-            return true;
-        p = hit + 1;
+    bool found = false;
+    sysmap_lookup_many(map, &name, 1, addr, &found);
+    return found;
+}
+
+typedef struct {
+    addr_t target, best_addr;
+    char *best;
+} nearest_t;
+
+static bool match_nearest(const sym_line_t *l, void *data)
+{
+    nearest_t *n = data;
+    /* the first symbol at an address wins, as in a sorted map */
+    if (l->addr <= n->target && (!n->best || l->addr > n->best_addr)) {
+        g_free(n->best);
+        n->best = g_strndup(l->name, l->name_len);
+        n->best_addr = l->addr;
     }
-    return false;
+    return true;
 }
 
 char *sysmap_nearest(const sysmap_t *map, addr_t addr, addr_t *sym_addr)
 {
-    const char *best = NULL;
-    size_t best_len = 0;
-    addr_t best_addr = 0;
-    const char *p = map->data, *end = map->data + map->size;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', end - p);
-        const char *line_end = nl ? nl : end;
-        /* "ADDR T NAME" */
-        addr_t v = 0;
-        const char *c = p;
-        while (c < line_end && g_ascii_isxdigit(*c) && c - p < 16)
-            v = (v << 4) | g_ascii_xdigit_value(*c++);
-        if (c > p && c + 3 < line_end && c[0] == ' ' && c[2] == ' ' && v <= addr &&
-            (!best || v >= best_addr)) {
-            const char *name = c + 3;
-            size_t len = line_end - name;
-            const char *tab = memchr(name, '\t', len);
-            if (tab)
-                len = tab - name;
-            /* the first symbol at an address wins, as in a sorted map */
-            if (!best || v > best_addr) {
-                best = name;
-                best_len = len;
-                best_addr = v;
-            }
-        }
-        p = line_end + 1;
-    }
-    if (!best)
-        return NULL;
-    if (sym_addr)
-        *sym_addr = best_addr;
-    return g_strndup(best, best_len);
+    nearest_t n = { .target = addr };
+    foreach_line(map, match_nearest, &n);
+    if (n.best && sym_addr)
+        *sym_addr = n.best_addr;
+    return n.best;
 }

@@ -1,9 +1,10 @@
 /*
  * sysmap.h - a kernel symbol map (System.map format: "ADDR TYPE NAME").
  *
- * The file is mapped, not parsed into a table: a lookup is a memmem() of
- * " NAME\n" over the mapping (a few ms for a 6 MB map, and the core caches
- * answers), so opening a guest costs nothing for symbols it never needs.
+ * The map is streamed, not loaded: a lookup reads the file once in chunks
+ * through a small buffer and stops at the answer.  Opening a guest thus
+ * costs neither the time to index 100k+ symbols it will never ask for nor
+ * the memory to hold them; the core caches the answers it gives.
  */
 #ifndef VMI_SYSMAP_H
 #define VMI_SYSMAP_H
@@ -14,10 +15,15 @@
 
 typedef struct sysmap sysmap_t;
 
+/* Checks that @path is a readable regular file. */
 sysmap_t *sysmap_open(const char *path, GError **error);
 /* A map held in memory (tests); @text is copied. */
 sysmap_t *sysmap_new_from_text(const char *text, size_t len);
 void sysmap_free(sysmap_t *map);
+/* Addresses of @n names in one pass (first occurrence of each); sets
+ * found[i]; returns how many were found. */
+size_t sysmap_lookup_many(const sysmap_t *map, const char *const *names, size_t n, addr_t *addrs,
+                          bool *found);
 /* Address of @name (first occurrence). */
 bool sysmap_lookup(const sysmap_t *map, const char *name, addr_t *addr);
 /* The symbol at or closest below @addr; returns a newly allocated name. */

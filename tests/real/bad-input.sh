@@ -53,7 +53,12 @@ conf amd64 "ostype = \"Linux\"; sysmap = \"$work/no-such-System.map\"; $offsets"
 expect_error "missing System.map" "cannot open System.map.*no-such-System.map" env LIBVMI_CONF="$work/libvmi.conf" "$bin/vmi-process-list" "$RIG_RAW"
 
 # the System.map of another kernel (the i386 one, if built) or a shuffled one
-awk '{ printf "%016x %s %s\n", strtonum("0x" $1) + 4096 * (NR % 7), $2, $3 }' "$sysmap" >"$work/wrong.map"
+python3 -c '
+import sys
+for n, line in enumerate(open(sys.argv[1])):
+    a, t, name = line.split()[:3]
+    print("%016x %s %s" % (int(a, 16) + 4096 * (n % 7), t, name))
+' "$sysmap" >"$work/wrong.map"
 conf amd64 "ostype = \"Linux\"; sysmap = \"$work/wrong.map\"; $offsets"
 expect_error "System.map of another kernel" "not in this guest's memory|does not map|wrong System.map" env LIBVMI_CONF="$work/libvmi.conf" "$bin/vmi-process-list" "$RIG_RAW"
 

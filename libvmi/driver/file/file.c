@@ -99,7 +99,6 @@ static bool file_open(vmi_instance_t vmi, const char *name, GHashTable *config, 
 
     if (elfcore_is_elf(f->map, f->size)) {
         if (!elfcore_parse(f->map, f->size, &f->core, error)) {
-            g_prefix_error(error, "'%s': ", name);
             file_close(vmi);
             return false;
         }
@@ -145,6 +144,38 @@ static uint8_t *file_map(vmi_instance_t vmi, addr_t pa, size_t want, size_t *ava
         return NULL;
     *avail = r->pa + r->size - pa;
     return f->map + r->offset + (pa - r->pa);
+}
+
+/* The copy path: pread, which does not grow the resident set (see
+ * VMI_SMALL_READ). */
+static size_t file_read(vmi_instance_t vmi, addr_t pa, void *buf, size_t count)
+{
+    file_data_t *f = fdata(vmi);
+    size_t done = 0;
+    while (done < count) {
+        addr_t cur = pa + done;
+        uint64_t off, avail;
+        if (!f->is_elf) {
+            if (cur >= f->size)
+                break;
+            off = cur;
+            avail = f->size - cur;
+        } else {
+            ssize_t i = elfcore_find(&f->core, cur);
+            if (i < 0 || cur - f->core.ranges[i].pa >= f->core.ranges[i].size)
+                break;
+            const elfcore_range_t *r = &f->core.ranges[i];
+            off = r->offset + (cur - r->pa);
+            avail = r->pa + r->size - cur;
+        }
+        ssize_t n = pread(f->fd, (uint8_t *)buf + done, MIN(avail, count - done), (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += n;
+    }
+    return done;
 }
 
 static uint64_t file_memsize(vmi_instance_t vmi)
@@ -284,6 +315,7 @@ const vmi_driver_ops_t file_driver_ops = {
     .open = file_open,
     .close = file_close,
     .map = file_map,
+    .read = file_read,
     .memsize = file_memsize,
     .access_path = file_access_path,
     .num_vcpus = file_num_vcpus,

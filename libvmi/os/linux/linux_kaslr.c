@@ -93,28 +93,38 @@ static bool find_virt_text(vmi_instance_t vmi, linux_data_t *ld, const pt_mode_o
 bool linux_find_kernel(vmi_instance_t vmi, linux_data_t *ld, GHashTable *config, GError **error)
 {
     const char *map = sysmap_path(ld->sysmap);
-    addr_t banner, pgd_sym = 0, init_task;
-    if (!sysmap_lookup(ld->sysmap, "_text", &ld->map_text) &&
-        !sysmap_lookup(ld->sysmap, "_stext", &ld->map_text)) {
+    /* every symbol needed here, in one pass over the map */
+    enum { S_TEXT, S_STEXT, S_BANNER, S_INIT_TASK, S_PGD_TOP, S_PGD_L4, S_PGD_SWAPPER, S_N };
+    static const char *const names[S_N] = { "_text", "_stext", "linux_banner", "init_task",
+                                            "init_top_pgt", "init_level4_pgt", "swapper_pg_dir" };
+    addr_t a[S_N] = { 0 };
+    bool found[S_N];
+    sysmap_lookup_many(ld->sysmap, names, S_N, a, found);
+    if (!found[S_TEXT] && !found[S_STEXT]) {
         g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
                     "%s has no _text symbol: is it a kernel System.map?", map);
         return false;
     }
-    if (!sysmap_lookup(ld->sysmap, "linux_banner", &banner) || banner < ld->map_text) {
+    ld->map_text = found[S_TEXT] ? a[S_TEXT] : a[S_STEXT];
+    addr_t banner = a[S_BANNER], init_task = a[S_INIT_TASK];
+    if (!found[S_BANNER] || banner < ld->map_text) {
         g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
                     "%s has no usable linux_banner symbol (needed to find the kernel)", map);
         return false;
     }
-    if (!sysmap_lookup(ld->sysmap, "init_task", &init_task)) {
+    if (!found[S_INIT_TASK]) {
         g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "%s has no init_task symbol", map);
         return false;
     }
     ld->is64 = ld->map_text >= X86_64_START_KERNEL_MAP;
-    static const char *const pgd_names[] = { "init_top_pgt", "init_level4_pgt", "swapper_pg_dir" };
     const char *pgd_name = NULL;
-    for (size_t i = 0; i < G_N_ELEMENTS(pgd_names) && !pgd_name; i++)
-        if (sysmap_lookup(ld->sysmap, pgd_names[i], &pgd_sym))
-            pgd_name = pgd_names[i];
+    addr_t pgd_sym = 0;
+    for (int i = S_PGD_TOP; i <= S_PGD_SWAPPER && !pgd_name; i++) {
+        if (found[i]) {
+            pgd_name = names[i];
+            pgd_sym = a[i];
+        }
+    }
     if (!pgd_name || pgd_sym < ld->map_text) {
         g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
                     "%s has no kernel page directory symbol (init_top_pgt or swapper_pg_dir)", map);

@@ -78,6 +78,7 @@ static bool walk_tasks(vmi_instance_t vmi, task_fn fn, void *data, GError **erro
                     "cannot read init_task.tasks.next at 0x%" G_GINT64_MODIFIER "x", (guint64)head);
         return false;
     }
+    addr_t prev_task = ld->init_task;
     for (size_t n = 0; next != head; n++) {
         if (n >= VMI_MAX_TASKS) {
             g_set_error(error, VMI_ERROR, VMI_ERROR_CORRUPT,
@@ -91,8 +92,13 @@ static bool walk_tasks(vmi_instance_t vmi, task_fn fn, void *data, GError **erro
             return false;
         }
         addr_t task = next - ld->off_tasks;
-        if (!read_task(vmi, ld, task, &p, error))
+        if (!read_task(vmi, ld, task, &p, error)) {
+            g_prefix_error(error, "the task list is broken: tasks.next of the task at 0x%"
+                           G_GINT64_MODIFIER "x points to 0x%" G_GINT64_MODIFIER "x: ",
+                           (guint64)prev_task, (guint64)next);
             return false;
+        }
+        prev_task = task;
         if (!fn(&p, data))
             break;
         if (!read_ptr(vmi, next, &next)) {
