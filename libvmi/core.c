@@ -600,6 +600,18 @@ addr_t vmi_get_kaslr_offset(vmi_instance_t vmi)
     return vmi && vmi->os && vmi->os->kaslr_offset ? vmi->os->kaslr_offset(vmi) : 0;
 }
 
+char *vmi_get_kernel_version(vmi_instance_t vmi)
+{
+    if (!vmi)
+        return NULL;
+    if (vmi->os_type != VMI_OS_LINUX) {
+        vmi_errorf(vmi, "the kernel version needs the Linux OS layer (VMI_INIT_COMPLETE with "
+                   "ostype \"Linux\")");
+        return NULL;
+    }
+    return vmi_read_str_ksym(vmi, "linux_banner");
+}
+
 /* ------------------------------------------------------------ control */
 
 status_t vmi_get_vcpureg(vmi_instance_t vmi, reg_t *value, registers_t reg, unsigned long vcpu)

@@ -403,9 +403,10 @@ synth_t *synth_new(synth_mode_t mode, size_t ntasks)
     g->virt_text = g->map_text + g->slide;
     g->user_text_va = 0x400000;
 
-    /* free frames: 1 MiB .. end, minus the kernel image, in random order */
+    /* free frames: 2 MiB .. end, minus the kernel image, in random order
+     * (the first 2 MiB stay empty, for the tests to plant things in) */
     g->free_frames = g_new(uint32_t, g->mem_size / PAGE);
-    for (uint64_t pa = MiB; pa < g->mem_size; pa += PAGE)
+    for (uint64_t pa = 2 * MiB; pa < g->mem_size; pa += PAGE)
         if (pa + PAGE <= (g->phys_text & ~(PAGE - 1)) || pa >= g->phys_text + IMAGE_SIZE)
             g->free_frames[g->nfree++] = (uint32_t)(pa / PAGE);
     for (size_t i = g->nfree - 1; i > 0; i--) {
@@ -431,20 +432,28 @@ void synth_free(synth_t *g)
     g_free(g);
 }
 
+static void sysmap_line(GString *s, unsigned width, uint64_t addr, char type, const char *name)
+{
+    /* 16 hex digits on 64-bit kernels, 8 on 32-bit ones */
+    if (width == 8)
+        g_string_append_printf(s, "%016" PRIx64 " %c %s\n", addr, type, name);
+    else
+        g_string_append_printf(s, "%08" PRIx64 " %c %s\n", addr, type, name);
+}
+
 char *synth_sysmap(const synth_t *g, int64_t banner_delta)
 {
     GString *s = g_string_new(NULL);
-    const char *fmt = g->width == 8 ? "%016" PRIx64 " %c %s\n" : "%08" PRIx64 " %c %s\n";
     /* per-CPU symbols come first and are not relocated */
-    g_string_append_printf(s, fmt, (uint64_t)0, 'A', "__per_cpu_start");
-    g_string_append_printf(s, fmt, (uint64_t)0, 'D', "fixed_percpu_data");
-    g_string_append_printf(s, fmt, (uint64_t)0xb000, 'D', "cpu_tss_rw");
+    sysmap_line(s, g->width, 0, 'A', "__per_cpu_start");
+    sysmap_line(s, g->width, 0, 'D', "fixed_percpu_data");
+    sysmap_line(s, g->width, 0xb000, 'D', "cpu_tss_rw");
     for (size_t i = 0; i < G_N_ELEMENTS(syms); i++) {
         const char *name = sym_name(g, &syms[i]);
         uint64_t addr = g->map_text + syms[i].off;
         if (strcmp(name, "linux_banner") == 0)
             addr += banner_delta;
-        g_string_append_printf(s, fmt, addr, syms[i].type, name);
+        sysmap_line(s, g->width, addr, syms[i].type, name);
     }
     return g_string_free(s, FALSE);
 }

@@ -61,6 +61,7 @@ typedef struct synth {
     uint64_t user_text_va;      /* 0x400000: "argv-marker-<pid>", 2 pages mapped */
     uint64_t user_stack_va;     /* "ENV=value-<pid>" */
     uint64_t unmapped_kva;      /* a kernel address with nothing mapped */
+    /* physical memory below 2 MiB is left empty (zero) */
 
     /* physical page allocator */
     GRand *rand;

@@ -187,6 +187,9 @@ static void check_kernel(vmi_instance_t vmi, const fixture_t *fx)
     char *banner = vmi_read_str_ksym(vmi, "linux_banner");
     g_assert_cmpstr(banner, ==, g->banner);
     free(banner);
+    banner = vmi_get_kernel_version(vmi);
+    g_assert_cmpstr(banner, ==, g->banner);
+    free(banner);
 }
 
 static void check_processes(vmi_instance_t vmi, const synth_t *g)
@@ -353,6 +356,8 @@ static void test_init_partial_then_complete(void)
         g_assert_cmpint(vmi_get_ostype(vmi), ==, VMI_OS_UNKNOWN);
         g_assert_cmphex(vmi_translate_kv2p(vmi, fx->g->virt_text), ==, 0);
         g_assert_cmphex(vmi_translate_ksym2v(vmi, "_text"), ==, 0);
+        g_assert_null(vmi_get_kernel_version(vmi));
+        assert_error_has(vmi, "Linux OS layer");
         char *s = vmi_read_str_pa(vmi, synth_sym_pa(fx->g, "linux_banner"));
         g_assert_cmpstr(s, ==, fx->g->banner);
         free(s);
@@ -1063,6 +1068,30 @@ static void test_bad_random_file(void)
     g_rand_free(r);
 }
 
+static void test_decoy_banner(void)
+{
+    /* A stray "Linux version" string (an old boot log, a page cache page)
+     * at a lower candidate load address must not hide the kernel: the
+     * candidate whose page directory does not map it is passed over. */
+    synth_t *g = synth_new(SYNTH_IA32E, NTASKS);
+    static const char decoy[] = "Linux version 5.10.0-decoy (someone@elsewhere) #1 SMP";
+    g_assert_cmpuint(synth_sym_off(g, "linux_banner") + sizeof(decoy), <, 2u << 20);
+    synth_write(g, 0 + synth_sym_off(g, "linux_banner"), decoy, sizeof(decoy));
+    fixture_t fx = { g, NULL, fx64.sysmap, "decoy" };
+    fx.image = write_image(g, "decoy.raw");
+    vmi_instance_t vmi = open_guest(&fx, NULL, NULL);
+    g_assert_cmphex(vmi_get_kaslr_offset(vmi), ==, g->slide);
+    g_assert_cmphex(vmi_translate_kv2p(vmi, g->virt_text), ==, g->phys_text);
+    g_assert_cmphex(vmi_pid_to_dtb(vmi, 0), ==, g->kdtb);
+    char *banner = vmi_read_str_ksym(vmi, "linux_banner");
+    g_assert_cmpstr(banner, ==, g->banner);
+    free(banner);
+    vmi_destroy(vmi);
+    g_unlink(fx.image);
+    g_free(fx.image);
+    synth_free(g);
+}
+
 /* ------------------------------------------------------------ 11: LA57 and PAE */
 
 static void test_variant(gconstpointer data)
@@ -1169,6 +1198,7 @@ int main(int argc, char **argv)
     add("/linux/bad/kaslr-pins", test_bad_kaslr_pins);
     add("/linux/bad/page-tables", test_bad_page_tables);
     add("/linux/bad/random-file", test_bad_random_file);
+    add("/linux/bad/decoy-banner", test_decoy_banner);
     g_test_add_data_func("/linux/la57", &fx57, test_variant);
     g_test_add_data_func("/linux/pae", &fxpae, test_variant);
     add("/linux/pae/user-pdpt", test_pae_user_pdpt);

@@ -7,7 +7,9 @@
  * to CONFIG_PHYSICAL_ALIGN (2 MiB on x86-64, at least 8 KiB on i386), so the
  * banner "Linux version ..." sits at (load address + linux_banner - _text).
  * Probing the aligned candidates finds the load address after touching a
- * few hundred pages.  The page directory symbol (init_top_pgt, or
+ * few hundred pages; a candidate whose page directory does not map it
+ * (a stray banner in a boot log or the page cache) is passed over.
+ * The page directory symbol (init_top_pgt, or
  * swapper_pg_dir) then gives the kernel's CR3, and walking that page table
  * over the possible virtual load addresses gives the virtual slide.  No
  * register, CR3 or KASLR value from the user is needed; `linux_kaslr` in the
@@ -30,19 +32,10 @@ static bool banner_at_pa(vmi_instance_t vmi, addr_t pa)
            memcmp(buf, BANNER_PREFIX, sizeof(buf)) == 0;
 }
 
-/* Probes load addresses aligned to @align for the banner; returns the first
- * that also passes @verify (when given). */
-static bool scan_phys_text(vmi_instance_t vmi, addr_t banner_off, addr_t align, addr_t *found)
-{
-    uint64_t memsize = vmi_get_memsize(vmi);
-    for (addr_t p = 0; p + banner_off < memsize; p += align) {
-        if (banner_at_pa(vmi, p + banner_off)) {
-            *found = p;
-            return true;
-        }
-    }
-    return false;
-}
+/* A banner can also sit where no kernel was loaded (an old boot log, a page
+ * cache page): at most this many candidates are checked against the page
+ * tables before giving up, so a hostile image cannot make the scan slow. */
+#define MAX_BANNER_CANDIDATES 64
 
 /* Translates @va through @dtb in @mode without touching the instance's
  * cache (candidates are tried before anything is known). */
@@ -90,6 +83,38 @@ static bool find_virt_text(vmi_instance_t vmi, linux_data_t *ld, const pt_mode_o
     return false;
 }
 
+/* Steps 2 and 3 for the load address @phys: the page directory there must
+ * map _text (at the pinned slide, when given) back to @phys, and the banner
+ * through the same tables, in one of @modes.  Sets up the instance on
+ * success. */
+static bool kernel_at(vmi_instance_t vmi, linux_data_t *ld, addr_t phys, addr_t pgd_off,
+                      addr_t banner_off, const page_mode_t *modes, size_t nmodes, bool pinned,
+                      addr_t slide_pinned, const char *pgd_name, addr_t init_task)
+{
+    addr_t dtb = phys + pgd_off;
+    ld->phys_text = phys;
+    for (size_t i = 0; i < nmodes; i++) {
+        const pt_mode_ops_t *pt = pt_mode_ops(modes[i]);
+        addr_t virt_text;
+        if (!pt || !find_virt_text(vmi, ld, pt, dtb, pinned, slide_pinned, &virt_text))
+            continue;
+        addr_t pa;
+        /* the banner must be reachable through the same tables */
+        if (!probe_v2p(vmi, pt, dtb, virt_text + banner_off, &pa) || !banner_at_pa(vmi, pa))
+            continue;
+        vmi_set_page_mode(vmi, modes[i]);
+        vmi->kdtb = dtb;
+        ld->slide = virt_text - ld->map_text;
+        ld->init_task = init_task + ld->slide;
+        g_debug("Linux kernel: _text at 0x%" G_GINT64_MODIFIER "x (physical 0x%" G_GINT64_MODIFIER
+                "x), slide 0x%" G_GINT64_MODIFIER "x, %s paging, %s at 0x%" G_GINT64_MODIFIER "x",
+                (guint64)virt_text, (guint64)ld->phys_text, (guint64)ld->slide, pt->name,
+                pgd_name, (guint64)dtb);
+        return true;
+    }
+    return false;
+}
+
 bool linux_find_kernel(vmi_instance_t vmi, linux_data_t *ld, GHashTable *config, GError **error)
 {
     const char *map = sysmap_path(ld->sysmap);
@@ -131,27 +156,10 @@ bool linux_find_kernel(vmi_instance_t vmi, linux_data_t *ld, GHashTable *config,
         return false;
     }
 
-    /* 1. physical load address */
     addr_t banner_off = banner - ld->map_text;
-    uint64_t phys_pinned;
-    if (vmi_config_get_num(config, "linux_kaslr_phys", &phys_pinned)) {
-        ld->phys_text = phys_pinned;
-        if (!banner_at_pa(vmi, ld->phys_text + banner_off)) {
-            g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
-                        "linux_kaslr_phys = 0x%" G_GINT64_MODIFIER "x: no kernel banner there",
-                        (guint64)phys_pinned);
-            return false;
-        }
-    } else if (!scan_phys_text(vmi, banner_off, 2ull << 20, &ld->phys_text) &&
-               !scan_phys_text(vmi, banner_off, 8ull << 10, &ld->phys_text)) {
-        g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
-                    "the kernel of %s is not in this guest's memory: no 'Linux version' banner "
-                    "at any load address (wrong System.map for this guest?)", map);
-        return false;
-    }
-    addr_t dtb = ld->phys_text + (pgd_sym - ld->map_text);
+    addr_t pgd_off = pgd_sym - ld->map_text;
 
-    /* 2. paging mode: from registers when the driver knew them, else tried */
+    /* paging modes: from registers when the driver knew them, else tried */
     page_mode_t modes[2];
     size_t nmodes = 0;
     if (vmi->page_mode != VMI_PM_UNKNOWN) {
@@ -163,39 +171,70 @@ bool linux_find_kernel(vmi_instance_t vmi, linux_data_t *ld, GHashTable *config,
         modes[nmodes++] = VMI_PM_PAE;
         modes[nmodes++] = VMI_PM_LEGACY;
     }
-
-    /* 3. virtual slide */
     uint64_t slide_pinned = 0;
     bool pinned = vmi_config_get_num(config, "linux_kaslr", &slide_pinned);
-    for (size_t i = 0; i < nmodes; i++) {
-        const pt_mode_ops_t *pt = pt_mode_ops(modes[i]);
-        addr_t virt_text;
-        if (!pt || !find_virt_text(vmi, ld, pt, dtb, pinned, slide_pinned, &virt_text))
-            continue;
-        addr_t pa;
-        /* the banner must be reachable through the same tables */
-        if (!probe_v2p(vmi, pt, dtb, virt_text + banner_off, &pa) || !banner_at_pa(vmi, pa))
-            continue;
-        vmi_set_page_mode(vmi, modes[i]);
-        vmi->kdtb = dtb;
-        ld->slide = virt_text - ld->map_text;
-        ld->init_task = init_task + ld->slide;
-        g_debug("Linux kernel: _text at 0x%" G_GINT64_MODIFIER "x (physical 0x%" G_GINT64_MODIFIER
-                "x), slide 0x%" G_GINT64_MODIFIER "x, %s paging, %s at 0x%" G_GINT64_MODIFIER "x",
-                (guint64)virt_text, (guint64)ld->phys_text, (guint64)ld->slide, pt->name,
-                pgd_name, (guint64)dtb);
-        return true;
+
+    /* 1. physical load address: a candidate with the banner at the right
+     * offset, whose page directory (2.) maps _text (3.) back to it */
+    addr_t first = 0;
+    unsigned candidates = 0;
+    uint64_t phys_pinned;
+    if (vmi_config_get_num(config, "linux_kaslr_phys", &phys_pinned)) {
+        if (!banner_at_pa(vmi, phys_pinned + banner_off)) {
+            g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
+                        "linux_kaslr_phys = 0x%" G_GINT64_MODIFIER "x: no kernel banner there",
+                        (guint64)phys_pinned);
+            return false;
+        }
+        first = phys_pinned;
+        candidates = 1;
+        if (kernel_at(vmi, ld, phys_pinned, pgd_off, banner_off, modes, nmodes, pinned,
+                      slide_pinned, pgd_name, init_task))
+            return true;
+    } else {
+        /* 2 MiB alignment first (x86-64, and most i386 kernels), then 8 KiB */
+        static const addr_t aligns[] = { 2ull << 20, 8ull << 10 };
+        uint64_t memsize = vmi_get_memsize(vmi);
+        for (size_t ai = 0; ai < G_N_ELEMENTS(aligns); ai++) {
+            for (addr_t p = 0; p + banner_off < memsize; p += aligns[ai]) {
+                if (ai > 0 && p % aligns[0] == 0)
+                    continue;       /* tried in the first pass */
+                if (!banner_at_pa(vmi, p + banner_off))
+                    continue;
+                if (candidates++ == 0)
+                    first = p;
+                if (kernel_at(vmi, ld, p, pgd_off, banner_off, modes, nmodes, pinned,
+                              slide_pinned, pgd_name, init_task))
+                    return true;
+                g_debug("a kernel banner at physical 0x%" G_GINT64_MODIFIER "x, but %s there "
+                        "does not map the kernel: passed over", (guint64)(p + banner_off),
+                        pgd_name);
+                if (candidates >= MAX_BANNER_CANDIDATES)
+                    goto not_mapped;
+            }
+        }
+        if (!candidates) {
+            g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
+                        "the kernel of %s is not in this guest's memory: no 'Linux version' "
+                        "banner at any load address (wrong System.map for this guest?)", map);
+            return false;
+        }
     }
+
+not_mapped:
+    ld->phys_text = first;
     if (pinned)
         g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
                     "linux_kaslr = 0x%" G_GINT64_MODIFIER "x does not match this guest: _text "
-                    "does not map to the kernel found at physical 0x%" G_GINT64_MODIFIER "x",
-                    (guint64)slide_pinned, (guint64)ld->phys_text);
+                    "does not map to the kernel found at physical 0x%" G_GINT64_MODIFIER "x%s",
+                    (guint64)slide_pinned, (guint64)first,
+                    candidates > 1 ? " (nor to any other load address with the banner)" : "");
     else
         g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
                     "found the kernel at physical 0x%" G_GINT64_MODIFIER "x, but its page "
                     "directory (%s at 0x%" G_GINT64_MODIFIER "x) does not map it in any %s paging "
-                    "mode", (guint64)ld->phys_text, pgd_name, (guint64)dtb,
-                    ld->is64 ? "64-bit" : "32-bit");
+                    "mode%s", (guint64)first, pgd_name, (guint64)(first + pgd_off),
+                    ld->is64 ? "64-bit" : "32-bit",
+                    candidates > 1 ? " (nor does any other load address with the banner)" : "");
     return false;
 }
