@@ -2,18 +2,8 @@
 # Bad input on the real amd64 guest's snapshot: each case must end with a
 # clear error (exit 1 and a message naming the problem), never a crash
 # (exit >= 128) or a hang (timeout).
-set -euo pipefail
-: "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
-rig=$top_srcdir/tests/rig/rig.sh
-bin=$top_builddir/examples
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-rc=0
-env_out=$("$rig" env amd64 2>"$work/rig.err") || rc=$?
-if [ $rc -eq 77 ]; then echo "SKIP: amd64 guest not available: $(tail -1 "$work/rig.err")"; exit 77; fi
-[ $rc -eq 0 ] || { cat "$work/rig.err"; echo "FAIL: rig"; exit 1; }
-eval "$env_out"
+GUEST=amd64
+. "$(dirname "$0")/rig-env.sh"
 
 fails=0
 # expect_error DESCRIPTION PATTERN COMMAND...: exit 1 within 20 s, stderr matches PATTERN

@@ -1,25 +1,7 @@
 # Shared by the real-guest tests: boots (or reuses the cached snapshots of)
 # a rig guest and compares what libvmi reads from its raw and ELF snapshots
 # with what the guest itself printed.  Source it with GUEST set.
-set -euo pipefail
-: "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
-
-rig=$top_srcdir/tests/rig/rig.sh
-bin=$top_builddir/examples
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-rc=0
-env_out=$("$rig" env "$GUEST" 2>"$work/rig.err") || rc=$?
-if [ $rc -eq 77 ]; then
-    echo "SKIP: $GUEST guest not available: $(tail -1 "$work/rig.err")"
-    exit 77
-elif [ $rc -ne 0 ]; then
-    cat "$work/rig.err" >&2
-    echo "FAIL: could not build the $GUEST guest (rig exit $rc)"
-    exit 1
-fi
-eval "$env_out"
+. "$(dirname "$0")/rig-env.sh"
 export LIBVMI_CONF=$RIG_CONF
 truth=$RIG_DIR/truth
 
