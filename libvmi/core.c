@@ -289,7 +289,10 @@ static bool init_complete(vmi_instance_t vmi, GError **error)
 {
     if (vmi->page_mode == VMI_PM_UNKNOWN)
         page_mode_from_driver(vmi);
-    if (!init_os(vmi, error))
+    vmi_hold(vmi);
+    bool ok = init_os(vmi, error);
+    vmi_release(vmi);
+    if (!ok)
         return false;
     if (vmi->flags & VMI_INIT_SHM_SNAPSHOT) {
         if (!vmi->driver->shm_snapshot_create) {
@@ -610,6 +613,31 @@ char *vmi_get_kernel_version(vmi_instance_t vmi)
         return NULL;
     }
     return vmi_read_str_ksym(vmi, "linux_banner");
+}
+
+/* ------------------------------------------------------------ batches */
+
+void vmi_hold(vmi_instance_t vmi)
+{
+    if (vmi->hold_depth++ == 0 && vmi->driver && vmi->driver->hold)
+        vmi->driver->hold(vmi);
+}
+
+void vmi_release(vmi_instance_t vmi)
+{
+    if (vmi->hold_depth && --vmi->hold_depth == 0 && vmi->driver && vmi->driver->release)
+        vmi->driver->release(vmi);
+}
+
+bool vmi_kernel_p2v(vmi_instance_t vmi, addr_t pa, addr_t *va, GError **error)
+{
+    if (!vmi->os || !vmi->os->kernel_p2v) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
+                    "mapping physical 0x%" G_GINT64_MODIFIER "x to a kernel address needs the OS "
+                    "layer (VMI_INIT_COMPLETE)", (guint64)pa);
+        return false;
+    }
+    return vmi->os->kernel_p2v(vmi, pa, va, error);
 }
 
 /* ------------------------------------------------------------ control */

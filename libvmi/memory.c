@@ -24,8 +24,16 @@ static size_t access_pa(vmi_instance_t vmi, addr_t pa, void *buf, size_t count, 
                 avail = vmi->memo_len - (cur - vmi->memo_pa);
             } else {
                 p = d->map(vmi, cur, count - done, &avail, write);
-                if (!p || avail == 0)
+                if (!p || avail == 0) {
+                    /* no pointer to this memory: the copy path, if any */
+                    size_t n = 0;
+                    if (write && d->write)
+                        n = d->write(vmi, cur, (const uint8_t *)buf + done, count - done);
+                    else if (!write && d->read)
+                        n = d->read(vmi, cur, (uint8_t *)buf + done, count - done);
+                    done += n;
                     break;
+                }
                 if (!write) {
                     vmi->memo_ptr = p;
                     vmi->memo_pa = cur;
@@ -90,6 +98,7 @@ static size_t access_va(vmi_instance_t vmi, addr_t dtb, addr_t va, void *buf, si
                         bool write)
 {
     size_t done = 0;
+    vmi_hold(vmi);
     while (done < count) {
         addr_t cur = va + done;
         addr_t pa;
@@ -104,6 +113,7 @@ static size_t access_va(vmi_instance_t vmi, addr_t dtb, addr_t va, void *buf, si
         if (n < chunk)
             break;
     }
+    vmi_release(vmi);
     return done;
 }
 

@@ -75,6 +75,7 @@ struct vmi_instance {
     GHashTable *rva_cache;      /* "base:pid:rva" -> sym */
 
     char *last_error;
+    unsigned hold_depth;        /* nesting of vmi_hold() */
 };
 
 /* ---- errors (errors.c) */
@@ -138,6 +139,13 @@ static inline void v2p_cache_put(vmi_instance_t vmi, addr_t dtb, addr_t va, addr
 }
 void caches_init(vmi_instance_t vmi);
 void caches_free(vmi_instance_t vmi);
+
+/* ---- batches (core.c): a driver whose accesses stop the guest keeps it
+ * stopped from the outermost hold to the matching release. */
+void vmi_hold(vmi_instance_t vmi);
+void vmi_release(vmi_instance_t vmi);
+/* Kernel virtual address of physical @pa (for events on physical addresses). */
+bool vmi_kernel_p2v(vmi_instance_t vmi, addr_t pa, addr_t *va, GError **error);
 
 /* ---- events (events.c) */
 void events_free(vmi_instance_t vmi);

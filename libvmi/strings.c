@@ -17,7 +17,17 @@ static size_t read_pa_piece(vmi_instance_t vmi, addr_t addr, vmi_pid_t pid, void
     return vmi_read_pa(vmi, addr, buf, count);
 }
 
+static char *read_str_held(vmi_instance_t vmi, addr_t addr, vmi_pid_t pid, piece_reader_t reader);
+
 static char *read_str(vmi_instance_t vmi, addr_t addr, vmi_pid_t pid, piece_reader_t reader)
+{
+    vmi_hold(vmi);
+    char *s = read_str_held(vmi, addr, pid, reader);
+    vmi_release(vmi);
+    return s;
+}
+
+static char *read_str_held(vmi_instance_t vmi, addr_t addr, vmi_pid_t pid, piece_reader_t reader)
 {
     GByteArray *acc = g_byte_array_new();
     uint8_t piece[VMI_PAGE_SIZE];

@@ -60,7 +60,10 @@ bool vmi_dtb_for_pid(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb, GError **er
                     pid);
         return false;
     }
-    if (!vmi->os->pid_to_dtb(vmi, pid, dtb, error))
+    vmi_hold(vmi);
+    bool ok = vmi->os->pid_to_dtb(vmi, pid, dtb, error);
+    vmi_release(vmi);
+    if (!ok)
         return false;
     vmi_pidcache_add(vmi, pid, *dtb);
     return true;
@@ -74,7 +77,10 @@ addr_t vmi_pagetable_lookup(vmi_instance_t vmi, addr_t dtb, addr_t vaddr)
     GError *error = NULL;
     if (!vmi)
         return 0;
-    if (!vmi_v2p(vmi, dtb, vaddr, &pa, &error)) {
+    vmi_hold(vmi);
+    bool ok = vmi_v2p(vmi, dtb, vaddr, &pa, &error);
+    vmi_release(vmi);
+    if (!ok) {
         vmi_set_error(vmi, error);
         return 0;
     }
@@ -191,7 +197,10 @@ vmi_pid_t vmi_dtb_to_pid(vmi_instance_t vmi, addr_t dtb)
         vmi_errorf(vmi, "no OS layer to map a page directory to a process");
         return -1;
     }
-    if (!vmi->os->dtb_to_pid(vmi, dtb, &pid, &error)) {
+    vmi_hold(vmi);
+    bool ok = vmi->os->dtb_to_pid(vmi, dtb, &pid, &error);
+    vmi_release(vmi);
+    if (!ok) {
         vmi_set_error(vmi, error);
         return -1;
     }
@@ -207,7 +216,10 @@ status_t vmi_get_processes(vmi_instance_t vmi, vmi_process_t **list, size_t *cou
         vmi_errorf(vmi, "listing processes needs the OS layer (VMI_INIT_COMPLETE)");
         return VMI_FAILURE;
     }
-    if (!vmi->os->processes(vmi, list, count, &error)) {
+    vmi_hold(vmi);
+    bool ok = vmi->os->processes(vmi, list, count, &error);
+    vmi_release(vmi);
+    if (!ok) {
         vmi_set_error(vmi, error);
         return VMI_FAILURE;
     }

@@ -42,6 +42,11 @@ typedef struct vmi_driver_ops {
      * Returns false when unknown. */
     bool (*get_lma)(vmi_instance_t vmi, bool *lma);
 
+    /* A batch of accesses begins/ends: a driver whose every access stops
+     * the guest (gdbstub) stops it once for the batch.  Nested by the core. */
+    void (*hold)(vmi_instance_t vmi);
+    void (*release)(vmi_instance_t vmi);
+
     bool (*pause)(vmi_instance_t vmi, GError **error);
     bool (*resume)(vmi_instance_t vmi, GError **error);
 
@@ -58,5 +63,8 @@ const vmi_driver_ops_t *const *driver_registry(void);
 const vmi_driver_ops_t *driver_for_mode(uint32_t mode);
 
 extern const vmi_driver_ops_t file_driver_ops;
+#ifdef ENABLE_KVM
+extern const vmi_driver_ops_t kvm_driver_ops;
+#endif
 
 #endif

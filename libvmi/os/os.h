@@ -19,6 +19,8 @@ typedef struct vmi_os_ops {
     bool (*ksym2v)(vmi_instance_t vmi, const char *symbol, addr_t *va, GError **error);
     /* Nearest symbol at or below @va: name (static storage of the OS layer). */
     const char *(*v2ksym)(vmi_instance_t vmi, addr_t va);
+    /* A kernel virtual address that maps physical @pa (image or direct map). */
+    bool (*kernel_p2v)(vmi_instance_t vmi, addr_t pa, addr_t *va, GError **error);
     bool (*pid_to_dtb)(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb, GError **error);
     bool (*dtb_to_pid)(vmi_instance_t vmi, addr_t dtb, vmi_pid_t *pid, GError **error);
     bool (*processes)(vmi_instance_t vmi, vmi_process_t **list, size_t *count, GError **error);

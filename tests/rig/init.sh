@@ -92,5 +92,12 @@ while :; do
     read -t 2 x <>/run/vmi/tick
     read -r u i </proc/uptime
     printf 'VMI-TICK %s\n' "$u"
+    # the sentinels' command lines as the kernel reads them from their
+    # memory (NULs dropped): a host that writes there sees it here
+    for n in a b c; do
+        eval "p=\$SENT_$n"
+        IFS= read -r c </proc/$p/cmdline
+        printf 'VMI-CMDLINE %s %s\n' "$p" "$c"
+    done
     ps_block
 done

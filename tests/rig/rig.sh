@@ -299,14 +299,18 @@ do_boot() {
     echo "$guest" >"$run/guest"
     readlink -f "$kd" >"$run/kernel-dir"
     t0=$(date +%s%3N)
-    "$QEMU" -accel tcg -cpu "$(qemu_cpu "$guest")" -m $RAM_MB -smp 1 \
+    # LIBVMI_RIG_SMP: vCPUs; LIBVMI_RIG_SHM=0: RAM not in a shared file
+    # (live tests of the other memory paths)
+    local ram_backend="memory-backend-file,id=ram0,size=${RAM_MB}M,mem-path=$run/ram.file,share=on"
+    [ "${LIBVMI_RIG_SHM:-1}" != 0 ] || ram_backend="memory-backend-ram,id=ram0,size=${RAM_MB}M"
+    "$QEMU" -accel tcg -cpu "$(qemu_cpu "$guest")" -m $RAM_MB -smp "${LIBVMI_RIG_SMP:-1}" \
         -kernel "$kd/vmlinuz" -initrd "$initrd" \
         -append "console=ttyS0 panic=-1 quiet" \
         -display none -monitor none -nodefaults -vga none \
         -serial "file:$run/console.log" ${RIG_KALLSYMS:+-serial "file:$run/kallsyms.gz"} \
         -qmp "unix:$run/qmp.sock,server=on,wait=off" \
         -gdb "unix:$run/gdb.sock,server=on,wait=off" \
-        -object "memory-backend-file,id=ram0,size=${RAM_MB}M,mem-path=$run/ram.file,share=on" \
+        -object "$ram_backend" \
         -machine pc,memory-backend=ram0 \
         -no-reboot -daemonize -pidfile "$run/qemu.pid" 2>"$run/qemu.err" ||
         { cat "$run/qemu.err" >&2; rm -f "$run/ram.file"; die "qemu failed to start"; }

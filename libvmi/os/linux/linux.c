@@ -47,6 +47,37 @@ static const char *linux_v2ksym(vmi_instance_t vmi, addr_t va)
     return owned;
 }
 
+/* The kernel image maps its own physical range; the direct map (base
+ * page_offset_base on x86-64, randomised by KASLR; PAGE_OFFSET on i386)
+ * maps all RAM.  The answer is checked by translating it back. */
+static bool linux_kernel_p2v(vmi_instance_t vmi, addr_t pa, addr_t *va, GError **error)
+{
+    linux_data_t *ld = linux_data(vmi);
+    addr_t end = 0, candidates[2];
+    size_t n = 0;
+    if (sysmap_lookup(ld->sysmap, "_end", &end) && pa >= ld->phys_text &&
+        pa - ld->phys_text < end - ld->map_text)
+        candidates[n++] = ld->map_text + ld->slide + (pa - ld->phys_text);
+    if (ld->is64) {
+        addr_t base;
+        if (vmi_read_addr_ksym(vmi, "page_offset_base", &base) == VMI_SUCCESS)
+            candidates[n++] = base + pa;
+    } else if (pa < (896ull << 20)) {
+        candidates[n++] = (ld->map_text & ~0x0fffffffull) + pa;
+    }
+    for (size_t i = 0; i < n; i++) {
+        addr_t back;
+        if (vmi_v2p(vmi, vmi->kdtb, candidates[i], &back, NULL) && back == pa) {
+            *va = candidates[i];
+            return true;
+        }
+    }
+    g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
+                "physical address 0x%" G_GINT64_MODIFIER "x is not mapped by the kernel (neither "
+                "in its image nor in its direct map)", (guint64)pa);
+    return false;
+}
+
 static bool linux_get_offset(vmi_instance_t vmi, const char *name, uint64_t *value)
 {
     linux_data_t *ld = linux_data(vmi);
@@ -119,6 +150,7 @@ const vmi_os_ops_t linux_os_ops = {
     .destroy = linux_destroy,
     .ksym2v = linux_ksym2v,
     .v2ksym = linux_v2ksym,
+    .kernel_p2v = linux_kernel_p2v,
     .pid_to_dtb = linux_pid_to_dtb,
     .dtb_to_pid = linux_dtb_to_pid,
     .processes = linux_processes_op,

@@ -1,0 +1,744 @@
+/*
+ * kvm.c - the kvm access driver: live QEMU/KVM (or TCG) guests on an
+ * unmodified QEMU.
+ *
+ * The guest is reached through what QEMU already offers: QMP (run control,
+ * the physical memory layout from `info mtree -f`, host addresses from
+ * `gpa2hva`, registers from `info registers`), the gdbstub (registers,
+ * physical memory in PhyMemMode, breakpoints, watchpoints, single-step) and,
+ * when the domain's RAM is a shared file, that file.  Memory goes through
+ * the fastest path available:
+ *   1. the shared RAM file, mapped: no copy through the kernel, the guest
+ *      keeps running;
+ *   2. QEMU's process memory with process_vm_readv: any running guest, no
+ *      XML change, the guest keeps running;
+ *   3. the gdbstub: stops the guest for every batch of accesses.
+ * `kvm_access = "shm" | "process" | "gdbstub"` in the configuration forces
+ * a path; vmi_get_access_path() says which one is in use.
+ *
+ * Configuration keys: qmp (QMP socket), gdb (gdbstub socket or tcp:H:P),
+ * shm (the RAM file; found through QOM when not given), pid (QEMU's pid;
+ * found from the QMP socket's peer when not given).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "kvm.h"
+
+#define KVM_TIMEOUT_MS 5000
+
+static const char *const path_names[] = {
+    [KVM_PATH_SHM] = "shm",
+    [KVM_PATH_PROCESS] = "process",
+    [KVM_PATH_GDBSTUB] = "gdbstub",
+};
+
+/* ------------------------------------------------------------ probing */
+
+static bool kvm_probe(const char *name, GHashTable *config)
+{
+    return vmi_config_get_str(config, "qmp") || vmi_config_get_str(config, "gdb");
+}
+
+/* ------------------------------------------------------------ layout */
+
+static kvm_range_t *find_range(kvm_data_t *k, addr_t pa)
+{
+    kvm_range_t *r = (kvm_range_t *)k->ranges->data;
+    size_t n = k->ranges->len;
+    if (k->last_range < n && pa - r[k->last_range].gpa < r[k->last_range].size)
+        return &r[k->last_range];
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pa < r[mid].gpa)
+            hi = mid;
+        else if (pa - r[mid].gpa >= r[mid].size)
+            lo = mid + 1;
+        else {
+            k->last_range = mid;
+            return &r[mid];
+        }
+    }
+    return NULL;
+}
+
+/* The RAM layout from QEMU: `info mtree -f`, the RAM ranges of the flat
+ * view of the "memory" address space (below and above the PCI hole). */
+static bool load_layout(kvm_data_t *k, GArray **mtree, GError **error)
+{
+    g_autofree char *text = qmp_hmp(k->qmp, "info mtree -f", error);
+    if (!text)
+        return false;
+    *mtree = qmp_parse_mtree(text, error);
+    if (!*mtree)
+        return false;
+    if ((*mtree)->len == 0) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_CORRUPT, "QEMU reports no RAM in the guest's "
+                    "physical address space (info mtree -f)");
+        g_clear_pointer(mtree, g_array_unref);
+        return false;
+    }
+    k->ranges = g_array_sized_new(FALSE, TRUE, sizeof(kvm_range_t), (*mtree)->len);
+    for (guint i = 0; i < (*mtree)->len; i++) {
+        const qmp_ram_range_t *m = &g_array_index(*mtree, qmp_ram_range_t, i);
+        kvm_range_t r = { .gpa = m->gpa, .size = m->size };
+        g_array_append_val(k->ranges, r);
+    }
+    return true;
+}
+
+/* The RAM file of memory backend @id, through QOM. */
+static char *shm_from_qom(kvm_data_t *k, const char *id)
+{
+    g_autoptr(JsonObject) args = json_object_new();
+    g_autofree char *path = g_strdup_printf("/objects/%s", id);
+    json_object_set_string_member(args, "path", path);
+    json_object_set_string_member(args, "property", "mem-path");
+    g_autoptr(JsonNode) mem = qmp_execute(k->qmp, "qom-get", args, NULL);
+    if (!mem || JSON_NODE_TYPE(mem) != JSON_NODE_VALUE)
+        return NULL;
+    json_object_set_string_member(args, "property", "share");
+    g_autoptr(JsonNode) share = qmp_execute(k->qmp, "qom-get", args, NULL);
+    if (!share || JSON_NODE_TYPE(share) != JSON_NODE_VALUE || !json_node_get_boolean(share))
+        return NULL;
+    return g_strdup(json_node_get_string(mem));
+}
+
+/* Maps the shared RAM file and points every range backed by it there. */
+static bool setup_shm(vmi_instance_t vmi, kvm_data_t *k, GArray *mtree, const char *file,
+                      GError **error)
+{
+    g_autofree char *found = NULL;
+    const char *backend = NULL;
+    if (!file) {
+        /* the backend whose RAM ranges these are: ask QOM for its file */
+        for (guint i = 0; i < mtree->len && !found; i++) {
+            backend = g_array_index(mtree, qmp_ram_range_t, i).name;
+            found = shm_from_qom(k, backend);
+        }
+        file = found;
+    }
+    if (!file) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
+                    "the guest's RAM is not a shared file (no memory-backend-file with share=on)");
+        return false;
+    }
+    uint64_t writable = 0;
+    vmi_config_get_num(vmi->config, "writable", &writable);
+    int fd = open(file, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "cannot open the guest's RAM file '%s': %s",
+                    file, g_strerror(e));
+        return false;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_size == 0) {
+        close(fd);
+        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "the guest's RAM file '%s' is empty", file);
+        return false;
+    }
+    k->shm_size = st.st_size;
+    k->shm_map = mmap(NULL, k->shm_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (k->shm_map == MAP_FAILED) {
+        int e = errno;
+        k->shm_map = NULL;
+        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "cannot map the guest's RAM file '%s': %s",
+                    file, g_strerror(e));
+        return false;
+    }
+    madvise(k->shm_map, k->shm_size, MADV_RANDOM);
+    /* Ranges carry their offset inside the RAM block; those of the block
+     * that is the file point into the mapping. */
+    size_t mapped = 0;
+    for (guint i = 0; i < mtree->len; i++) {
+        const qmp_ram_range_t *m = &g_array_index(mtree, qmp_ram_range_t, i);
+        kvm_range_t *r = &g_array_index(k->ranges, kvm_range_t, i);
+        if ((!backend || strcmp(m->name, backend) == 0) && m->offset + m->size <= k->shm_size) {
+            r->host = k->shm_map + m->offset;
+            mapped++;
+        }
+    }
+    g_debug("kvm: RAM file %s mapped (%zu bytes, %zu of %u ranges)", file, k->shm_size, mapped,
+            mtree->len);
+    return mapped > 0;
+}
+
+/* Host addresses of the ranges in QEMU's process, from gpa2hva. */
+static bool setup_process(vmi_instance_t vmi, kvm_data_t *k, GError **error)
+{
+    if (k->pid <= 0) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND, "QEMU's process id is unknown");
+        return false;
+    }
+    for (guint i = 0; i < k->ranges->len; i++) {
+        kvm_range_t *r = &g_array_index(k->ranges, kvm_range_t, i);
+        g_autofree char *cmd = g_strdup_printf("gpa2hva 0x%" G_GINT64_MODIFIER "x", (guint64)r->gpa);
+        g_autofree char *out = qmp_hmp(k->qmp, cmd, error);
+        if (!out || !qmp_parse_gpa2hva(out, &r->hva, error))
+            return false;
+    }
+    /* one byte, to learn now (not at the first read) whether we may */
+    const kvm_range_t *r0 = &g_array_index(k->ranges, kvm_range_t, 0);
+    uint8_t b;
+    struct iovec local = { &b, 1 }, remote = { (void *)(uintptr_t)r0->hva, 1 };
+    if (process_vm_readv(k->pid, &local, 1, &remote, 1, 0) != 1) {
+        int e = errno;
+        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "cannot read QEMU's memory (pid %d): %s%s",
+                    k->pid, g_strerror(e), e == EPERM ? " (needs root or CAP_SYS_PTRACE)" : "");
+        return false;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------ open/close */
+
+static void kvm_close(vmi_instance_t vmi)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    if (!k)
+        return;
+    kvm_events_free(vmi);
+    if (k->paused_by_us && k->qmp)
+        qmp_cont(k->qmp, NULL);
+    if (k->snap_mem)
+        munmap(k->snap_mem, k->snap_size);
+    if (k->shm_map)
+        munmap(k->shm_map, k->shm_size);
+    if (k->gdb)
+        gdb_client_free(k->gdb);
+    if (k->qmp)
+        qmp_free(k->qmp);
+    if (k->ranges)
+        g_array_unref(k->ranges);
+    g_free(k);
+    vmi->driver_data = NULL;
+}
+
+static bool kvm_open(vmi_instance_t vmi, const char *name, GHashTable *config, GError **error)
+{
+    kvm_data_t *k = g_new0(kvm_data_t, 1);
+    vmi->driver_data = k;
+    const char *qmp_path = vmi_config_get_str(config, "qmp");
+    const char *gdb_path = vmi_config_get_str(config, "gdb");
+    const char *shm = vmi_config_get_str(config, "shm");
+    const char *force = vmi_config_get_str(config, "kvm_access");
+    uint64_t pid = 0;
+
+    if (force && strcmp(force, "shm") && strcmp(force, "process") && strcmp(force, "gdbstub")) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
+                    "kvm_access = \"%s\": use \"shm\", \"process\" or \"gdbstub\"", force);
+        goto fail;
+    }
+    if (!qmp_path && !gdb_path) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
+                    "'%s': give the QMP socket ('qmp') and/or the gdbstub socket ('gdb') in its "
+                    "configuration", name);
+        goto fail;
+    }
+    if (qmp_path) {
+        k->qmp = qmp_connect(qmp_path, KVM_TIMEOUT_MS, error);
+        if (!k->qmp) {
+            g_prefix_error(error, "QMP socket '%s': ", qmp_path);
+            goto fail;
+        }
+        k->pid = qmp_peer_pid(k->qmp);
+    }
+    if (vmi_config_get_num(config, "pid", &pid))
+        k->pid = (int)pid;
+    if (gdb_path) {
+        /* QEMU stops the guest when a debugger connects: let it run on */
+        k->gdb = gdb_client_connect(gdb_path, KVM_TIMEOUT_MS, true, error);
+        if (!k->gdb) {
+            g_prefix_error(error, "gdbstub '%s': ", gdb_path);
+            goto fail;
+        }
+        k->nvcpus = gdb_client_num_vcpus(k->gdb);
+    }
+
+    g_autoptr(GArray) mtree = NULL;
+    if (k->qmp && !load_layout(k, &mtree, error))
+        goto fail;
+
+    GError *why_shm = NULL, *why_process = NULL;
+    bool chosen = false;
+    if (k->qmp && (!force || strcmp(force, "shm") == 0)) {
+        if (setup_shm(vmi, k, mtree, shm, &why_shm)) {
+            k->path = KVM_PATH_SHM;
+            chosen = true;
+        }
+    }
+    if (!chosen && k->qmp && (!force || strcmp(force, "process") == 0)) {
+        if (setup_process(vmi, k, &why_process)) {
+            k->path = KVM_PATH_PROCESS;
+            chosen = true;
+        }
+    }
+    if (!chosen && k->gdb && (!force || strcmp(force, "gdbstub") == 0)) {
+        if (!gdb_client_set_phys_mode(k->gdb, true, error))
+            goto fail_why;
+        if (!k->ranges) {
+            /* no QMP: one range as large as the stub will answer for;
+             * reads past the RAM fail cleanly */
+            k->ranges = g_array_new(FALSE, TRUE, sizeof(kvm_range_t));
+            uint64_t size = 0;
+            vmi_config_get_num(config, "memsize", &size);
+            kvm_range_t r = { .gpa = 0, .size = size ? size : (4ull << 30) };
+            g_array_append_val(k->ranges, r);
+        }
+        k->path = KVM_PATH_GDBSTUB;
+        chosen = true;
+    }
+    if (!chosen) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
+                    "no way to the memory of '%s'%s%s: shared RAM file: %s; process memory: %s; "
+                    "gdbstub: %s", name, force ? " through " : "", force ? force : "",
+                    why_shm ? why_shm->message : "not tried",
+                    why_process ? why_process->message : "not tried",
+                    k->gdb ? "not chosen" : "no 'gdb' socket configured");
+        g_clear_error(&why_shm);
+        g_clear_error(&why_process);
+        goto fail;
+    }
+    g_clear_error(&why_shm);
+    g_clear_error(&why_process);
+    if (!k->nvcpus && k->qmp) {
+        g_autoptr(JsonNode) cpus = qmp_execute(k->qmp, "query-cpus-fast", NULL, NULL);
+        if (cpus && JSON_NODE_HOLDS_ARRAY(cpus))
+            k->nvcpus = json_array_get_length(json_node_get_array(cpus));
+    }
+    g_debug("kvm: '%s' through %s (QEMU pid %d, %u vCPUs, %u RAM ranges)", name,
+            path_names[k->path], k->pid, k->nvcpus, k->ranges->len);
+    return true;
+
+fail_why:
+    g_clear_error(&why_shm);
+    g_clear_error(&why_process);
+fail:
+    kvm_close(vmi);
+    return false;
+}
+
+/* ------------------------------------------------------------ memory */
+
+static uint8_t *kvm_map(vmi_instance_t vmi, addr_t pa, size_t want, size_t *avail, bool write)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    kvm_range_t *r = find_range(k, pa);
+    if (!r)
+        return NULL;
+    uint8_t *base = k->snapshot ? r->snap : r->host;
+    if (!base)
+        return NULL;
+    if (write && k->snapshot) {
+        vmi_errorf(vmi, "a shm-snapshot exists: writes would go nowhere (destroy it first)");
+        return NULL;
+    }
+    *avail = r->size - (pa - r->gpa);
+    return base + (pa - r->gpa);
+}
+
+static size_t process_rw(kvm_data_t *k, addr_t pa, void *buf, size_t count, bool write)
+{
+    size_t done = 0;
+    while (done < count) {
+        kvm_range_t *r = find_range(k, pa + done);
+        if (!r || !r->hva)
+            break;
+        size_t off = pa + done - r->gpa;
+        size_t n = MIN(count - done, r->size - off);
+        struct iovec local = { (uint8_t *)buf + done, n };
+        struct iovec remote = { (void *)(uintptr_t)(r->hva + off), n };
+        ssize_t got = write ? process_vm_writev(k->pid, &local, 1, &remote, 1, 0)
+                            : process_vm_readv(k->pid, &local, 1, &remote, 1, 0);
+        if (got <= 0)
+            break;
+        done += got;
+    }
+    return done;
+}
+
+static size_t gdb_rw(vmi_instance_t vmi, kvm_data_t *k, addr_t pa, void *buf, size_t count,
+                     bool write)
+{
+    GError *error = NULL;
+    /* only as far as RAM goes: the stub answers E14 beyond */
+    size_t done = 0;
+    while (done < count) {
+        kvm_range_t *r = find_range(k, pa + done);
+        if (!r)
+            break;
+        size_t n = MIN(count - done, r->size - (pa + done - r->gpa));
+        bool ok = write ? gdb_client_write_mem(k->gdb, pa + done, (uint8_t *)buf + done, n, &error)
+                        : gdb_client_read_mem(k->gdb, pa + done, (uint8_t *)buf + done, n, &error);
+        if (!ok) {
+            vmi_set_error(vmi, error);
+            break;
+        }
+        done += n;
+    }
+    return done;
+}
+
+/* The copy path: snapshot and shm ranges by memcpy, else process memory or
+ * the gdbstub. */
+static size_t kvm_read(vmi_instance_t vmi, addr_t pa, void *buf, size_t count)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    size_t done = 0;
+    while (done < count) {
+        size_t avail;
+        uint8_t *p = kvm_map(vmi, pa + done, count - done, &avail, false);
+        if (!p)
+            break;
+        size_t n = MIN(avail, count - done);
+        memcpy((uint8_t *)buf + done, p, n);
+        done += n;
+    }
+    if (done == count || k->snapshot)
+        return done;
+    if (k->path == KVM_PATH_PROCESS)
+        return done + process_rw(k, pa + done, (uint8_t *)buf + done, count - done, false);
+    if (k->path == KVM_PATH_GDBSTUB)
+        return done + gdb_rw(vmi, k, pa + done, (uint8_t *)buf + done, count - done, false);
+    return done;
+}
+
+static size_t kvm_write(vmi_instance_t vmi, addr_t pa, const void *buf, size_t count)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    if (k->snapshot) {
+        vmi_errorf(vmi, "a shm-snapshot exists: writes would go nowhere (destroy it first)");
+        return 0;
+    }
+    if (k->path == KVM_PATH_PROCESS)
+        return process_rw(k, pa, (void *)buf, count, true);
+    if (k->path == KVM_PATH_GDBSTUB)
+        return gdb_rw(vmi, k, pa, (void *)buf, count, true);
+    return 0;
+}
+
+static uint64_t kvm_memsize(vmi_instance_t vmi)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    const kvm_range_t *last = &g_array_index(k->ranges, kvm_range_t, k->ranges->len - 1);
+    return last->gpa + last->size;
+}
+
+static const char *kvm_access_path(vmi_instance_t vmi)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    return k->snapshot ? "shm-snapshot" : path_names[k->path];
+}
+
+/* ------------------------------------------------------------ registers */
+
+/* gdb target-description names of the registers, by registers_t. */
+static const char *gdb_reg_name(registers_t reg, bool lm)
+{
+    switch (reg) {
+    case RAX: return lm ? "rax" : "eax";
+    case RBX: return lm ? "rbx" : "ebx";
+    case RCX: return lm ? "rcx" : "ecx";
+    case RDX: return lm ? "rdx" : "edx";
+    case RBP: return lm ? "rbp" : "ebp";
+    case RSI: return lm ? "rsi" : "esi";
+    case RDI: return lm ? "rdi" : "edi";
+    case RSP: return lm ? "rsp" : "esp";
+    case R8: return "r8";
+    case R9: return "r9";
+    case R10: return "r10";
+    case R11: return "r11";
+    case R12: return "r12";
+    case R13: return "r13";
+    case R14: return "r14";
+    case R15: return "r15";
+    case RIP: return lm ? "rip" : "eip";
+    case RFLAGS: return "eflags";
+    case CR0: return "cr0";
+    case CR2: return "cr2";
+    case CR3: return "cr3";
+    case CR4: return "cr4";
+    case CS_SEL: return "cs";
+    case DS_SEL: return "ds";
+    case ES_SEL: return "es";
+    case FS_SEL: return "fs";
+    case GS_SEL: return "gs";
+    case SS_SEL: return "ss";
+    case FS_BASE: return "fs_base";
+    case GS_BASE: return "gs_base";
+    case SHADOW_GS: return "k_gs_base";
+    case MSR_EFER: return "efer";
+    default: return NULL;
+    }
+}
+
+static bool qmp_reg(const qmp_regs_t *q, registers_t reg, reg_t *v)
+{
+    /* QEMU's info registers segment order: es cs ss ds fs gs ldt tr */
+    static const registers_t sel[] = { ES_SEL, CS_SEL, SS_SEL, DS_SEL, FS_SEL, GS_SEL, LDTR_SEL, TR_SEL };
+    static const registers_t base[] = { ES_BASE, CS_BASE, SS_BASE, DS_BASE, FS_BASE, GS_BASE, LDTR_BASE, TR_BASE };
+    static const registers_t lim[] = { ES_LIMIT, CS_LIMIT, SS_LIMIT, DS_LIMIT, FS_LIMIT, GS_LIMIT, LDTR_LIMIT, TR_LIMIT };
+    static const registers_t ar[] = { ES_ARBYTES, CS_ARBYTES, SS_ARBYTES, DS_ARBYTES, FS_ARBYTES, GS_ARBYTES, LDTR_ARBYTES, TR_ARBYTES };
+    switch (reg) {
+    case RAX: *v = q->rax; return true;
+    case RBX: *v = q->rbx; return true;
+    case RCX: *v = q->rcx; return true;
+    case RDX: *v = q->rdx; return true;
+    case RBP: *v = q->rbp; return true;
+    case RSI: *v = q->rsi; return true;
+    case RDI: *v = q->rdi; return true;
+    case RSP: *v = q->rsp; return true;
+    case R8: *v = q->r8; return true;
+    case R9: *v = q->r9; return true;
+    case R10: *v = q->r10; return true;
+    case R11: *v = q->r11; return true;
+    case R12: *v = q->r12; return true;
+    case R13: *v = q->r13; return true;
+    case R14: *v = q->r14; return true;
+    case R15: *v = q->r15; return true;
+    case RIP: *v = q->rip; return true;
+    case RFLAGS: *v = q->rflags; return true;
+    case CR0: *v = q->cr0; return true;
+    case CR2: *v = q->cr2; return true;
+    case CR3: *v = q->cr3; return true;
+    case CR4: *v = q->cr4; return true;
+    case MSR_EFER: *v = q->efer; return true;
+    case DR0: case DR1: case DR2: case DR3: *v = q->dr[reg - DR0]; return true;
+    case DR6: *v = q->dr[6]; return true;
+    case DR7: *v = q->dr[7]; return true;
+    case GDTR_BASE: *v = q->gdt_base; return true;
+    case IDTR_BASE: *v = q->idt_base; return true;
+    case GDTR_LIMIT: *v = q->gdt_limit; return true;
+    case IDTR_LIMIT: *v = q->idt_limit; return true;
+    default: break;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(sel); i++) {
+        if (reg == sel[i]) { *v = q->seg[i].selector; return true; }
+        if (reg == base[i]) { *v = q->seg[i].base; return true; }
+        if (reg == lim[i]) { *v = q->seg[i].limit; return true; }
+        if (reg == ar[i]) { *v = q->seg[i].flags; return true; }
+    }
+    return false;
+}
+
+static bool qmp_vcpu_regs(kvm_data_t *k, unsigned long vcpu, qmp_regs_t *regs, GError **error)
+{
+    g_autofree char *text = qmp_hmp(k->qmp, "info registers -a", error);
+    if (!text)
+        return false;
+    g_autoptr(GPtrArray) cpus = qmp_split_cpus(text);
+    if (vcpu >= cpus->len) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "vCPU %lu does not exist (the guest has %u)",
+                    vcpu, cpus->len);
+        return false;
+    }
+    return qmp_parse_registers(cpus->pdata[vcpu], regs, error);
+}
+
+static bool kvm_get_vcpureg(vmi_instance_t vmi, reg_t *value, registers_t reg, unsigned long vcpu,
+                            GError **error)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    if (k->gdb) {
+        bool lm = gdb_client_has_reg(k->gdb, "rax");
+        const char *name = gdb_reg_name(reg, lm);
+        if (name && gdb_client_has_reg(k->gdb, name)) {
+            uint64_t v;
+            if (!gdb_client_read_reg(k->gdb, vcpu, name, &v, error))
+                return false;
+            *value = v;
+            return true;
+        }
+    }
+    if (k->qmp) {
+        qmp_regs_t regs;
+        if (!qmp_vcpu_regs(k, vcpu, &regs, error))
+            return false;
+        if (qmp_reg(&regs, reg, value))
+            return true;
+    }
+    g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
+                "register %d cannot be read from this guest (neither the gdbstub nor QMP's info "
+                "registers has it)", (int)reg);
+    return false;
+}
+
+static bool kvm_set_vcpureg(vmi_instance_t vmi, reg_t value, registers_t reg, unsigned long vcpu,
+                            GError **error)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    if (!k->gdb) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
+                    "setting registers needs the gdbstub ('gdb' in the configuration)");
+        return false;
+    }
+    const char *name = gdb_reg_name(reg, gdb_client_has_reg(k->gdb, "rax"));
+    if (!name || !gdb_client_has_reg(k->gdb, name)) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
+                    "register %d cannot be written through the gdbstub", (int)reg);
+        return false;
+    }
+    return gdb_client_write_reg(k->gdb, vcpu, name, value, error);
+}
+
+static bool kvm_get_lma(vmi_instance_t vmi, bool *lma)
+{
+    reg_t efer;
+    if (!kvm_get_vcpureg(vmi, &efer, MSR_EFER, 0, NULL))
+        return false;
+    *lma = (efer >> 10) & 1;
+    return true;
+}
+
+static unsigned kvm_num_vcpus(vmi_instance_t vmi)
+{
+    return kvm_data(vmi)->nvcpus;
+}
+
+/* ------------------------------------------------------------ run control */
+
+static void kvm_hold(vmi_instance_t vmi)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    if (k->path == KVM_PATH_GDBSTUB && !k->snapshot && k->gdb)
+        gdb_client_hold(k->gdb, NULL);
+}
+
+static void kvm_release(vmi_instance_t vmi)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    if (k->path == KVM_PATH_GDBSTUB && !k->snapshot && k->gdb)
+        gdb_client_release(k->gdb, NULL);
+}
+
+static bool kvm_pause(vmi_instance_t vmi, GError **error)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    if (k->qmp) {
+        bool running;
+        if (!qmp_query_running(k->qmp, &running, error))
+            return false;
+        if (!running)
+            return true;    /* not ours to resume later */
+        if (!qmp_stop(k->qmp, error))
+            return false;
+        k->paused_by_us = true;
+        return true;
+    }
+    if (!gdb_client_is_running(k->gdb))
+        return true;
+    if (!gdb_client_stop(k->gdb, error))
+        return false;
+    k->paused_by_us = true;
+    return true;
+}
+
+static bool kvm_resume(vmi_instance_t vmi, GError **error)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    if (!k->paused_by_us)
+        return true;        /* resume restores the state before the pause */
+    k->paused_by_us = false;
+    if (k->qmp)
+        return qmp_cont(k->qmp, error);
+    return gdb_client_cont(k->gdb, error);
+}
+
+/* ------------------------------------------------------------ snapshots */
+
+static bool kvm_snapshot_create(vmi_instance_t vmi, GError **error)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    if (k->snapshot)
+        return true;
+    size_t total = 0;
+    for (guint i = 0; i < k->ranges->len; i++)
+        total += g_array_index(k->ranges, kvm_range_t, i).size;
+    uint8_t *mem = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
+        int e = errno;
+        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "cannot allocate %zu MiB for a snapshot: %s",
+                    total >> 20, g_strerror(e));
+        return false;
+    }
+    /* huge pages: a quarter of a million page faults less per GiB */
+    madvise(mem, total, MADV_HUGEPAGE);
+    bool paused = false;
+    if (!kvm_pause(vmi, error)) {
+        munmap(mem, total);
+        return false;
+    }
+    paused = k->paused_by_us;
+    size_t off = 0;
+    bool ok = true;
+    for (guint i = 0; i < k->ranges->len && ok; i++) {
+        kvm_range_t *r = &g_array_index(k->ranges, kvm_range_t, i);
+        r->snap = mem + off;
+        if (r->host)
+            memcpy(r->snap, r->host, r->size);
+        else
+            ok = kvm_read(vmi, r->gpa, r->snap, r->size) == r->size;
+        off += r->size;
+    }
+    if (paused)
+        kvm_resume(vmi, NULL);
+    if (!ok) {
+        for (guint i = 0; i < k->ranges->len; i++)
+            g_array_index(k->ranges, kvm_range_t, i).snap = NULL;
+        munmap(mem, total);
+        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "copying the guest's RAM for a snapshot failed");
+        return false;
+    }
+    k->snap_mem = mem;
+    k->snap_size = total;
+    k->snapshot = true;
+    return true;
+}
+
+static bool kvm_snapshot_destroy(vmi_instance_t vmi, GError **error)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    if (!k->snapshot) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "there is no shm-snapshot to destroy");
+        return false;
+    }
+    for (guint i = 0; i < k->ranges->len; i++)
+        g_array_index(k->ranges, kvm_range_t, i).snap = NULL;
+    munmap(k->snap_mem, k->snap_size);
+    k->snap_mem = NULL;
+    k->snapshot = false;
+    return true;
+}
+
+const vmi_driver_ops_t kvm_driver_ops = {
+    .name = "kvm",
+    .mode = VMI_KVM,
+    .probe = kvm_probe,
+    .open = kvm_open,
+    .close = kvm_close,
+    .map = kvm_map,
+    .read = kvm_read,
+    .write = kvm_write,
+    .memsize = kvm_memsize,
+    .access_path = kvm_access_path,
+    .num_vcpus = kvm_num_vcpus,
+    .get_vcpureg = kvm_get_vcpureg,
+    .set_vcpureg = kvm_set_vcpureg,
+    .get_lma = kvm_get_lma,
+    .hold = kvm_hold,
+    .release = kvm_release,
+    .pause = kvm_pause,
+    .resume = kvm_resume,
+    .shm_snapshot_create = kvm_snapshot_create,
+    .shm_snapshot_destroy = kvm_snapshot_destroy,
+    .register_event = kvm_register_event,
+    .clear_event = kvm_clear_event,
+    .events_listen = kvm_events_listen,
+};

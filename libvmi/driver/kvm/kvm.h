@@ -1,0 +1,64 @@
+/*
+ * kvm.h - the kvm access driver's private state, shared by its files
+ * (kvm.c: finding the guest, memory paths, registers, run control;
+ * kvm_events.c: events on the gdbstub).
+ */
+#ifndef VMI_KVM_H
+#define VMI_KVM_H
+
+#include "private.h"
+#include "gdb_client.h"
+#include "qmp.h"
+
+typedef enum {
+    KVM_PATH_SHM,       /* the shared RAM file, mapped */
+    KVM_PATH_PROCESS,   /* QEMU's process memory (process_vm_readv) */
+    KVM_PATH_GDBSTUB,   /* m/M packets in physical mode */
+} kvm_path_t;
+
+/* One guest-physical RAM range and where its bytes are. */
+typedef struct kvm_range {
+    uint64_t gpa, size;
+    uint8_t *host;      /* shm: pointer into the mapped file, else NULL */
+    uint64_t hva;       /* process: address in QEMU, else 0 */
+    uint8_t *snap;      /* while a shm-snapshot exists: its copy */
+} kvm_range_t;
+
+typedef struct kvm_event_slot {
+    vmi_event_t *event;
+    addr_t va;          /* where the breakpoint/watchpoint sits */
+    int z_type;         /* Z packet type */
+    unsigned len;
+} kvm_event_slot_t;
+
+typedef struct kvm_data {
+    qmp_t *qmp;
+    gdb_client_t *gdb;
+    int pid;                    /* QEMU, 0 if unknown */
+    kvm_path_t path;
+    GArray *ranges;             /* kvm_range_t, sorted by gpa */
+    size_t last_range;          /* lookup hint */
+    uint8_t *shm_map;
+    size_t shm_size;
+    bool snapshot;              /* a shm-snapshot exists */
+    uint8_t *snap_mem;
+    size_t snap_size;
+    bool paused_by_us;          /* vmi_pause_vm stopped a running guest */
+    unsigned nvcpus;
+    /* events */
+    GPtrArray *events;          /* kvm_event_slot_t* */
+    vmi_event_t *ss_event;      /* the single-step event, if any */
+} kvm_data_t;
+
+static inline kvm_data_t *kvm_data(vmi_instance_t vmi)
+{
+    return vmi->driver_data;
+}
+
+/* kvm_events.c */
+bool kvm_register_event(vmi_instance_t vmi, vmi_event_t *event, GError **error);
+bool kvm_clear_event(vmi_instance_t vmi, vmi_event_t *event, GError **error);
+bool kvm_events_listen(vmi_instance_t vmi, uint32_t timeout_ms, GError **error);
+void kvm_events_free(vmi_instance_t vmi);
+
+#endif
