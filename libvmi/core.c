@@ -190,6 +190,7 @@ static void instance_free(vmi_instance_t vmi)
     if (vmi->driver && vmi->driver->close)
         vmi->driver->close(vmi);
     caches_free(vmi);
+    g_free(vmi->gone_reason);
     if (vmi->config)
         g_hash_table_unref(vmi->config);
     g_free(vmi->config_origin);
@@ -613,6 +614,25 @@ char *vmi_get_kernel_version(vmi_instance_t vmi)
         return NULL;
     }
     return vmi_read_str_ksym(vmi, "linux_banner");
+}
+
+/* ------------------------------------------------------------ gone */
+
+void vmi_set_gone(vmi_instance_t vmi, const char *reason)
+{
+    /* the reason is written once, before the flag that publishes it */
+    if (g_atomic_int_get(&vmi->gone))
+        return;
+    vmi->gone_reason = g_strdup(reason);
+    g_atomic_int_set(&vmi->gone, 1);
+}
+
+bool vmi_check_gone(vmi_instance_t vmi)
+{
+    if (G_LIKELY(!g_atomic_int_get(&vmi->gone)))
+        return false;
+    vmi_errorf(vmi, "%s", vmi->gone_reason);
+    return true;
 }
 
 /* ------------------------------------------------------------ batches */

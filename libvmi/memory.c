@@ -12,6 +12,8 @@ static size_t access_pa(vmi_instance_t vmi, addr_t pa, void *buf, size_t count, 
 {
     const vmi_driver_ops_t *d = vmi->driver;
     size_t done = 0;
+    if (vmi_check_gone(vmi))
+        return 0;
     if (!write && count <= VMI_SMALL_READ && d->read)
         return d->read(vmi, pa, buf, count);
     if (d->map) {

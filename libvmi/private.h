@@ -76,6 +76,10 @@ struct vmi_instance {
 
     char *last_error;
     unsigned hold_depth;        /* nesting of vmi_hold() */
+    /* Set (from any thread) by a driver whose guest went away (QEMU
+     * exited): every access fails from then on with @gone_reason. */
+    volatile gint gone;
+    char *gone_reason;
 };
 
 /* ---- errors (errors.c) */
@@ -139,6 +143,11 @@ static inline void v2p_cache_put(vmi_instance_t vmi, addr_t dtb, addr_t va, addr
 }
 void caches_init(vmi_instance_t vmi);
 void caches_free(vmi_instance_t vmi);
+
+/* ---- a guest that went away (core.c): drivers call vmi_set_gone() from
+ * any thread; the access paths check vmi->gone (one load). */
+void vmi_set_gone(vmi_instance_t vmi, const char *reason);
+bool vmi_check_gone(vmi_instance_t vmi);
 
 /* ---- batches (core.c): a driver whose accesses stop the guest keeps it
  * stopped from the outermost hold to the matching release. */

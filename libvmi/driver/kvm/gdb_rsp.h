@@ -31,6 +31,8 @@ typedef enum {
     RSP_EV_NOTIFY,      /* a %notification packet (ignored by libvmi) */
     RSP_EV_OVERFLOW,    /* payload longer than the limit: packet dropped */
     RSP_EV_GARBAGE,     /* a byte that cannot start anything: skipped */
+    RSP_EV_INTERRUPT,   /* 0x03 between packets (what a stub receives) */
+    RSP_EV_MALFORMED,   /* a run-length count out of range: packet dropped */
 } rsp_event_t;
 
 typedef struct rsp_decoder {
@@ -40,10 +42,15 @@ typedef struct rsp_decoder {
     size_t max_payload;     /* limit of a decoded payload */
     uint8_t sum;            /* running checksum of the raw bytes */
     uint8_t csum;           /* received checksum */
+    bool overflow;          /* payload passed max_payload: drop at '#' */
+    bool malformed;         /* bad run-length count: drop at '#' */
 } rsp_decoder_t;
 
 void rsp_decoder_init(rsp_decoder_t *d, size_t max_payload);
+/* Frees the payload buffer (init again before reuse). */
 void rsp_decoder_clear(rsp_decoder_t *d);
+/* Forgets a partial packet: back to RSP_IDLE. */
+void rsp_decoder_reset(rsp_decoder_t *d);
 /* Feeds one byte; returns what it completed. */
 rsp_event_t rsp_decoder_feed(rsp_decoder_t *d, uint8_t byte);
 
@@ -54,7 +61,7 @@ void rsp_encode_packet(GByteArray *out, const void *payload, size_t len);
 bool rsp_hex_decode(const char *hex, size_t hexlen, uint8_t *out);
 void rsp_hex_encode(GString *out, const void *data, size_t len);
 
-/* An error reply "Exx" (returns true and sets *code) */
+/* An error reply "Exx" (returns true and sets *code, which may be NULL) */
 bool rsp_is_error(const char *payload, size_t len, unsigned *code);
 
 /* A decoded stop reply: S/T/W/X packets. */
@@ -68,6 +75,8 @@ typedef struct rsp_stop {
     uint64_t watch_addr;
     bool swbreak, hwbreak;
 } rsp_stop_t;
+/* Parses an S/T/W/X packet ("T05thread:01;", "T05thread:p01.01;watch:ADDR;"
+ * ...); false if @payload is not a well-formed stop reply. */
 bool rsp_parse_stop(const char *payload, size_t len, rsp_stop_t *out);
 
 #endif

@@ -25,6 +25,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include "kvm.h"
@@ -197,6 +199,68 @@ static bool setup_process(vmi_instance_t vmi, kvm_data_t *k, GError **error)
     return true;
 }
 
+/* ------------------------------------------------------------ watcher */
+
+typedef struct {
+    vmi_instance_t vmi;
+    int pidfd, stop_fd, pid;
+} watch_args_t;
+
+/* Waits for QEMU to exit, so that the next access fails at once with the
+ * reason (a shared RAM file would otherwise go on answering with the
+ * memory of a dead guest). */
+static gpointer watcher_main(gpointer data)
+{
+    watch_args_t *w = data;
+    struct pollfd fds[2] = { { .fd = w->pidfd, .events = POLLIN }, { .fd = w->stop_fd, .events = POLLIN } };
+    for (;;) {
+        int n = poll(fds, 2, -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            g_autofree char *why = g_strdup_printf("the guest is gone: its QEMU (pid %d) exited",
+                                                   w->pid);
+            vmi_set_gone(w->vmi, why);
+        }
+        break;
+    }
+    g_free(w);
+    return NULL;
+}
+
+static void start_watcher(vmi_instance_t vmi, kvm_data_t *k)
+{
+    k->pidfd = -1;
+    k->stop_pipe[0] = k->stop_pipe[1] = -1;
+    if (k->pid <= 0)
+        return;
+#ifdef SYS_pidfd_open
+    k->pidfd = (int)syscall(SYS_pidfd_open, k->pid, 0);
+#endif
+    if (k->pidfd < 0 || pipe2(k->stop_pipe, O_CLOEXEC) < 0) {
+        g_debug("kvm: cannot watch QEMU (pid %d) for exit: %s", k->pid, g_strerror(errno));
+        return;
+    }
+    watch_args_t *w = g_new0(watch_args_t, 1);
+    *w = (watch_args_t){ .vmi = vmi, .pidfd = k->pidfd, .stop_fd = k->stop_pipe[0], .pid = k->pid };
+    k->watcher = g_thread_new("vmi-kvm-watch", watcher_main, w);
+}
+
+static void stop_watcher(kvm_data_t *k)
+{
+    if (k->watcher) {
+        if (write(k->stop_pipe[1], "x", 1) < 0)
+            g_debug("kvm: waking the watcher failed: %s", g_strerror(errno));
+        g_thread_join(k->watcher);
+        k->watcher = NULL;
+    }
+    for (int i = 0; i < 2; i++)
+        if (k->stop_pipe[i] >= 0)
+            close(k->stop_pipe[i]);
+    if (k->pidfd >= 0)
+        close(k->pidfd);
+}
+
 /* ------------------------------------------------------------ open/close */
 
 static void kvm_close(vmi_instance_t vmi)
@@ -204,6 +268,7 @@ static void kvm_close(vmi_instance_t vmi)
     kvm_data_t *k = kvm_data(vmi);
     if (!k)
         return;
+    stop_watcher(k);
     kvm_events_free(vmi);
     if (k->paused_by_us && k->qmp)
         qmp_cont(k->qmp, NULL);
@@ -223,7 +288,10 @@ static void kvm_close(vmi_instance_t vmi)
 
 static bool kvm_open(vmi_instance_t vmi, const char *name, GHashTable *config, GError **error)
 {
+    g_autoptr(GArray) mtree = NULL;
+    GError *why_shm = NULL, *why_process = NULL;
     kvm_data_t *k = g_new0(kvm_data_t, 1);
+    k->pidfd = k->stop_pipe[0] = k->stop_pipe[1] = -1;
     vmi->driver_data = k;
     const char *qmp_path = vmi_config_get_str(config, "qmp");
     const char *gdb_path = vmi_config_get_str(config, "gdb");
@@ -262,11 +330,9 @@ static bool kvm_open(vmi_instance_t vmi, const char *name, GHashTable *config, G
         k->nvcpus = gdb_client_num_vcpus(k->gdb);
     }
 
-    g_autoptr(GArray) mtree = NULL;
     if (k->qmp && !load_layout(k, &mtree, error))
         goto fail;
 
-    GError *why_shm = NULL, *why_process = NULL;
     bool chosen = false;
     if (k->qmp && (!force || strcmp(force, "shm") == 0)) {
         if (setup_shm(vmi, k, mtree, shm, &why_shm)) {
@@ -313,6 +379,7 @@ static bool kvm_open(vmi_instance_t vmi, const char *name, GHashTable *config, G
         if (cpus && JSON_NODE_HOLDS_ARRAY(cpus))
             k->nvcpus = json_array_get_length(json_node_get_array(cpus));
     }
+    start_watcher(vmi, k);
     g_debug("kvm: '%s' through %s (QEMU pid %d, %u vCPUs, %u RAM ranges)", name,
             path_names[k->path], k->pid, k->nvcpus, k->ranges->len);
     return true;

@@ -48,6 +48,9 @@ typedef struct kvm_data {
     /* events */
     GPtrArray *events;          /* kvm_event_slot_t* */
     vmi_event_t *ss_event;      /* the single-step event, if any */
+    /* watcher: a thread that waits for QEMU to exit (pidfd) */
+    GThread *watcher;
+    int pidfd, stop_pipe[2];
 } kvm_data_t;
 
 static inline kvm_data_t *kvm_data(vmi_instance_t vmi)

@@ -1,0 +1,441 @@
+/*
+ * check-live - checks libvmi's kvm driver against a running rig guest,
+ * with the guest's own console as the ground truth.
+ *
+ *   check-live CHECK NAME CONSOLE
+ *
+ * NAME is the entry of $LIBVMI_CONF (qmp, gdb, kvm_access, sysmap, offsets);
+ * CONSOLE the guest's serial log, which prints its process list, the
+ * addresses of its sentinels' strings, VMI-TICK <uptime> every 2 s and the
+ * sentinels' command lines as the kernel reads them.  CHECK is one of:
+ *   ps        the process list equals the guest's; with --running, the
+ *             guest's uptime advances while libvmi reads for 3 s
+ *   write     overwrite a sentinel's argv[1] and see the guest print it
+ *   regs      CR3 and RIP of every vCPU agree with the page tables
+ *   pause     uptime stops while paused, advances after resume
+ *   events    breakpoint, write watchpoint on jiffies, 100 single steps
+ *   snapshot  jiffies stays fixed in reads while a shm-snapshot exists
+ *   gone      reads until the caller kills QEMU: an error, no crash or hang
+ * Prints TAP lines; exits 1 if a check failed.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <glib.h>
+#include <libvmi.h>
+
+static int failures, checks;
+static const char *console_path;
+
+static void check(bool ok, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void check(bool ok, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    printf("%s %d - %s\n", ok ? "ok" : "not ok", ++checks, msg);
+    fflush(stdout);
+    if (!ok)
+        failures++;
+    g_free(msg);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static char *console(void)
+{
+    char *text = NULL;
+    if (!g_file_get_contents(console_path, &text, NULL, NULL))
+        return g_strdup("");
+    return text;
+}
+
+/* The guest's latest uptime (VMI-TICK), or -1. */
+static double last_tick(void)
+{
+    g_autofree char *text = console();
+    const char *p = text, *last = NULL;
+    while ((p = strstr(p, "VMI-TICK ")) != NULL) {
+        last = p;
+        p++;
+    }
+    return last ? g_ascii_strtod(last + 9, NULL) : -1;
+}
+
+/* Waits up to @secs for a tick later than @after. */
+static double tick_after(double after, double secs)
+{
+    double end = now() + secs, t;
+    while ((t = last_tick()) <= after && now() < end)
+        g_usleep(100000);
+    return t;
+}
+
+/* The last complete VMI-PS block the guest printed: "pid name" lines, sorted. */
+static GPtrArray *guest_ps(void)
+{
+    g_autofree char *text = console();
+    const char *begin = NULL, *p = text;
+    while ((p = strstr(p, "VMI-PS-BEGIN")) != NULL) {
+        if (strstr(p, "VMI-PS-END"))
+            begin = p;
+        p++;
+    }
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    if (!begin)
+        return out;
+    const char *end = strstr(begin, "VMI-PS-END");
+    g_autofree char *block = g_strndup(begin, end - begin);
+    g_auto(GStrv) lines = g_strsplit(block, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        int pid;
+        char name[64];
+        if (sscanf(*l, "VMI-PS %d %63[^\r\n]", &pid, name) == 2) {
+            /* the kernel keeps 15 characters of a name; kworkers get "-desc" in /proc */
+            char *dash = strncmp(name, "kworker/", 8) == 0 ? strpbrk(name + 8, "-+") : NULL;
+            if (dash)
+                *dash = '\0';
+            name[15] = '\0';
+            g_ptr_array_add(out, g_strdup_printf("%d %s", pid, name));
+        }
+    }
+    return out;
+}
+
+static gint cmp_pid_lines(gconstpointer a, gconstpointer b)
+{
+    return atoi(*(char *const *)a) - atoi(*(char *const *)b);
+}
+
+static char *ps_text(GPtrArray *lines)
+{
+    g_ptr_array_sort(lines, cmp_pid_lines);
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < lines->len; i++)
+        g_string_append_printf(s, "%s\n", (char *)lines->pdata[i]);
+    return g_string_free(s, FALSE);
+}
+
+static char *vmi_ps(vmi_instance_t vmi)
+{
+    vmi_process_t *list = NULL;
+    size_t n = 0;
+    if (vmi_get_processes(vmi, &list, &n) == VMI_FAILURE)
+        return NULL;
+    g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+    for (size_t i = 0; i < n; i++)
+        if (list[i].pid != 0)
+            g_ptr_array_add(lines, g_strdup_printf("%d %s", list[i].pid, list[i].name));
+    free(list);
+    return ps_text(lines);
+}
+
+static void check_ps(vmi_instance_t vmi, bool running)
+{
+    double t0 = last_tick(), start = now();
+    int rounds = 0;
+    g_autofree char *got = vmi_ps(vmi);
+    check(got != NULL, "process list read (%s)", got ? "ok" : vmi_get_last_error(vmi));
+    if (!got)
+        return;
+    /* the guest may have started a kernel worker meanwhile: compare with
+     * what it printed, and accept one of two consecutive prints */
+    bool same = false;
+    for (int tries = 0; tries < 3 && !same; tries++) {
+        g_autoptr(GPtrArray) want_lines = guest_ps();
+        g_autofree char *want = ps_text(want_lines);
+        same = strcmp(want, got) == 0;
+        if (!same && tries == 2)
+            printf("# guest:\n%s# libvmi:\n%s", want, got);
+        if (!same) {
+            tick_after(last_tick(), 5);
+            g_free(got);
+            got = vmi_ps(vmi);
+        }
+    }
+    check(same, "process list equals the guest's own (through %s)", vmi_get_access_path(vmi));
+    if (!running)
+        return;
+    while (now() - start < 3.5) {
+        g_free(vmi_ps(vmi));
+        rounds++;
+    }
+    double t1 = last_tick();
+    check(t1 > t0, "the guest ran during %d process lists in 3.5 s (uptime %.2f -> %.2f)", rounds, t0, t1);
+}
+
+/* "VMI-ARGV1 <pid> <addr> <string>" of the first sentinel */
+static bool sentinel(vmi_pid_t *pid, addr_t *addr, char *str, size_t len)
+{
+    g_autofree char *text = console();
+    const char *p = strstr(text, "VMI-ARGV1 ");
+    char s[128];
+    uint64_t a;
+    if (!p || sscanf(p, "VMI-ARGV1 %d %" SCNx64 " %127s", pid, &a, s) != 3)
+        return false;
+    *addr = a;
+    g_strlcpy(str, s, len);
+    return true;
+}
+
+static bool console_has(const char *needle, double secs)
+{
+    double end = now() + secs;
+    do {
+        g_autofree char *text = console();
+        if (strstr(text, needle))
+            return true;
+        g_usleep(200000);
+    } while (now() < end);
+    return false;
+}
+
+static void check_write(vmi_instance_t vmi)
+{
+    vmi_pid_t pid = 0;
+    addr_t addr = 0;
+    char orig[128] = "";
+    check(sentinel(&pid, &addr, orig, sizeof(orig)), "the guest printed its sentinel's argv[1]");
+    char *cur = vmi_read_str_va(vmi, addr, pid);
+    check(cur && strcmp(cur, orig) == 0, "argv[1] of pid %d reads '%s' (guest: '%s')", pid,
+          cur ? cur : vmi_get_last_error(vmi), orig);
+    free(cur);
+    /* same length, so the kernel's view of the command line keeps its shape */
+    char repl[128];
+    snprintf(repl, sizeof(repl), "%.*s", (int)strlen(orig), "written-by-libvmi-written-by-libvmi");
+    size_t n = vmi_write_va(vmi, addr, pid, repl, strlen(repl));
+    check(n == strlen(repl), "wrote '%s' over argv[1] (%zu bytes: %s)", repl, n,
+          n == strlen(repl) ? "ok" : vmi_get_last_error(vmi));
+    g_autofree char *needle = g_strdup_printf("VMI-CMDLINE %d cat%s", pid, repl);
+    check(console_has(needle, 8), "the guest itself prints the new value: '%s'", needle);
+    vmi_write_va(vmi, addr, pid, orig, strlen(orig));
+    g_autofree char *back = g_strdup_printf("VMI-CMDLINE %d cat%s", pid, orig);
+    double t = last_tick();
+    tick_after(t, 5);
+    check(console_has(back, 8), "restored, the guest prints '%s' again", back);
+}
+
+static void check_regs(vmi_instance_t vmi)
+{
+    addr_t text = vmi_translate_ksym2v(vmi, "_text");
+    addr_t text_pa = vmi_translate_kv2p(vmi, text);
+    int vcpus = 0;
+    for (unsigned long cpu = 0; cpu < 64; cpu++) {
+        reg_t cr3 = 0, rip = 0;
+        if (vmi_get_vcpureg(vmi, &cr3, CR3, cpu) == VMI_FAILURE)
+            break;
+        vcpus++;
+        check(vmi_get_vcpureg(vmi, &rip, RIP, cpu) == VMI_SUCCESS, "vCPU %lu: RIP 0x%" PRIx64, cpu, rip);
+        addr_t dtb = cr3 & ~0xfffull & ((1ull << 52) - 1);
+        /* with PTI a vCPU in user mode runs on the user copy (+4 KiB) */
+        addr_t pa = vmi_pagetable_lookup(vmi, dtb, text);
+        if (!pa)
+            pa = vmi_pagetable_lookup(vmi, dtb & ~0x1000ull, text);
+        check(pa == text_pa && pa, "vCPU %lu: CR3 0x%" PRIx64 " maps _text 0x%" PRIx64 " to 0x%" PRIx64
+              " like the kernel's tables (0x%" PRIx64 ")", cpu, cr3, text, pa, text_pa);
+        addr_t rip_pa = vmi_pagetable_lookup(vmi, dtb, rip);
+        check(rip_pa != 0, "vCPU %lu: RIP 0x%" PRIx64 " is mapped by CR3 (pa 0x%" PRIx64 ")", cpu, rip, rip_pa);
+    }
+    const char *want = g_getenv("EXPECT_VCPUS");
+    check(vcpus > 0 && (!want || vcpus == atoi(want)), "%d vCPU(s) answered (expected %s)", vcpus,
+          want ? want : "any");
+}
+
+static void check_pause(vmi_instance_t vmi)
+{
+    double t0 = tick_after(last_tick(), 5);
+    check(vmi_pause_vm(vmi) == VMI_SUCCESS, "pause: %s", vmi_get_last_error(vmi));
+    double paused_at = last_tick();
+    g_usleep(4500000);
+    double t1 = last_tick();
+    check(t1 == paused_at, "no tick while paused for 4.5 s (%.2f -> %.2f)", paused_at, t1);
+    check(vmi_resume_vm(vmi) == VMI_SUCCESS, "resume: %s", vmi_get_last_error(vmi));
+    double t2 = tick_after(t1, 6);
+    check(t2 > t1, "ticks again after resume (%.2f -> %.2f, first %.2f)", t1, t2, t0);
+}
+
+static int hits;
+static addr_t hit_gla, hit_gfn;
+static uint64_t hit_rips[128];
+
+static void on_event(vmi_instance_t vmi, vmi_event_t *ev)
+{
+    (void)vmi;
+    if (ev->type == VMI_EVENT_INTERRUPT) {
+        hit_gla = ev->interrupt_event.gla;
+        hit_gfn = ev->interrupt_event.gfn;
+    } else if (ev->type == VMI_EVENT_MEMORY) {
+        hit_gla = ev->mem_event.gla;
+        hit_gfn = ev->mem_event.gfn;
+    } else if (ev->type == VMI_EVENT_SINGLESTEP && hits < 128) {
+        hit_rips[hits] = ev->ss_event.gla;
+    }
+    hits++;
+}
+
+static void listen_until(vmi_instance_t vmi, int want, double secs)
+{
+    double end = now() + secs;
+    while (hits < want && now() < end)
+        if (vmi_events_listen(vmi, 500) == VMI_FAILURE) {
+            printf("# listen: %s\n", vmi_get_last_error(vmi));
+            break;
+        }
+}
+
+static void check_events(vmi_instance_t vmi)
+{
+    /* a breakpoint on a function the guest's init calls every tick */
+    const char *fn = "ksys_write";
+    addr_t va = vmi_translate_ksym2v(vmi, (char *)fn);
+    vmi_event_t bp = { .type = VMI_EVENT_INTERRUPT, .callback = on_event };
+    bp.interrupt_event.gla = va;
+    bp.interrupt_event.intr = INT3;
+    hits = 0;
+    check(vmi_register_event(vmi, &bp) == VMI_SUCCESS, "breakpoint on %s (0x%" PRIx64 "): %s", fn,
+          va, vmi_get_last_error(vmi));
+    listen_until(vmi, 1, 10);
+    check(hits >= 1 && hit_gla == va, "the breakpoint fired: %d hit(s) at 0x%" PRIx64, hits, hit_gla);
+    check(hit_gfn == vmi_translate_kv2p(vmi, va) >> 12, "with its frame 0x%" PRIx64, hit_gfn);
+    check(vmi_clear_event(vmi, &bp) == VMI_SUCCESS, "breakpoint cleared");
+
+    /* a write watch on jiffies */
+    addr_t jva = vmi_translate_ksym2v(vmi, "jiffies");
+    addr_t jpa = vmi_translate_kv2p(vmi, jva);
+    vmi_event_t wp = { .type = VMI_EVENT_MEMORY, .callback = on_event };
+    wp.mem_event.physical_address = jpa;
+    wp.mem_event.granularity = VMI_MEMEVENT_BYTE;
+    wp.mem_event.in_access = VMI_MEMACCESS_W;
+    hits = 0;
+    hit_gla = 0;
+    check(vmi_register_event(vmi, &wp) == VMI_SUCCESS, "write watch on jiffies (pa 0x%" PRIx64 "): %s",
+          jpa, vmi_get_last_error(vmi));
+    listen_until(vmi, 1, 10);
+    check(hits >= 1 && hit_gla >= jva && hit_gla < jva + 8,
+          "the watch fired at 0x%" PRIx64 " (jiffies at 0x%" PRIx64 ")", hit_gla, jva);
+    check(hit_gfn == jpa >> 12, "with jiffies' frame 0x%" PRIx64 " (got 0x%" PRIx64 ")", jpa >> 12, hit_gfn);
+    check(vmi_clear_event(vmi, &wp) == VMI_SUCCESS, "watch cleared");
+
+    /* 100 single steps */
+    vmi_event_t ss = { .type = VMI_EVENT_SINGLESTEP, .callback = on_event };
+    SET_VCPU_SINGLESTEP(ss.ss_event, 0);
+    hits = 0;
+    check(vmi_register_event(vmi, &ss) == VMI_SUCCESS, "single-step vCPU 0: %s", vmi_get_last_error(vmi));
+    for (int i = 0; i < 100; i++)
+        if (vmi_events_listen(vmi, 1000) == VMI_FAILURE)
+            break;
+    int changes = 0;
+    for (int i = 1; i < hits && i < 128; i++)
+        changes += hit_rips[i] != hit_rips[i - 1];
+    check(hits == 100, "100 listens gave %d single-step callbacks", hits);
+    check(changes >= 50, "RIP changed %d times in those steps", changes);
+    check(vmi_clear_event(vmi, &ss) == VMI_SUCCESS, "single-step cleared");
+
+    vmi_event_t reg = { .type = VMI_EVENT_REGISTER, .callback = on_event };
+    reg.reg_event.reg = CR3;
+    reg.reg_event.in_access = VMI_REGACCESS_W;
+    check(vmi_register_event(vmi, &reg) == VMI_FAILURE && strstr(vmi_get_last_error(vmi), "register"),
+          "register events refused: %s", vmi_get_last_error(vmi));
+
+    double t = last_tick();
+    check(tick_after(t, 6) > t, "the guest runs on after the events");
+}
+
+static void check_snapshot(vmi_instance_t vmi)
+{
+    uint64_t a = 0, b = 0;
+    vmi_read_64_ksym(vmi, "jiffies", &a);
+    g_usleep(300000);
+    vmi_read_64_ksym(vmi, "jiffies", &b);
+    check(a != b, "jiffies moves in a running guest (%" PRIu64 " -> %" PRIu64 ")", a, b);
+    double t0 = now();
+    check(vmi_shm_snapshot_create(vmi) == VMI_SUCCESS, "shm-snapshot created in %.3f s (%s)",
+          now() - t0, vmi_get_last_error(vmi));
+    check(strcmp(vmi_get_access_path(vmi), "shm-snapshot") == 0, "reads come from the snapshot (%s)",
+          vmi_get_access_path(vmi));
+    vmi_read_64_ksym(vmi, "jiffies", &a);
+    g_usleep(500000);
+    vmi_read_64_ksym(vmi, "jiffies", &b);
+    check(a == b && a != 0, "jiffies fixed while the snapshot exists (%" PRIu64 " = %" PRIu64 ")", a, b);
+    void *p = NULL;
+    check(vmi_get_dgpma(vmi, 0x1000, &p, 4096) == 4096 && p, "dgpma points into the snapshot");
+    check(vmi_shm_snapshot_destroy(vmi) == VMI_SUCCESS, "snapshot destroyed");
+    vmi_read_64_ksym(vmi, "jiffies", &a);
+    g_usleep(300000);
+    vmi_read_64_ksym(vmi, "jiffies", &b);
+    check(a != b, "jiffies moves again (%" PRIu64 " -> %" PRIu64 ")", a, b);
+}
+
+/* Reads until an error; the caller kills QEMU meanwhile. */
+static void check_gone(vmi_instance_t vmi)
+{
+    printf("# reading; kill QEMU now\n");
+    fflush(stdout);
+    double end = now() + 30;
+    int ok_reads = 0;
+    while (now() < end) {
+        uint64_t v;
+        if (vmi_read_64_ksym(vmi, "jiffies", &v) == VMI_FAILURE)
+            break;
+        ok_reads++;
+        g_usleep(10000);
+    }
+    const char *why = vmi_get_last_error(vmi);
+    check(now() < end, "a read failed after QEMU died (%d reads before): %s", ok_reads, why);
+    uint64_t v;
+    check(vmi_read_64_ksym(vmi, "jiffies", &v) == VMI_FAILURE, "and the next one too: %s",
+          vmi_get_last_error(vmi));
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: check-live ps|running|write|regs|pause|events|snapshot|gone NAME CONSOLE\n");
+        return 99;
+    }
+    const char *what = argv[1];
+    console_path = argv[3];
+    vmi_instance_t vmi = NULL;
+    double t0 = now();
+    if (vmi_init(&vmi, VMI_KVM | VMI_INIT_COMPLETE, argv[2]) == VMI_FAILURE) {
+        printf("not ok 1 - vmi_init(%s): %s\n", argv[2], vmi_get_last_error(NULL));
+        return 1;
+    }
+    printf("# %s: access path %s, init %.3f s, slide 0x%" PRIx64 "\n", argv[2],
+           vmi_get_access_path(vmi), now() - t0, vmi_get_kaslr_offset(vmi));
+    const char *want_path = g_getenv("EXPECT_PATH");
+    if (want_path)
+        check(strcmp(vmi_get_access_path(vmi), want_path) == 0, "access path is %s (%s)", want_path,
+              vmi_get_access_path(vmi));
+    if (!strcmp(what, "ps") || !strcmp(what, "running"))
+        check_ps(vmi, !strcmp(what, "running"));
+    else if (!strcmp(what, "write"))
+        check_write(vmi);
+    else if (!strcmp(what, "regs"))
+        check_regs(vmi);
+    else if (!strcmp(what, "pause"))
+        check_pause(vmi);
+    else if (!strcmp(what, "events"))
+        check_events(vmi);
+    else if (!strcmp(what, "snapshot"))
+        check_snapshot(vmi);
+    else if (!strcmp(what, "gone"))
+        check_gone(vmi);
+    else {
+        fprintf(stderr, "check-live: unknown check '%s'\n", what);
+        return 99;
+    }
+    vmi_destroy(vmi);
+    printf("1..%d\n", checks);
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,97 @@
+#!/bin/bash
+# Live QEMU guest through the kvm driver: the rig's amd64 guest is booted
+# (KASLR on) and read while it runs, through each memory path in turn; the
+# guest's console is the ground truth (see check-live.c).
+GUEST=amd64
+. "$(dirname "$0")/rig-env.sh"
+check=$top_builddir/tests/real/check-live
+[ -x "$check" ] || { echo "SKIP: libvmi was built without the kvm driver"; exit 77; }
+
+fails=0
+run=$work/run
+cleanup() { "$rig" stop "$run" >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+# conf NAME EXTRA...: a config entry for the running guest: the snapshot's
+# sysmap and offsets, the sockets of $run, and EXTRA lines
+conf() {
+    local name=$1
+    shift
+    {
+        echo "$name {"
+        grep -E '^ *(ostype|sysmap|linux_[a-z]+) *=' "$RIG_CONF"
+        for l in "$@"; do echo "    $l;"; done
+        echo "}"
+    } >>"$work/libvmi.conf"
+}
+export LIBVMI_CONF=$work/libvmi.conf
+
+# t DESCRIPTION COMMAND...: one check group, its TAP output indented
+t() {
+    local what=$1 rc=0
+    shift
+    echo "== $what"
+    timeout 120 "$@" || rc=$?
+    if [ $rc -eq 0 ]; then echo "ok - $what"; else echo "not ok - $what (exit $rc)"; fails=$((fails + 1)); fi
+}
+
+boot() {
+    "$rig" stop "$run" >/dev/null 2>&1 || true
+    rm -f "$work/libvmi.conf"
+    "$rig" boot amd64 "$run" >/dev/null
+}
+
+# ---- 1 vCPU, RAM in a shared file
+boot
+conf shm "qmp = \"$run/qmp.sock\"" "gdb = \"$run/gdb.sock\"" 'kvm_access = "shm"'
+conf process "qmp = \"$run/qmp.sock\"" "gdb = \"$run/gdb.sock\"" 'kvm_access = "process"'
+conf gdbstub "qmp = \"$run/qmp.sock\"" "gdb = \"$run/gdb.sock\"" 'kvm_access = "gdbstub"'
+conf auto "qmp = \"$run/qmp.sock\"" "gdb = \"$run/gdb.sock\""
+conf qmponly "qmp = \"$run/qmp.sock\""
+con=$run/console.log
+t "process list through the shared RAM file, guest running" env EXPECT_PATH=shm "$check" running shm "$con"
+t "process list through QEMU's process memory, guest running" env EXPECT_PATH=process "$check" running process "$con"
+t "process list through the gdbstub" env EXPECT_PATH=gdbstub "$check" ps gdbstub "$con"
+t "VMI_AUTO picks the shared RAM file" env EXPECT_PATH=shm "$check" ps auto "$con"
+t "write a process's string (shm path), the guest prints it" "$check" write shm "$con"
+t "write a process's string (process path)" "$check" write process "$con"
+t "write a process's string (gdbstub path)" "$check" write gdbstub "$con"
+t "CR3 and RIP through the gdbstub, 1 vCPU" env EXPECT_VCPUS=1 "$check" regs auto "$con"
+t "CR3 and RIP through QMP only, 1 vCPU" env EXPECT_VCPUS=1 "$check" regs qmponly "$con"
+t "pause and resume" "$check" pause auto "$con"
+t "shm-snapshot" "$check" snapshot auto "$con"
+t "events: breakpoint, watchpoint, single-step" "$check" events auto "$con"
+
+# QEMU killed in the middle of reads
+( sleep 2; kill -9 "$(cat "$run/qemu.pid")" ) &
+t "QEMU killed during reads: an error, no crash or hang" "$check" gone auto "$con"
+wait
+
+# ---- 2 vCPUs, RAM not in a shared file
+LIBVMI_RIG_SMP=2 LIBVMI_RIG_SHM=0 boot
+conf auto "qmp = \"$run/qmp.sock\"" "gdb = \"$run/gdb.sock\""
+conf qmponly "qmp = \"$run/qmp.sock\""
+t "2 vCPUs: CR3 and RIP of each through the gdbstub" env EXPECT_VCPUS=2 "$check" regs auto "$con"
+t "2 vCPUs: CR3 and RIP of each through QMP" env EXPECT_VCPUS=2 "$check" regs qmponly "$con"
+t "no shared file: VMI_AUTO picks process memory" env EXPECT_PATH=process "$check" running auto "$con"
+
+# ---- bad peers
+conf nosock 'qmp = "/nonexistent/qmp.sock"'
+t "a socket path that does not exist: clear error at init" \
+    sh -c "'$bin/vmi-process-list' nosock 2>&1 | tee /dev/stderr | grep -q \"/nonexistent/qmp.sock\""
+python3 - "$work/garbage.sock" <<'PY' &
+import socket, sys, os
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(4)
+for reply in (b"+$garbage#00\xff\xfe garbage", b"+$qSupported:PacketSize=1000;qXfer:features:read+#"):
+    c, _ = s.accept(); c.recv(4096); c.sendall(reply); c.close()
+PY
+sleep 0.5
+conf garbage "gdb = \"$work/garbage.sock\""
+t "a gdbstub that sends garbage: clear error, no hang" \
+    sh -c "! timeout 20 '$bin/vmi-process-list' garbage"
+t "a gdbstub that closes mid-packet: clear error, no hang" \
+    sh -c "! timeout 20 '$bin/vmi-process-list' garbage"
+wait
+
+[ $fails -eq 0 ] || { echo "FAIL: $fails live check group(s)"; exit 1; }
+echo "PASS: live amd64"
