@@ -359,8 +359,10 @@ static void check_snapshot(vmi_instance_t vmi)
     vmi_read_64_ksym(vmi, "jiffies", &b);
     check(a != b, "jiffies moves in a running guest (%" PRIu64 " -> %" PRIu64 ")", a, b);
     double t0 = now();
-    check(vmi_shm_snapshot_create(vmi) == VMI_SUCCESS, "shm-snapshot created in %.3f s (%s)",
-          now() - t0, vmi_get_last_error(vmi));
+    status_t st = vmi_shm_snapshot_create(vmi);
+    double took = now() - t0;
+    check(st == VMI_SUCCESS, "shm-snapshot of %lu MiB created in %.3f s (%s)",
+          vmi_get_memsize(vmi) >> 20, took, vmi_get_last_error(vmi));
     check(strcmp(vmi_get_access_path(vmi), "shm-snapshot") == 0, "reads come from the snapshot (%s)",
           vmi_get_access_path(vmi));
     vmi_read_64_ksym(vmi, "jiffies", &a);

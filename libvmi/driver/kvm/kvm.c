@@ -720,6 +720,49 @@ static bool kvm_resume(vmi_instance_t vmi, GError **error)
 
 /* ------------------------------------------------------------ snapshots */
 
+/* Copying guest RAM is done by two threads: one core cannot both fault in
+ * fresh pages and keep up with the memory bus.  The copy's memory is
+ * faulted in before the guest is paused, so the pause lasts only as long
+ * as the copy itself. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#define SNAP_THREADS 2
+
+typedef struct {
+    uint8_t *dst;
+    const uint8_t *src;     /* NULL: only fault in dst */
+    size_t len;
+} snap_job_t;
+
+static gpointer snap_worker(gpointer data)
+{
+    snap_job_t *j = data;
+    if (!j->src) {
+        if (madvise(j->dst, j->len, MADV_POPULATE_WRITE) < 0)
+            for (size_t o = 0; o < j->len; o += VMI_PAGE_SIZE)
+                j->dst[o] = 0;
+    } else {
+        memcpy(j->dst, j->src, j->len);
+    }
+    return NULL;
+}
+
+static void snap_parallel(uint8_t *dst, const uint8_t *src, size_t len)
+{
+    GThread *threads[SNAP_THREADS];
+    snap_job_t jobs[SNAP_THREADS];
+    size_t per = ((len / SNAP_THREADS) + VMI_PAGE_SIZE - 1) & VMI_PAGE_MASK;
+    for (int i = 0; i < SNAP_THREADS; i++) {
+        size_t off = MIN(len, i * per);
+        jobs[i] = (snap_job_t){ dst + off, src ? src + off : NULL, MIN(per, len - off) };
+        threads[i] = i ? g_thread_new("vmi-snapshot", snap_worker, &jobs[i]) : NULL;
+    }
+    snap_worker(&jobs[0]);
+    for (int i = 1; i < SNAP_THREADS; i++)
+        g_thread_join(threads[i]);
+}
+
 static bool kvm_snapshot_create(vmi_instance_t vmi, GError **error)
 {
     kvm_data_t *k = kvm_data(vmi);
@@ -735,21 +778,19 @@ static bool kvm_snapshot_create(vmi_instance_t vmi, GError **error)
                     total >> 20, g_strerror(e));
         return false;
     }
-    /* huge pages: a quarter of a million page faults less per GiB */
-    madvise(mem, total, MADV_HUGEPAGE);
-    bool paused = false;
+    snap_parallel(mem, NULL, total);
     if (!kvm_pause(vmi, error)) {
         munmap(mem, total);
         return false;
     }
-    paused = k->paused_by_us;
+    bool paused = k->paused_by_us;
     size_t off = 0;
     bool ok = true;
     for (guint i = 0; i < k->ranges->len && ok; i++) {
         kvm_range_t *r = &g_array_index(k->ranges, kvm_range_t, i);
         r->snap = mem + off;
         if (r->host)
-            memcpy(r->snap, r->host, r->size);
+            snap_parallel(r->snap, r->host, r->size);
         else
             ok = kvm_read(vmi, r->gpa, r->snap, r->size) == r->size;
         off += r->size;
