@@ -779,6 +779,7 @@ static bool kvm_snapshot_create(vmi_instance_t vmi, GError **error)
         return false;
     }
     snap_parallel(mem, NULL, total);
+    gint64 t0 = g_get_monotonic_time();
     if (!kvm_pause(vmi, error)) {
         munmap(mem, total);
         return false;
@@ -797,6 +798,7 @@ static bool kvm_snapshot_create(vmi_instance_t vmi, GError **error)
     }
     if (paused)
         kvm_resume(vmi, NULL);
+    k->snap_pause = (g_get_monotonic_time() - t0) / 1e6;
     if (!ok) {
         for (guint i = 0; i < k->ranges->len; i++)
             g_array_index(k->ranges, kvm_range_t, i).snap = NULL;

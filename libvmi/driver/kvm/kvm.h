@@ -43,6 +43,7 @@ typedef struct kvm_data {
     bool snapshot;              /* a shm-snapshot exists */
     uint8_t *snap_mem;
     size_t snap_size;
+    double snap_pause;          /* seconds the guest was paused for the last snapshot */
     bool paused_by_us;          /* vmi_pause_vm stopped a running guest */
     unsigned nvcpus;
     /* events */
