@@ -658,18 +658,18 @@ static void test_unexpected_stop_resend(void)
     g_free(peer_finish(p));
 }
 
-/* The guest stopped by itself (a breakpoint) just before our packet: the
- * stop reply comes first, then the answer.  qC shows the packet was not
- * dropped, so it is not sent twice. */
+/* The guest was resumed from outside and hit a breakpoint by itself just
+ * before our packet: the stop reply comes first, then the answer.  qC
+ * shows the packet was not dropped, so it is not sent twice; the stop is
+ * an event for gdb_client_wait_stop, and the guest stays stopped. */
 static void test_unexpected_stop_answered(void)
 {
     static const step_t steps[] = {
         CONNECT_STEPS,
-        { "m0,8", "$T05thread:01;#07+$0102030405060708#d4", 0, NULL },
+        { "m0,8", "$T05thread:01;#07+$0102030405060708#24", 0, NULL },
         { "qC", QEMU_QC, 0, NULL },
         { "m8,8", "+$1112131415161718#2c", 0, NULL },
-        { "c", "+", 0, NULL },
-        { "\x03", QEMU_STOPPED, 0, NULL },
+        /* someone resumed it: it runs after we go */
         { "D", QEMU_OK, 0, NULL },
         { NULL, NULL, 0, NULL },
     };
@@ -677,16 +677,21 @@ static void test_unexpected_stop_answered(void)
     peer_t *p = peer_start(NULL, steps);
     gdb_client_t *c = connect_ok(p, true);
     uint8_t buf[8];
+    rsp_stop_t st;
 
     g_assert_true(gdb_client_read_mem(c, 0, buf, 8, &err));
     g_assert_no_error(err);
     g_assert_cmpmem(buf, 8, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+    g_assert_false(gdb_client_is_running(c));
     g_assert_true(gdb_client_hold(c, &err));
     g_assert_true(gdb_client_read_mem(c, 8, buf, 8, &err));
     g_assert_no_error(err);
     g_assert_cmpmem(buf, 8, "\x11\x12\x13\x14\x15\x16\x17\x18", 8);
     g_assert_true(gdb_client_release(c, &err));
-    g_assert_true(gdb_client_is_running(c));
+    g_assert_false(gdb_client_is_running(c));
+    /* The breakpoint stop is not lost. */
+    g_assert_true(gdb_client_wait_stop(c, 0, &st, &err));
+    g_assert_cmpuint(st.signal, ==, 5);
     gdb_client_free(c);
     g_free(peer_finish(p));
 }

@@ -583,13 +583,20 @@ static bool transact(gdb_client_t *c, const char *cmd, reply_kind_t kind, GError
             /* REPLY_STOP: the caller parses it. */
             return true;
         }
-        note_stop(c, &st, true);
         bool got_answer;
         int again = resync(c, &got_answer, error);
         if (again < 0)
             return false;
-        if (again == 0)
+        if (again == 0) {
+            /* The guest ran (resumed from outside) and stopped by itself
+             * before our packet came: a breakpoint hit or a pause. */
+            c->running = true;
+            if (st.kind == RSP_STOP_SIGNAL && st.signal != 2)
+                c->want_running = true;
+            note_stop(c, &st, false);
             return true;
+        }
+        note_stop(c, &st, true);
         if (++resends > MAX_RESEND)
             return fail(c, error, GDB_CLIENT_ERROR_PROTOCOL,
                         "the guest keeps being resumed behind our back; \"%.40s\" was "

@@ -22,16 +22,25 @@ typedef struct gdb_client gdb_client_t;
 /* Connects to "PATH" (unix socket) or "tcp:HOST:PORT".  Negotiates
  * qSupported (PacketSize), reads the target description
  * (qXfer:features:read) for register numbers, lists threads (= vCPUs).
- * @resume: let the guest run again after the connect-time stop. */
+ * @timeout_ms bounds every later wait for an answer too (<= 0: 5000).
+ * @resume: let the guest run again after the connect-time stop.  Whether
+ * the guest ran before the connect is learnt from QEMU's "T02" on accept. */
 gdb_client_t *gdb_client_connect(const char *address, int timeout_ms, bool resume, GError **error);
-/* Detaches (D), leaving the guest running if it ran, and closes. */
+/* Leaves the guest as the user expects it and closes: running (by "D",
+ * which also drops our breakpoints) if it ran when we connected or was
+ * resumed since (gdb_client_cont, or from outside), unless paused since by
+ * gdb_client_stop or from outside (QMP stop); a paused guest is left paused
+ * without "D" (QEMU's D always resumes), with our breakpoints removed.
+ * Physical-memory mode is switched off again (QEMU keeps it globally). */
 void gdb_client_free(gdb_client_t *c);
 
 size_t gdb_client_packet_size(gdb_client_t *c);      /* from qSupported */
 unsigned gdb_client_num_vcpus(gdb_client_t *c);
 bool gdb_client_is_running(gdb_client_t *c);
 
-/* Run control */
+/* Run control.  hold() nests; the outermost release() resumes the guest
+ * if it ran before the outermost hold().  Inside a hold, stop() and cont()
+ * only decide what that release() does. */
 bool gdb_client_hold(gdb_client_t *c, GError **error);     /* nestable */
 bool gdb_client_release(gdb_client_t *c, GError **error);
 bool gdb_client_stop(gdb_client_t *c, GError **error);     /* stop and stay stopped */
@@ -57,15 +66,22 @@ bool gdb_client_has_reg(gdb_client_t *c, const char *name);
 bool gdb_client_insert(gdb_client_t *c, int type, uint64_t addr, unsigned kind, GError **error);
 bool gdb_client_remove(gdb_client_t *c, int type, uint64_t addr, unsigned kind, GError **error);
 
-/* Single-step vCPU @vcpu and wait for its stop reply. */
+/* Single-step vCPU @vcpu and wait for its stop reply.  A vCPU that cannot
+ * finish the step (halted, interrupts masked while stepping) gives a
+ * GDB_CLIENT_ERROR_TIMEOUT after the connect timeout; the connection stays
+ * usable. */
 bool gdb_client_step(gdb_client_t *c, unsigned vcpu, rsp_stop_t *stop, GError **error);
 /* After gdb_client_cont: waits up to @timeout_ms for the guest to stop
  * (breakpoint, watchpoint ...).  Returns false with no error on timeout
- * (the guest still runs). */
+ * (the guest still runs).  A stop seen earlier by another call (a
+ * breakpoint hit just before it stopped the guest) is returned at once. */
 bool gdb_client_wait_stop(gdb_client_t *c, int timeout_ms, rsp_stop_t *stop, GError **error);
 
 GQuark gdb_client_error_quark(void);
 #define GDB_CLIENT_ERROR (gdb_client_error_quark())
+/* IO, TIMEOUT and PROTOCOL errors on the stream leave the client unusable
+ * (every later call fails at once, saying why); REMOTE (an "Exx" or an
+ * unsupported command) does not. */
 enum { GDB_CLIENT_ERROR_IO, GDB_CLIENT_ERROR_TIMEOUT, GDB_CLIENT_ERROR_PROTOCOL,
        GDB_CLIENT_ERROR_REMOTE };
 
