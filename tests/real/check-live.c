@@ -235,7 +235,8 @@ static void check_regs(vmi_instance_t vmi)
         if (vmi_get_vcpureg(vmi, &cr3, CR3, cpu) == VMI_FAILURE)
             break;
         vcpus++;
-        check(vmi_get_vcpureg(vmi, &rip, RIP, cpu) == VMI_SUCCESS, "vCPU %lu: RIP 0x%" PRIx64, cpu, rip);
+        status_t st = vmi_get_vcpureg(vmi, &rip, RIP, cpu);
+        check(st == VMI_SUCCESS, "vCPU %lu: RIP 0x%" PRIx64, cpu, rip);
         addr_t dtb = cr3 & ~0xfffull & ((1ull << 52) - 1);
         /* with PTI a vCPU in user mode runs on the user copy (+4 KiB) */
         addr_t pa = vmi_pagetable_lookup(vmi, dtb, text);
@@ -254,12 +255,14 @@ static void check_regs(vmi_instance_t vmi)
 static void check_pause(vmi_instance_t vmi)
 {
     double t0 = tick_after(last_tick(), 5);
-    check(vmi_pause_vm(vmi) == VMI_SUCCESS, "pause: %s", vmi_get_last_error(vmi));
+    status_t ps = vmi_pause_vm(vmi);
+    check(ps == VMI_SUCCESS, "pause: %s", ps == VMI_SUCCESS ? "paused" : vmi_get_last_error(vmi));
     double paused_at = last_tick();
     g_usleep(4500000);
     double t1 = last_tick();
     check(t1 == paused_at, "no tick while paused for 4.5 s (%.2f -> %.2f)", paused_at, t1);
-    check(vmi_resume_vm(vmi) == VMI_SUCCESS, "resume: %s", vmi_get_last_error(vmi));
+    ps = vmi_resume_vm(vmi);
+    check(ps == VMI_SUCCESS, "resume: %s", ps == VMI_SUCCESS ? "resumed" : vmi_get_last_error(vmi));
     double t2 = tick_after(t1, 6);
     check(t2 > t1, "ticks again after resume (%.2f -> %.2f, first %.2f)", t1, t2, t0);
 }
@@ -302,8 +305,9 @@ static void check_events(vmi_instance_t vmi)
     bp.interrupt_event.gla = va;
     bp.interrupt_event.intr = INT3;
     hits = 0;
-    check(vmi_register_event(vmi, &bp) == VMI_SUCCESS, "breakpoint on %s (0x%" PRIx64 "): %s", fn,
-          va, vmi_get_last_error(vmi));
+    status_t rs = vmi_register_event(vmi, &bp);
+    check(rs == VMI_SUCCESS, "breakpoint on %s (0x%" PRIx64 "): %s", fn, va,
+          rs == VMI_SUCCESS ? "registered" : vmi_get_last_error(vmi));
     listen_until(vmi, 1, 10);
     check(hits >= 1 && hit_gla == va, "the breakpoint fired: %d hit(s) at 0x%" PRIx64, hits, hit_gla);
     check(hit_gfn == vmi_translate_kv2p(vmi, va) >> 12, "with its frame 0x%" PRIx64, hit_gfn);
@@ -318,8 +322,9 @@ static void check_events(vmi_instance_t vmi)
     wp.mem_event.in_access = VMI_MEMACCESS_W;
     hits = 0;
     hit_gla = 0;
-    check(vmi_register_event(vmi, &wp) == VMI_SUCCESS, "write watch on jiffies (pa 0x%" PRIx64 "): %s",
-          jpa, vmi_get_last_error(vmi));
+    rs = vmi_register_event(vmi, &wp);
+    check(rs == VMI_SUCCESS, "write watch on jiffies (pa 0x%" PRIx64 "): %s", jpa,
+          rs == VMI_SUCCESS ? "registered" : vmi_get_last_error(vmi));
     listen_until(vmi, 1, 10);
     check(hits >= 1 && hit_gla >= jva && hit_gla < jva + 8,
           "the watch fired at 0x%" PRIx64 " (jiffies at 0x%" PRIx64 ")", hit_gla, jva);
@@ -330,7 +335,9 @@ static void check_events(vmi_instance_t vmi)
     vmi_event_t ss = { .type = VMI_EVENT_SINGLESTEP, .callback = on_event };
     SET_VCPU_SINGLESTEP(ss.ss_event, 0);
     hits = 0;
-    check(vmi_register_event(vmi, &ss) == VMI_SUCCESS, "single-step vCPU 0: %s", vmi_get_last_error(vmi));
+    rs = vmi_register_event(vmi, &ss);
+    check(rs == VMI_SUCCESS, "single-step vCPU 0: %s",
+          rs == VMI_SUCCESS ? "registered" : vmi_get_last_error(vmi));
     for (int i = 0; i < 100; i++)
         if (vmi_events_listen(vmi, 1000) == VMI_FAILURE)
             break;
@@ -344,8 +351,9 @@ static void check_events(vmi_instance_t vmi)
     vmi_event_t reg = { .type = VMI_EVENT_REGISTER, .callback = on_event };
     reg.reg_event.reg = CR3;
     reg.reg_event.in_access = VMI_REGACCESS_W;
-    check(vmi_register_event(vmi, &reg) == VMI_FAILURE && strstr(vmi_get_last_error(vmi), "register"),
-          "register events refused: %s", vmi_get_last_error(vmi));
+    status_t st = vmi_register_event(vmi, &reg);
+    const char *why = vmi_get_last_error(vmi);
+    check(st == VMI_FAILURE && strstr(why, "register"), "register events refused: %s", why);
 
     double t = last_tick();
     check(tick_after(t, 6) > t, "the guest runs on after the events");
@@ -362,7 +370,7 @@ static void check_snapshot(vmi_instance_t vmi)
     status_t st = vmi_shm_snapshot_create(vmi);
     double took = now() - t0;
     check(st == VMI_SUCCESS, "shm-snapshot of %lu MiB created in %.3f s (%s)",
-          vmi_get_memsize(vmi) >> 20, took, vmi_get_last_error(vmi));
+          vmi_get_memsize(vmi) >> 20, took, st == VMI_SUCCESS ? "ok" : vmi_get_last_error(vmi));
     check(strcmp(vmi_get_access_path(vmi), "shm-snapshot") == 0, "reads come from the snapshot (%s)",
           vmi_get_access_path(vmi));
     vmi_read_64_ksym(vmi, "jiffies", &a);
