@@ -15,6 +15,7 @@
  *   pause     uptime stops while paused, advances after resume
  *   events    breakpoint, write watchpoint on jiffies, 100 single steps
  *   snapshot  jiffies stays fixed in reads while a shm-snapshot exists
+ *   initsnap  the same for an instance opened with VMI_INIT_SHM_SNAPSHOT
  *   gone      reads until the caller kills QEMU: an error, no crash or hang
  * Prints TAP lines; exits 1 if a check failed.
  */
@@ -247,6 +248,25 @@ static void check_regs(vmi_instance_t vmi)
         addr_t rip_pa = vmi_pagetable_lookup(vmi, dtb, rip);
         check(rip_pa != 0, "vCPU %lu: RIP 0x%" PRIx64 " is mapped by CR3 (pa 0x%" PRIx64 ")", cpu, rip, rip_pa);
     }
+    /* setting a register: paused, changed, read back, restored */
+    reg_t r11 = 0, back = 0;
+    if (vmi_pause_vm(vmi) == VMI_SUCCESS && vmi_get_vcpureg(vmi, &r11, R11, 0) == VMI_SUCCESS) {
+        status_t set = vmi_set_vcpureg(vmi, r11 ^ 0x5a5a5a5aull, R11, 0);
+        const char *why = set == VMI_SUCCESS ? "set" : vmi_get_last_error(vmi);
+        vmi_get_vcpureg(vmi, &back, R11, 0);
+        bool gdb = g_getenv("EXPECT_SET_REGS") != NULL;
+        if (gdb)
+            check(set == VMI_SUCCESS && back == (r11 ^ 0x5a5a5a5aull),
+                  "vCPU 0: R11 0x%" PRIx64 " set to 0x%" PRIx64 " reads back 0x%" PRIx64 " (%s)", r11,
+                  (uint64_t)(r11 ^ 0x5a5a5a5aull), back, why);
+        else
+            check(set == VMI_FAILURE && strstr(why, "gdbstub"),
+                  "without a gdbstub, setting registers is refused: %s", why);
+        vmi_set_vcpureg(vmi, r11, R11, 0);
+        vmi_get_vcpureg(vmi, &back, R11, 0);
+        check(back == r11, "vCPU 0: R11 restored (0x%" PRIx64 ")", back);
+    }
+    vmi_resume_vm(vmi);
     const char *want = g_getenv("EXPECT_VCPUS");
     check(vcpus > 0 && (!want || vcpus == atoi(want)), "%d vCPU(s) answered (expected %s)", vcpus,
           want ? want : "any");
@@ -359,12 +379,22 @@ static void check_events(vmi_instance_t vmi)
     check(tick_after(t, 6) > t, "the guest runs on after the events");
 }
 
+/* jiffies now and after the guest's next console tick: an idle tickless
+ * kernel updates jiffies only when it wakes, which it does for each tick */
+static void jiffies_across_tick(vmi_instance_t vmi, uint64_t *a, uint64_t *b)
+{
+    *a = *b = 0;
+    vmi_read_64_ksym(vmi, "jiffies", a);
+    double t = last_tick();
+    tick_after(t, 5);
+    g_usleep(100000);
+    vmi_read_64_ksym(vmi, "jiffies", b);
+}
+
 static void check_snapshot(vmi_instance_t vmi)
 {
     uint64_t a = 0, b = 0;
-    vmi_read_64_ksym(vmi, "jiffies", &a);
-    g_usleep(300000);
-    vmi_read_64_ksym(vmi, "jiffies", &b);
+    jiffies_across_tick(vmi, &a, &b);
     check(a != b, "jiffies moves in a running guest (%" PRIu64 " -> %" PRIu64 ")", a, b);
     double t0 = now();
     status_t st = vmi_shm_snapshot_create(vmi);
@@ -373,17 +403,39 @@ static void check_snapshot(vmi_instance_t vmi)
           vmi_get_memsize(vmi) >> 20, took, st == VMI_SUCCESS ? "ok" : vmi_get_last_error(vmi));
     check(strcmp(vmi_get_access_path(vmi), "shm-snapshot") == 0, "reads come from the snapshot (%s)",
           vmi_get_access_path(vmi));
-    vmi_read_64_ksym(vmi, "jiffies", &a);
-    g_usleep(500000);
-    vmi_read_64_ksym(vmi, "jiffies", &b);
-    check(a == b && a != 0, "jiffies fixed while the snapshot exists (%" PRIu64 " = %" PRIu64 ")", a, b);
+    jiffies_across_tick(vmi, &a, &b);
+    check(a == b && a != 0, "jiffies fixed while the snapshot exists, across a guest tick (%" PRIu64
+          " = %" PRIu64 ")", a, b);
     void *p = NULL;
     check(vmi_get_dgpma(vmi, 0x1000, &p, 4096) == 4096 && p, "dgpma points into the snapshot");
     check(vmi_shm_snapshot_destroy(vmi) == VMI_SUCCESS, "snapshot destroyed");
-    vmi_read_64_ksym(vmi, "jiffies", &a);
-    g_usleep(300000);
-    vmi_read_64_ksym(vmi, "jiffies", &b);
+    jiffies_across_tick(vmi, &a, &b);
     check(a != b, "jiffies moves again (%" PRIu64 " -> %" PRIu64 ")", a, b);
+
+}
+
+/* An instance opened with VMI_INIT_SHM_SNAPSHOT reads a snapshot from the
+ * start (QEMU takes one QMP client at a time: this is its own run). */
+static void check_initsnap(vmi_instance_t snap)
+{
+    uint64_t a = 0, b = 0;
+    check(strcmp(vmi_get_access_path(snap), "shm-snapshot") == 0, "opened on a snapshot (%s)",
+          vmi_get_access_path(snap));
+    jiffies_across_tick(snap, &a, &b);
+    check(a == b && a != 0, "jiffies fixed across a guest tick (%" PRIu64 ")", a);
+    vmi_process_t *list = NULL;
+    size_t n = 0;
+    check(vmi_get_processes(snap, &list, &n) == VMI_SUCCESS && n > 10, "processes from the snapshot (%zu)", n);
+    free(list);
+    /* a pointer by virtual address, no further than its page */
+    addr_t banner = vmi_translate_ksym2v(snap, "linux_banner");
+    void *vp = NULL;
+    size_t got = vmi_get_dgvma(snap, banner, 0, &vp, 1u << 20);
+    check(vp && got > 0 && got <= 4096 && memcmp(vp, "Linux version", 13) == 0,
+          "dgvma(linux_banner) points at the banner (%zu bytes)", got);
+    check(vmi_shm_snapshot_destroy(snap) == VMI_SUCCESS, "snapshot destroyed");
+    jiffies_across_tick(snap, &a, &b);
+    check(a != b, "then jiffies moves (%" PRIu64 " -> %" PRIu64 ")", a, b);
 }
 
 /* Reads until an error; the caller kills QEMU meanwhile. */
@@ -417,7 +469,10 @@ int main(int argc, char **argv)
     console_path = argv[3];
     vmi_instance_t vmi = NULL;
     double t0 = now();
-    if (vmi_init(&vmi, VMI_KVM | VMI_INIT_COMPLETE, argv[2]) == VMI_FAILURE) {
+    uint32_t flags = VMI_KVM | VMI_INIT_COMPLETE;
+    if (!strcmp(what, "initsnap"))
+        flags |= VMI_INIT_SHM_SNAPSHOT;
+    if (vmi_init(&vmi, flags, argv[2]) == VMI_FAILURE) {
         printf("not ok 1 - vmi_init(%s): %s\n", argv[2], vmi_get_last_error(NULL));
         return 1;
     }
@@ -439,6 +494,8 @@ int main(int argc, char **argv)
         check_events(vmi);
     else if (!strcmp(what, "snapshot"))
         check_snapshot(vmi);
+    else if (!strcmp(what, "initsnap"))
+        check_initsnap(vmi);
     else if (!strcmp(what, "gone"))
         check_gone(vmi);
     else {

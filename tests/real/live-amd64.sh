@@ -56,10 +56,11 @@ t "VMI_AUTO picks the shared RAM file" env EXPECT_PATH=shm "$check" ps auto "$co
 t "write a process's string (shm path), the guest prints it" "$check" write shm "$con"
 t "write a process's string (process path)" "$check" write process "$con"
 t "write a process's string (gdbstub path)" "$check" write gdbstub "$con"
-t "CR3 and RIP through the gdbstub, 1 vCPU" env EXPECT_VCPUS=1 "$check" regs auto "$con"
+t "CR3 and RIP through the gdbstub, 1 vCPU; set a register" env EXPECT_VCPUS=1 EXPECT_SET_REGS=1 "$check" regs auto "$con"
 t "CR3 and RIP through QMP only, 1 vCPU" env EXPECT_VCPUS=1 "$check" regs qmponly "$con"
 t "pause and resume" "$check" pause auto "$con"
 t "shm-snapshot" "$check" snapshot auto "$con"
+t "VMI_INIT_SHM_SNAPSHOT" "$check" initsnap auto "$con"
 t "events: breakpoint, watchpoint, single-step" "$check" events auto "$con"
 
 # QEMU killed in the middle of reads
