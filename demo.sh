@@ -18,20 +18,24 @@ echo "== the demo guest (first run: downloads Debian's kernel, boots it, takes s
 eval "$("$rig" env amd64)"
 export LIBVMI_CONF=$RIG_CONF
 echo "== processes of the snapshot $RIG_ELF"
-"$build/examples/vmi-process-list" "$RIG_ELF"
+"$build/examples/vmi-process-list" --verbose "$RIG_ELF"
 echo
 echo "== the guest's banner, read by kernel symbol (KASLR slide found automatically)"
 "$build/examples/vmi-map-symbol" --string --len 0 "$RIG_ELF" linux_banner
 
 echo
-echo "== live: booting the guest and reading its shared RAM file while it runs"
+echo "== live: booting the guest and reading it while it runs (QMP finds its shared RAM file)"
 run=$(mktemp -d /tmp/libvmi-demo.XXXXXX)
 trap '"$rig" stop "$run" >/dev/null 2>&1 || true; rm -rf "$run"' EXIT
 "$rig" boot amd64 "$run"
-ram=$(ls "$run"/*.file 2>/dev/null | head -1 || true)
-[ -n "$ram" ] || ram=$run/ram.file
-# the live guest's configuration: the snapshot's entry, under the RAM file's name
-sed "1s/^[^ {]*/$(basename "${ram%.*}")/" "$RIG_CONF" >"$run/libvmi.conf"
-LIBVMI_CONF=$run/libvmi.conf "$build/examples/vmi-process-list" "$ram"
+# the live guest's configuration: the snapshot's symbols and offsets, and its sockets
+{
+    echo "demo-live {"
+    grep -E '^ *(ostype|sysmap|linux_[a-z]+) *=' "$RIG_CONF"
+    echo "    qmp = \"$run/qmp.sock\";"
+    echo "    gdb = \"$run/gdb.sock\";"
+    echo "}"
+} >"$run/libvmi.conf"
+LIBVMI_CONF=$run/libvmi.conf "$build/examples/vmi-process-list" --verbose demo-live
 echo
-echo "(read from $ram while the guest ran; its console: $run/console.log)"
+echo "(the guest kept running; its console: $run/console.log)"

@@ -11,11 +11,13 @@ void common_add_options(GOptionContext *ctx, common_opts_t *opts, bool with_json
     GOptionEntry entries[] = {
         { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opts->config,
           "Read the guest's configuration from FILE instead of the global libvmi.conf", "FILE" },
+        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts->verbose,
+          "Say on stderr how the guest was reached (access path, paging, KASLR slide)", NULL },
         { "json", 'j', 0, G_OPTION_ARG_NONE, &opts->json, "Print JSON for scripts", NULL },
         { NULL }
     };
     if (!with_json)
-        memset(&entries[1], 0, sizeof(entries[1]));
+        memset(&entries[2], 0, sizeof(entries[2]));
     g_option_context_add_main_entries(ctx, entries, NULL);
 }
 
@@ -45,6 +47,13 @@ vmi_instance_t common_open(const char *name, const common_opts_t *opts)
         fprintf(stderr, "%s: cannot open '%s': %s\n", g_get_prgname(), name,
                 vmi_get_last_error(NULL));
         return NULL;
+    }
+    if (opts->verbose) {
+        static const char *const modes[] = { "unknown", "legacy", "PAE", "IA-32e", "LA57" };
+        page_mode_t pm = vmi_get_page_mode(vmi);
+        fprintf(stderr, "%s: '%s' through %s, %lu MiB, %s paging, KASLR slide 0x%llx\n",
+                g_get_prgname(), name, vmi_get_access_path(vmi), vmi_get_memsize(vmi) >> 20,
+                pm <= VMI_PM_LA57 ? modes[pm] : "?", (unsigned long long)vmi_get_kaslr_offset(vmi));
     }
     return vmi;
 }

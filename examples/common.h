@@ -22,6 +22,7 @@ typedef struct {
     char *config;       /* --config FILE */
     gboolean json;      /* --json */
     gboolean partial;   /* physical access only */
+    gboolean verbose;   /* --verbose: how the guest was reached, on stderr */
 } common_opts_t;
 
 /* Adds --config/--json to @ctx (filled into @opts). */

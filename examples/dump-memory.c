@@ -42,7 +42,7 @@ int main(int argc, char **argv)
         vmi_destroy(vmi);
         return EXIT_FAILED;
     }
-    uint64_t size = vmi_get_memsize(vmi);
+    uint64_t size = vmi_get_max_physical_address(vmi);
     bool show = !quiet && (progress || isatty(STDERR_FILENO));
     unsigned char *buf = g_malloc(CHUNK);
     uint64_t copied = 0;

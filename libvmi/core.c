@@ -589,6 +589,15 @@ unsigned long vmi_get_offset(vmi_instance_t vmi, char *offset_name)
 
 unsigned long vmi_get_memsize(vmi_instance_t vmi)
 {
+    if (!vmi || !vmi->driver)
+        return 0;
+    if (vmi->driver->ram_size)
+        return vmi->driver->ram_size(vmi);
+    return vmi->driver->memsize ? vmi->driver->memsize(vmi) : 0;
+}
+
+addr_t vmi_get_max_physical_address(vmi_instance_t vmi)
+{
     return vmi && vmi->driver && vmi->driver->memsize ? vmi->driver->memsize(vmi) : 0;
 }
 

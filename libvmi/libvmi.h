@@ -336,7 +336,7 @@ const char *vmi_get_winver_str(vmi_instance_t vmi);
 win_ver_t vmi_get_winver_manual(vmi_instance_t vmi, addr_t kdvb_pa);
 /** Value of a configured offset ("linux_tasks", ...); 0 when unknown. */
 unsigned long vmi_get_offset(vmi_instance_t vmi, char *offset_name);
-/** Guest physical memory size in bytes (end of the highest RAM range). */
+/** Guest RAM in bytes (what the snapshot or QEMU holds, holes left out). */
 unsigned long vmi_get_memsize(vmi_instance_t vmi);
 
 /* ---------------------------------------------------------------- control */
@@ -402,6 +402,10 @@ addr_t vmi_get_kaslr_offset(vmi_instance_t vmi);
 
 /** Name of the access path in use: "file-raw", "file-elf", "shm", ... */
 const char *vmi_get_access_path(vmi_instance_t vmi);
+
+/** End of the highest backed guest-physical address (RAM or ROM) + 1: the
+ *  extent to walk for a full dump.  Not classic API. */
+addr_t vmi_get_max_physical_address(vmi_instance_t vmi);
 
 /** Kernel banner ("Linux version ..."); caller frees; NULL when unknown. */
 char *vmi_get_kernel_version(vmi_instance_t vmi);

@@ -28,8 +28,10 @@ typedef struct vmi_driver_ops {
     size_t (*read)(vmi_instance_t vmi, addr_t pa, void *buf, size_t count);
     size_t (*write)(vmi_instance_t vmi, addr_t pa, const void *buf, size_t count);
 
-    /* End of the highest guest-physical RAM address + 1. */
+    /* End of the highest backed guest-physical address + 1. */
     uint64_t (*memsize)(vmi_instance_t vmi);
+    /* Bytes of RAM (the ranges summed); memsize when empty. */
+    uint64_t (*ram_size)(vmi_instance_t vmi);
     /* Short name of the path in use: "file-raw", "file-elf", "shm", ... */
     const char *(*access_path)(vmi_instance_t vmi);
 

@@ -183,6 +183,17 @@ static uint64_t file_memsize(vmi_instance_t vmi)
     return fdata(vmi)->memsize;
 }
 
+static uint64_t file_ram_size(vmi_instance_t vmi)
+{
+    file_data_t *f = fdata(vmi);
+    if (!f->is_elf)
+        return f->size;
+    uint64_t total = 0;
+    for (size_t i = 0; i < f->core.nranges; i++)
+        total += f->core.ranges[i].size;
+    return total;
+}
+
 static const char *file_access_path(vmi_instance_t vmi)
 {
     return fdata(vmi)->is_elf ? "file-elf" : "file-raw";
@@ -317,6 +328,7 @@ const vmi_driver_ops_t file_driver_ops = {
     .map = file_map,
     .read = file_read,
     .memsize = file_memsize,
+    .ram_size = file_ram_size,
     .access_path = file_access_path,
     .num_vcpus = file_num_vcpus,
     .get_vcpureg = file_get_vcpureg,

@@ -498,6 +498,15 @@ static uint64_t kvm_memsize(vmi_instance_t vmi)
     return last->gpa + last->size;
 }
 
+static uint64_t kvm_ram_size(vmi_instance_t vmi)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    uint64_t total = 0;
+    for (guint i = 0; i < k->ranges->len; i++)
+        total += g_array_index(k->ranges, kvm_range_t, i).size;
+    return total;
+}
+
 static const char *kvm_access_path(vmi_instance_t vmi)
 {
     kvm_data_t *k = kvm_data(vmi);
@@ -837,6 +846,7 @@ const vmi_driver_ops_t kvm_driver_ops = {
     .read = kvm_read,
     .write = kvm_write,
     .memsize = kvm_memsize,
+    .ram_size = kvm_ram_size,
     .access_path = kvm_access_path,
     .num_vcpus = kvm_num_vcpus,
     .get_vcpureg = kvm_get_vcpureg,

@@ -194,7 +194,7 @@ bool linux_find_kernel(vmi_instance_t vmi, linux_data_t *ld, GHashTable *config,
     } else {
         /* 2 MiB alignment first (x86-64, and most i386 kernels), then 8 KiB */
         static const addr_t aligns[] = { 2ull << 20, 8ull << 10 };
-        uint64_t memsize = vmi_get_memsize(vmi);
+        uint64_t memsize = vmi_get_max_physical_address(vmi);
         for (size_t ai = 0; ai < G_N_ELEMENTS(aligns); ai++) {
             for (addr_t p = 0; p + banner_off < memsize; p += aligns[ai]) {
                 if (ai > 0 && p % aligns[0] == 0)
