@@ -72,7 +72,7 @@ wait
 LIBVMI_RIG_SMP=2 LIBVMI_RIG_SHM=0 boot
 conf auto "qmp = \"$run/qmp.sock\"" "gdb = \"$run/gdb.sock\""
 conf qmponly "qmp = \"$run/qmp.sock\""
-t "2 vCPUs: CR3 and RIP of each through the gdbstub" env EXPECT_VCPUS=2 "$check" regs auto "$con"
+t "2 vCPUs: CR3 and RIP of each through the gdbstub" env EXPECT_VCPUS=2 EXPECT_SET_REGS=1 "$check" regs auto "$con"
 t "2 vCPUs: CR3 and RIP of each through QMP" env EXPECT_VCPUS=2 "$check" regs qmponly "$con"
 t "no shared file: VMI_AUTO picks process memory" env EXPECT_PATH=process "$check" running auto "$con"
 

@@ -19,6 +19,11 @@
  * Configuration keys: qmp (QMP socket), gdb (gdbstub socket or tcp:H:P),
  * shm (the RAM file; found through QOM when not given), pid (QEMU's pid;
  * found from the QMP socket's peer when not given).
+ *
+ * With libvirt (ENABLE_LIBVIRT) and no `qmp` key, the name is a libvirt
+ * domain's name, UUID or ID at `uri` (default qemu:///system): libvirt
+ * relays QMP, and gives QEMU's pid and, from the domain XML, the gdbstub
+ * (see kvm_libvirt.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +35,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "kvm.h"
+#ifdef ENABLE_LIBVIRT
+#include "kvm_libvirt.h"
+#endif
 
 #define KVM_TIMEOUT_MS 5000
 
@@ -43,7 +51,13 @@ static const char *const path_names[] = {
 
 static bool kvm_probe(const char *name, GHashTable *config)
 {
-    return vmi_config_get_str(config, "qmp") || vmi_config_get_str(config, "gdb");
+    if (vmi_config_get_str(config, "qmp") || vmi_config_get_str(config, "gdb"))
+        return true;
+#ifdef ENABLE_LIBVIRT
+    return kvm_libvirt_probe(name, config);
+#else
+    return false;
+#endif
 }
 
 /* ------------------------------------------------------------ layout */
@@ -263,6 +277,42 @@ static void stop_watcher(kvm_data_t *k)
 
 /* ------------------------------------------------------------ open/close */
 
+#ifdef ENABLE_LIBVIRT
+/* No QMP socket configured: the libvirt domain @name, if there is one,
+ * gives QMP, QEMU's pid and, unless configured, the gdbstub's address
+ * (@gdb_found).  Without one, a configured gdbstub alone will do. */
+static bool open_libvirt(kvm_data_t *k, const char *name, GHashTable *config, char **gdb_found,
+                         GError **error)
+{
+    g_autoptr(GError) why = NULL;
+    k->lv = kvm_libvirt_open(name, config, &why);
+    if (!k->lv) {
+        if (vmi_config_get_str(config, "gdb")) {
+            g_debug("kvm: '%s' through its gdbstub alone: %s", name, why->message);
+            return true;
+        }
+        g_propagate_error(error, g_steal_pointer(&why));
+        return false;
+    }
+    k->qmp = kvm_libvirt_qmp(k->lv, error);
+    if (!k->qmp)
+        return false;
+    k->pid = kvm_libvirt_pid(k->lv, &why);
+    if (!k->pid)
+        g_debug("kvm: %s", why->message);
+    g_clear_error(&why);
+    if (!vmi_config_get_str(config, "gdb")) {
+        *gdb_found = kvm_libvirt_gdb_address(k->lv, &why);
+        if (why)
+            g_debug("kvm: no gdbstub for '%s': %s", name, why->message);
+    }
+    g_debug("kvm: '%s' is libvirt domain '%s' (%s) at %s, QEMU pid %d, gdbstub %s", name,
+            kvm_libvirt_name(k->lv), kvm_libvirt_uuid(k->lv), kvm_libvirt_uri(k->lv), k->pid,
+            *gdb_found ? *gdb_found : "none");
+    return true;
+}
+#endif
+
 static void kvm_close(vmi_instance_t vmi)
 {
     kvm_data_t *k = kvm_data(vmi);
@@ -280,6 +330,9 @@ static void kvm_close(vmi_instance_t vmi)
         gdb_client_free(k->gdb);
     if (k->qmp)
         qmp_free(k->qmp);
+#ifdef ENABLE_LIBVIRT
+    kvm_libvirt_free(k->lv);
+#endif
     if (k->ranges)
         g_array_unref(k->ranges);
     g_free(k);
@@ -289,6 +342,7 @@ static void kvm_close(vmi_instance_t vmi)
 static bool kvm_open(vmi_instance_t vmi, const char *name, GHashTable *config, GError **error)
 {
     g_autoptr(GArray) mtree = NULL;
+    g_autofree char *gdb_found = NULL;
     GError *why_shm = NULL, *why_process = NULL;
     kvm_data_t *k = g_new0(kvm_data_t, 1);
     k->pidfd = k->stop_pipe[0] = k->stop_pipe[1] = -1;
@@ -304,12 +358,17 @@ static bool kvm_open(vmi_instance_t vmi, const char *name, GHashTable *config, G
                     "kvm_access = \"%s\": use \"shm\", \"process\" or \"gdbstub\"", force);
         goto fail;
     }
+#ifdef ENABLE_LIBVIRT
+    if (!qmp_path && !open_libvirt(k, name, config, &gdb_found, error))
+        goto fail;
+#else
     if (!qmp_path && !gdb_path) {
         g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
                     "'%s': give the QMP socket ('qmp') and/or the gdbstub socket ('gdb') in its "
-                    "configuration", name);
+                    "configuration (this libvmi was built without libvirt)", name);
         goto fail;
     }
+#endif
     if (qmp_path) {
         k->qmp = qmp_connect(qmp_path, KVM_TIMEOUT_MS, error);
         if (!k->qmp) {
@@ -327,8 +386,17 @@ static bool kvm_open(vmi_instance_t vmi, const char *name, GHashTable *config, G
             g_prefix_error(error, "gdbstub '%s': ", gdb_path);
             goto fail;
         }
-        k->nvcpus = gdb_client_num_vcpus(k->gdb);
+    } else if (gdb_found) {
+        /* The domain XML's gdbstub is a bonus (registers by packet,
+         * events): QMP already reaches the guest, so a stub that is busy
+         * with another debugger costs only those. */
+        g_autoptr(GError) why = NULL;
+        k->gdb = gdb_client_connect(gdb_found, KVM_TIMEOUT_MS, true, &why);
+        if (!k->gdb)
+            g_debug("kvm: the domain's gdbstub '%s' is not used: %s", gdb_found, why->message);
     }
+    if (k->gdb)
+        k->nvcpus = gdb_client_num_vcpus(k->gdb);
 
     if (k->qmp && !load_layout(k, &mtree, error))
         goto fail;

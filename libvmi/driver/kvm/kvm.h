@@ -32,6 +32,7 @@ typedef struct kvm_event_slot {
 } kvm_event_slot_t;
 
 typedef struct kvm_data {
+    struct kvm_libvirt *lv;     /* the libvirt domain, when found through libvirt */
     qmp_t *qmp;
     gdb_client_t *gdb;
     int pid;                    /* QEMU, 0 if unknown */

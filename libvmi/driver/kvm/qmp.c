@@ -7,6 +7,10 @@
  * what is left of it.  After a timeout, an I/O error or a protocol error the
  * stream can no longer be trusted to be in step (a late reply would be taken
  * for the answer to the next command), so the client refuses further use.
+ *
+ * A relayed client (qmp_new_relayed) has no stream: each command is handed
+ * to the relay, which pairs the reply with it; only the reply's meaning
+ * (return or error) is read here, the same way for both.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* struct ucred; the autotools build gets it from build-config.h */
@@ -39,6 +43,9 @@ struct qmp {
     GQueue events;          /* JsonObject*, oldest first */
     gint64 next_id;
     char *broken;           /* why the connection is unusable, or NULL */
+    qmp_relay_func relay;   /* non-NULL: commands go through it, not @fd */
+    void *relay_data;
+    GDestroyNotify relay_destroy;
 };
 
 G_DEFINE_QUARK(qmp-error-quark, qmp_error)
@@ -224,6 +231,8 @@ static const char *member_string(JsonObject *o, const char *name)
     return json_node_get_string(n);
 }
 
+/* @id < 0: no "id" member (a relay numbers the commands itself and refuses
+ * one that already has an id). */
 static char *build_request(const char *command, JsonObject *args, gint64 id)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -236,8 +245,10 @@ static char *build_request(const char *command, JsonObject *args, gint64 id)
         json_builder_set_member_name(b, "arguments");
         json_builder_add_value(b, n);
     }
-    json_builder_set_member_name(b, "id");
-    json_builder_add_int_value(b, id);
+    if (id >= 0) {
+        json_builder_set_member_name(b, "id");
+        json_builder_add_int_value(b, id);
+    }
     json_builder_end_object(b);
 
     g_autoptr(JsonNode) root = json_builder_get_root(b);
@@ -343,10 +354,27 @@ qmp_t *qmp_connect(const char *socket_path, int timeout_ms, GError **error)
     return q;
 }
 
+qmp_t *qmp_new_relayed(qmp_relay_func relay, void *data, GDestroyNotify destroy)
+{
+    g_return_val_if_fail(relay != NULL, NULL);
+
+    qmp_t *q = g_new0(qmp_t, 1);
+    q->fd = -1;
+    q->pid = -1;
+    q->in = g_string_new(NULL);
+    g_queue_init(&q->events);
+    q->relay = relay;
+    q->relay_data = data;
+    q->relay_destroy = destroy;
+    return q;
+}
+
 void qmp_free(qmp_t *q)
 {
     if (!q)
         return;
+    if (q->relay_destroy)
+        q->relay_destroy(q->relay_data);
     if (q->fd >= 0)
         close(q->fd);
     g_string_free(q->in, TRUE);
@@ -355,9 +383,52 @@ void qmp_free(qmp_t *q)
     g_free(q);
 }
 
+/* The "return" member of reply @msg, or NULL with the "error" member as
+ * @error. */
+static JsonNode *reply_value(JsonObject *msg, const char *command, GError **error)
+{
+    JsonNode *err = json_object_get_member(msg, "error");
+    if (err) {
+        JsonObject *eo = JSON_NODE_HOLDS_OBJECT(err) ? json_node_get_object(err) : NULL;
+        const char *desc = eo ? member_string(eo, "desc") : NULL;
+        const char *cls = eo ? member_string(eo, "class") : NULL;
+        g_set_error(error, QMP_ERROR, QMP_ERROR_COMMAND, "QMP command '%s' failed: %s (%s)",
+                    command, desc ? desc : "no description", cls ? cls : "no class");
+        return NULL;
+    }
+    return json_object_dup_member(msg, "return");
+}
+
+/* A command through the relay.  Nothing here can put later replies out of
+ * step, so no failure makes the client unusable. */
+static JsonNode *execute_relayed(qmp_t *q, const char *command, JsonObject *args, GError **error)
+{
+    g_autofree char *request = build_request(command, args, -1);
+    g_autofree char *text = q->relay(q->relay_data, g_strchomp(request), error);
+    if (!text)
+        return NULL;
+    g_autoptr(JsonParser) parser = json_parser_new_immutable();
+    g_autoptr(GError) perr = NULL;
+    if (!json_parser_load_from_data(parser, text, -1, &perr)) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_PROTOCOL,
+                    "The reply to QMP command '%s' is not JSON: %s", command, perr->message);
+        return NULL;
+    }
+    JsonNode *root = json_parser_get_root(parser);
+    JsonObject *msg = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+    if (!msg || (!json_object_has_member(msg, "return") && !json_object_has_member(msg, "error"))) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_PROTOCOL,
+                    "The reply to QMP command '%s' is neither a return nor an error", command);
+        return NULL;
+    }
+    return reply_value(msg, command, error);
+}
+
 JsonNode *qmp_execute(qmp_t *q, const char *command, JsonObject *args, GError **error)
 {
     g_return_val_if_fail(q != NULL && command != NULL, NULL);
+    if (q->relay)
+        return execute_relayed(q, command, args, error);
     if (!check_usable(q, error))
         return NULL;
 
@@ -390,15 +461,7 @@ JsonNode *qmp_execute(qmp_t *q, const char *command, JsonObject *args, GError **
                  what);
             return NULL;
         }
-        if (err) {
-            JsonObject *eo = JSON_NODE_HOLDS_OBJECT(err) ? json_node_get_object(err) : NULL;
-            const char *desc = eo ? member_string(eo, "desc") : NULL;
-            const char *cls = eo ? member_string(eo, "class") : NULL;
-            g_set_error(error, QMP_ERROR, QMP_ERROR_COMMAND, "QMP command '%s' failed: %s (%s)",
-                        command, desc ? desc : "no description", cls ? cls : "no class");
-            return NULL;
-        }
-        return json_object_dup_member(msg, "return");
+        return reply_value(msg, command, error);
     }
 }
 

@@ -1,8 +1,9 @@
 /*
  * qmp.h - a QMP client (QEMU Machine Protocol) spoken with json-glib, over
- * a unix socket; plus parsers for the HMP text libvmi needs (info mtree -f,
- * info registers, gpa2hva).  Every call has a timeout; a dead or garbled
- * peer gives a GError, never a hang.
+ * a unix socket or through a peer that relays commands (libvirt, see
+ * kvm_libvirt.h); plus parsers for the HMP text libvmi needs (info mtree -f,
+ * info registers, gpa2hva).  Every socket call has a timeout; a dead or
+ * garbled peer gives a GError, never a hang.
  */
 #ifndef VMI_QMP_H
 #define VMI_QMP_H
@@ -16,6 +17,14 @@ typedef struct qmp qmp_t;
 
 /* Connects, reads the greeting, negotiates capabilities. */
 qmp_t *qmp_connect(const char *socket_path, int timeout_ms, GError **error);
+/* A relay that runs one command for us: @request is the command as a JSON
+ * object text without "id" (the relay numbers commands itself); returns
+ * the whole reply text, {"return": ...} or {"error": ...}, newly
+ * allocated, or NULL with @error set when the relay itself failed. */
+typedef char *(*qmp_relay_func)(void *data, const char *request, GError **error);
+/* A client whose commands go through @relay.  It has no events and no
+ * peer pid; @destroy (may be NULL) frees @data with the client. */
+qmp_t *qmp_new_relayed(qmp_relay_func relay, void *data, GDestroyNotify destroy);
 void qmp_free(qmp_t *q);
 
 /* Runs @command with @args (may be NULL; not consumed); returns the
@@ -31,7 +40,8 @@ GList *qmp_take_events(qmp_t *q);
 bool qmp_query_running(qmp_t *q, bool *running, GError **error);
 bool qmp_stop(qmp_t *q, GError **error);
 bool qmp_cont(qmp_t *q, GError **error);
-/* QEMU's process id (from the socket's peer credentials). */
+/* QEMU's process id (from the socket's peer credentials); -1 when unknown,
+ * as it always is through a relay. */
 int qmp_peer_pid(qmp_t *q);
 
 /* ---- HMP text parsers (pure) */

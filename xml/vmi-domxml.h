@@ -1,0 +1,89 @@
+/*
+ * vmi-domxml.h - turn introspection on and off in a libvirt domain's XML.
+ *
+ * Shared by vmi-helperd and virt-vmi.  The functions take the persistent
+ * domain XML as text and return new text; they never talk to libvirt.
+ * Everything they change is recorded in one element of our own in the
+ * domain's <metadata>, so that disabling removes exactly that and nothing
+ * the user wrote.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The namespace of our <metadata> child, <vmi:introspection>. */
+#define VMI_DOMXML_NAMESPACE "http://libvmi.org/xmlns/helper/1.0"
+/* libvirt's namespace for <qemu:commandline>. */
+#define VMI_DOMXML_QEMU_NAMESPACE "http://libvirt.org/schemas/domain/qemu/1.0"
+/* Where gdbstub sockets go unless told otherwise: a directory the daemon
+ * creates and the libvirt-qemu user can write. */
+#define VMI_DOMXML_DEFAULT_GDB_DIR "/var/lib/libvirt/qemu/libvmi"
+
+typedef enum {
+    VMI_DOMXML_SHM = 1,     /* guest RAM in a shared file (memoryBacking) */
+    VMI_DOMXML_GDBSTUB = 2, /* QEMU's gdbstub on a unix socket */
+} vmi_domxml_mode_t;
+
+#define VMI_DOMXML_ERROR (vmi_domxml_error_quark())
+
+typedef enum {
+    VMI_DOMXML_ERROR_INVALID_ARGUMENT, /* a bad mode or socket directory */
+    VMI_DOMXML_ERROR_MALFORMED,        /* not XML, or not a <domain> */
+    VMI_DOMXML_ERROR_UNSUPPORTED,      /* a domain we refuse to change */
+} vmi_domxml_error_t;
+
+GQuark vmi_domxml_error_quark(void);
+
+/**
+ * vmi_domxml_enable:
+ * @xml: a domain's persistent XML
+ * @mode: VMI_DOMXML_SHM, VMI_DOMXML_GDBSTUB or both
+ * @gdb_socket_dir: (nullable): directory of the gdbstub socket
+ *   (NULL: VMI_DOMXML_DEFAULT_GDB_DIR); the socket is
+ *   DIR/<uuid>.gdb.sock
+ * @error: return location for an error
+ *
+ * Turns introspection on.  Enabling an enabled domain again gives the
+ * same text; enabling it in another mode first undoes the old mode.
+ *
+ * Returns: (transfer full): the new XML, or NULL with @error set when the
+ *   domain cannot be changed safely.
+ */
+char *vmi_domxml_enable(const char *xml, vmi_domxml_mode_t mode,
+                        const char *gdb_socket_dir, GError **error);
+
+/**
+ * vmi_domxml_disable:
+ * @xml: a domain's persistent XML
+ * @error: return location for an error
+ *
+ * Removes exactly what vmi_domxml_enable() recorded in the metadata.
+ * A domain without our metadata is returned unchanged, byte for byte.
+ *
+ * Returns: (transfer full): the new XML, or NULL with @error set.
+ */
+char *vmi_domxml_disable(const char *xml, GError **error);
+
+/**
+ * vmi_domxml_status:
+ * @xml: a domain's persistent XML
+ * @mode: (out) (optional): what is enabled: the modes our metadata records
+ *   whose elements are still in place (0: nothing)
+ * @gdb_socket: (out) (optional) (transfer full): the gdbstub socket path
+ *   when VMI_DOMXML_GDBSTUB is enabled, else NULL
+ * @error: return location for an error
+ *
+ * Returns: FALSE with @error set if @xml cannot be read.
+ */
+gboolean vmi_domxml_status(const char *xml, vmi_domxml_mode_t *mode,
+                           char **gdb_socket, GError **error);
+
+/* "shm", "gdbstub" or "shm+gdbstub"; NULL for anything else. */
+const char *vmi_domxml_mode_to_string(vmi_domxml_mode_t mode);
+
+/* Accepts the strings above and "both". */
+gboolean vmi_domxml_mode_from_string(const char *text, vmi_domxml_mode_t *mode);
+
+G_END_DECLS
