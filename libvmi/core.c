@@ -3,6 +3,7 @@
  * the control calls that the core dispatches to the access driver.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "private.h"
@@ -599,6 +600,87 @@ unsigned long vmi_get_memsize(vmi_instance_t vmi)
 addr_t vmi_get_max_physical_address(vmi_instance_t vmi)
 {
     return vmi && vmi->driver && vmi->driver->memsize ? vmi->driver->memsize(vmi) : 0;
+}
+
+const char *vmi_get_ram_file(vmi_instance_t vmi)
+{
+    if (!vmi || !vmi->driver || !vmi->driver->ram_file)
+        return NULL;
+    return vmi->driver->ram_file(vmi);
+}
+
+unsigned int vmi_get_num_vcpus(vmi_instance_t vmi)
+{
+    if (!vmi || !vmi->driver || !vmi->driver->num_vcpus)
+        return 0;
+    return vmi->driver->num_vcpus(vmi);
+}
+
+/* One value in the config syntax: numbers in hex, strings quoted with
+ * backslash and double quote escaped (the only escapes the lexer knows). */
+static void config_append_value(GString *out, const char *key, const config_value_t *v)
+{
+    g_string_append_printf(out, "%s = ", key);
+    if (v->type == CONFIG_NUM) {
+        g_string_append_printf(out, "0x%" G_GINT64_MODIFIER "x;\n", (guint64)v->num);
+        return;
+    }
+    g_string_append_c(out, '"');
+    for (const char *c = v->str; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            g_string_append_c(out, '\\');
+        g_string_append_c(out, *c);
+    }
+    g_string_append(out, "\";\n");
+}
+
+static gint config_key_cmp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *vmi_config_read_entry(const char *path, const char *entry)
+{
+    GError *error = NULL;
+    if (!entry || !*entry) {
+        vmi_errorf(NULL, "vmi_config_read_entry: no entry name given");
+        return NULL;
+    }
+    g_autofree char *file = NULL;
+    if (path) {
+        file = g_strdup(path);
+    } else {
+        g_autoptr(GPtrArray) files = config_file_candidates();
+        for (guint i = 0; i < files->len && !file; i++)
+            if (g_file_test(files->pdata[i], G_FILE_TEST_EXISTS))
+                file = g_strdup(files->pdata[i]);
+        if (!file) {
+            vmi_errorf(NULL, "no libvmi configuration file exists (looked for $LIBVMI_CONF, "
+                       "~/etc/libvmi.conf and %s)", SYSCONFDIR_LIBVMI_CONF);
+            return NULL;
+        }
+    }
+    g_autoptr(GHashTable) all = config_parse_file(file, &error);
+    if (!all) {
+        vmi_set_error(NULL, error);
+        return NULL;
+    }
+    GHashTable *table = g_hash_table_lookup(all, entry);
+    if (!table) {
+        vmi_errorf(NULL, "no entry for '%s' in %s", entry, file);
+        return NULL;
+    }
+    if (!config_validate_entry(table, file, &error)) {
+        vmi_set_error(NULL, error);
+        return NULL;
+    }
+    g_autofree gpointer *keys = g_hash_table_get_keys_as_array(table, NULL);
+    guint n = g_hash_table_size(table);
+    qsort(keys, n, sizeof(*keys), config_key_cmp);
+    GString *out = g_string_new(NULL);
+    for (guint i = 0; i < n; i++)
+        config_append_value(out, keys[i], g_hash_table_lookup(table, keys[i]));
+    return g_string_free(out, FALSE);
 }
 
 const char *vmi_get_access_path(vmi_instance_t vmi)

@@ -410,6 +410,23 @@ addr_t vmi_get_max_physical_address(vmi_instance_t vmi);
 /** Kernel banner ("Linux version ..."); caller frees; NULL when unknown. */
 char *vmi_get_kernel_version(vmi_instance_t vmi);
 
+/** Path of the file that holds the guest's RAM when memory is read
+ *  through it (the kvm driver's shared RAM file, access path "shm"); NULL
+ *  otherwise.  Owned by the instance.  Not classic API. */
+const char *vmi_get_ram_file(vmi_instance_t vmi);
+
+/** Number of vCPUs of the guest; 0 when the driver cannot tell. */
+unsigned int vmi_get_num_vcpus(vmi_instance_t vmi);
+
+/** The entry @entry of the libvmi configuration file @path (NULL: the file
+ *  vmi_init() would read: $LIBVMI_CONF, ~/etc/libvmi.conf, /etc/libvmi.conf)
+ *  as a string of "key = value;" lines, ready for vmi_init_custom() with
+ *  VMI_CONFIG_STRING (append keys to override; the last value of a key
+ *  wins).  Free with free().  NULL when the file cannot be read, is not
+ *  valid, or has no such entry: vmi_get_last_error(NULL) says which.
+ *  Not classic API. */
+char *vmi_config_read_entry(const char *path, const char *entry);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

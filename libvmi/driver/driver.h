@@ -34,6 +34,9 @@ typedef struct vmi_driver_ops {
     uint64_t (*ram_size)(vmi_instance_t vmi);
     /* Short name of the path in use: "file-raw", "file-elf", "shm", ... */
     const char *(*access_path)(vmi_instance_t vmi);
+    /* Path of the file that holds guest RAM (a shared RAM file, a
+     * snapshot), NULL when there is none. */
+    const char *(*ram_file)(vmi_instance_t vmi);
 
     unsigned (*num_vcpus)(vmi_instance_t vmi);
     bool (*get_vcpureg)(vmi_instance_t vmi, reg_t *value, registers_t reg, unsigned long vcpu,

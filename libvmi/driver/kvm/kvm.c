@@ -170,6 +170,8 @@ static bool setup_shm(vmi_instance_t vmi, kvm_data_t *k, GArray *mtree, const ch
         return false;
     }
     madvise(k->shm_map, k->shm_size, MADV_RANDOM);
+    g_free(k->shm_file);
+    k->shm_file = g_strdup(file);
     /* Ranges carry their offset inside the RAM block; those of the block
      * that is the file point into the mapping. */
     size_t mapped = 0;
@@ -326,6 +328,7 @@ static void kvm_close(vmi_instance_t vmi)
         munmap(k->snap_mem, k->snap_size);
     if (k->shm_map)
         munmap(k->shm_map, k->shm_size);
+    g_free(k->shm_file);
     if (k->gdb)
         gdb_client_free(k->gdb);
     if (k->qmp)
@@ -579,6 +582,13 @@ static const char *kvm_access_path(vmi_instance_t vmi)
 {
     kvm_data_t *k = kvm_data(vmi);
     return k->snapshot ? "shm-snapshot" : path_names[k->path];
+}
+
+/* The RAM file is a public fact only when memory is read through it. */
+static const char *kvm_ram_file(vmi_instance_t vmi)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    return k->path == KVM_PATH_SHM ? k->shm_file : NULL;
 }
 
 /* ------------------------------------------------------------ registers */
@@ -916,6 +926,7 @@ const vmi_driver_ops_t kvm_driver_ops = {
     .memsize = kvm_memsize,
     .ram_size = kvm_ram_size,
     .access_path = kvm_access_path,
+    .ram_file = kvm_ram_file,
     .num_vcpus = kvm_num_vcpus,
     .get_vcpureg = kvm_get_vcpureg,
     .set_vcpureg = kvm_set_vcpureg,

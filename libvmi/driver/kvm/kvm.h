@@ -41,6 +41,7 @@ typedef struct kvm_data {
     size_t last_range;          /* lookup hint */
     uint8_t *shm_map;
     size_t shm_size;
+    char *shm_file;             /* the shared RAM file mapped at shm_map */
     bool snapshot;              /* a shm-snapshot exists */
     uint8_t *snap_mem;
     size_t snap_size;

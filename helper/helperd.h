@@ -1,0 +1,197 @@
+/*
+ * helperd.h - vmi-helperd, the host helper daemon: what its files share.
+ *
+ *   vmi-helperd.c     main: options, the bus, the Manager and ObjectManager
+ *                     objects, libvirt connections and lifecycle events
+ *   helperd-config.c  the configuration file (GKeyFile)
+ *   helperd-domain.c  one D-Bus object per domain, and its worker thread
+ *                     that owns the domain's libvmi instance
+ *   helperd-util.c    logging, D-Bus errors, files created for a caller
+ *
+ * Threads: everything D-Bus and libvirt-event related runs on the main
+ * loop (libvirt-glib puts libvirt's events there).  Each domain has one
+ * worker thread that serialises every libvmi call on the domain's
+ * instance and replies to method calls itself; it hands property changes
+ * back to the main loop (g_main_context_invoke).
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <libvirt/libvirt.h>
+#include <libvmi/libvmi.h>
+#include "vmi-domxml.h"
+
+G_BEGIN_DECLS
+
+#define HELPERD_BUS_NAME       "org.libvmi.helper1"
+#define HELPERD_MANAGER_PATH   "/org/libvmi/helper1"
+#define HELPERD_DOMAIN_PREFIX  "/org/libvmi/helper1/domain"
+#define HELPERD_MANAGER_IFACE  "org.libvmi.helper1.Manager"
+#define HELPERD_DOMAIN_IFACE   "org.libvmi.helper1.Domain"
+#define HELPERD_OM_IFACE       "org.freedesktop.DBus.ObjectManager"
+#define HELPERD_PROPS_IFACE    "org.freedesktop.DBus.Properties"
+
+#define HELPERD_DEFAULT_URI         "qemu:///system"
+#define HELPERD_DEFAULT_READ_LIMIT  (16u << 20)
+#define HELPERD_MAX_READ_LIMIT      (64u << 20)     /* what read_limit may be raised to */
+#define HELPERD_MAX_SYMBOL          256             /* symbol names, bytes */
+#define HELPERD_MAX_PROCESSES       65536
+#define HELPERD_MAX_WATCHES         4
+#define HELPERD_MAX_KERNEL_VERSION  256
+
+/* ------------------------------------------------------------ errors */
+
+typedef enum {
+    HELPERD_ERROR_NOT_INTROSPECTABLE,
+    HELPERD_ERROR_WRITES_DISABLED,
+    HELPERD_ERROR_DOMAIN_GONE,
+    HELPERD_ERROR_INVALID_ARGUMENT,
+    HELPERD_ERROR_TOO_LARGE,
+    HELPERD_ERROR_ACCESS_DENIED,
+    HELPERD_ERROR_FAILED,
+} HelperdError;
+
+#define HELPERD_ERROR (helperd_error_quark())
+GQuark helperd_error_quark(void);
+
+/* Replies to @inv with org.libvmi.helper1.Error.<code> and a message. */
+void helperd_return_error(GDBusMethodInvocation *inv, HelperdError code, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+
+/* ------------------------------------------------------------ logging */
+
+/* One line on stderr: "YYYY-MM-DD HH:MM:SS.mmm vmi-helperd[PID]: MESSAGE".
+ * Thread-safe. */
+void helperd_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+/* Only with --verbose. */
+void helperd_debug(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+extern gboolean helperd_verbose;
+/* Routes GLib's (and libvmi's) log messages through helperd_log. */
+void helperd_log_init(void);
+
+/* ------------------------------------------------------------ config */
+
+typedef struct {
+    char *file;                 /* the file read, or NULL (defaults) */
+    char **uris;                /* libvirt URIs to follow */
+    guint32 read_limit;         /* bytes per read/write call */
+    char *libvmi_conf;          /* libvmi.conf with the per-domain entries */
+    char **auto_enable;         /* glob patterns of domain names */
+    vmi_domxml_mode_t auto_enable_mode;
+    char *gdbstub_dir;          /* where gdbstub sockets go */
+    GHashTable *writes;         /* domain name -> non-NULL: writes enabled */
+} HelperdConfig;
+
+/* Loads @file (NULL: the default file, which may be missing).  NULL with
+ * @error set when a file is unreadable or invalid. */
+HelperdConfig *helperd_config_load(const char *file, GError **error);
+HelperdConfig *helperd_config_ref(HelperdConfig *cfg);
+void helperd_config_unref(HelperdConfig *cfg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HelperdConfig, helperd_config_unref)
+gboolean helperd_config_writes(const HelperdConfig *cfg, const char *name);
+/* Whether @name matches one of the auto_enable patterns. */
+gboolean helperd_config_auto_enable(const HelperdConfig *cfg, const char *name);
+
+/* The configuration in force (a new reference; any thread). */
+HelperdConfig *helperd_config_get(void);
+void helperd_config_set(HelperdConfig *cfg);
+
+/* ------------------------------------------------------------ the daemon */
+
+typedef struct HelperdConn HelperdConn;
+typedef struct HelperdDomain HelperdDomain;
+typedef struct HelperdWorker HelperdWorker;
+
+/* Main-loop state. */
+typedef struct {
+    GDBusConnection *bus;
+    GMainLoop *loop;
+    int exit_status;
+    GDBusNodeInfo *manager_node, *domain_node, *om_node;
+    GHashTable *domains;        /* object path -> HelperdDomain* */
+    GHashTable *stale;          /* object path -> domain name, of removed objects */
+    GQueue stale_order;         /* paths, oldest first (bounds @stale) */
+    GPtrArray *conns;           /* HelperdConn* */
+    GHashTable *watchers;       /* unique bus names that set watches */
+} Helperd;
+
+extern Helperd helperd;
+
+/* One libvirt connection (main loop). */
+struct HelperdConn {
+    char *uri;
+    virConnectPtr conn;         /* NULL while disconnected */
+    int lifecycle_id;
+    guint retry_id;
+    gboolean failure_logged;
+    gboolean ever_connected;
+};
+
+/* One published domain (main loop). */
+struct HelperdDomain {
+    char *path, *name, *uuid, *hypervisor;
+    HelperdConn *conn;
+    /* properties */
+    char *state, *state_emitted;
+    guint state_id;
+    gboolean introspectable;
+    char *reason;
+    char *access_path, *os_type, *page_mode, *kernel_version;
+    guint64 memory_size;
+    gboolean writes;
+    HelperdWorker *worker;
+    guint recheck_id;
+    int recheck_left;
+};
+
+/* The object path of the domain with @uuid. */
+char *helperd_domain_path(const char *uuid);
+/* Publishes running domain @dom of @conn (or refreshes it when it is
+ * published already); returns the object. */
+HelperdDomain *helperd_domain_publish(HelperdConn *conn, virDomainPtr dom);
+/* Removes the object; @why goes to the log. */
+void helperd_domain_remove(HelperdDomain *d, const char *why);
+HelperdDomain *helperd_domain_find_uuid(const char *uuid);
+HelperdDomain *helperd_domain_find_name(HelperdConn *conn, const char *name);
+/* Sets State (PropertiesChanged when it changed). */
+void helperd_domain_set_state(HelperdDomain *d, const char *state);
+/* Re-reads whether the domain runs, now; removes it when it does not. */
+void helperd_domain_recheck(HelperdDomain *d, int tries);
+/* The connection came back: the worker reopens libvmi on @dom. */
+void helperd_domain_reset(HelperdDomain *d, HelperdConn *conn, virDomainPtr dom);
+/* A caller left the bus: its watches go. */
+void helperd_domains_drop_owner(const char *owner);
+/* Configuration reloaded: WritesEnabled may change. */
+void helperd_domains_config_changed(void);
+/* The D-Bus subtree that serves every domain object. */
+gboolean helperd_domains_register(GError **error);
+/* Every domain's properties, for GetManagedObjects and InterfacesAdded. */
+GVariant *helperd_domain_properties(HelperdDomain *d);
+/* Stops every worker (at exit). */
+void helperd_domains_shutdown(void);
+
+/* libvirt's run state as the State property names it. */
+const char *helperd_state_name(int state);
+/* libvirt's last error message. */
+const char *helperd_virt_error(void);
+
+/* Enables introspection in @dom's persistent XML (Enable, auto_enable);
+ * @changed tells whether the XML was redefined. */
+gboolean helperd_enable_domain(virDomainPtr dom, vmi_domxml_mode_t mode, const char *gdb_dir,
+                               gboolean *changed, HelperdError *code, char **message);
+gboolean helperd_disable_domain(virDomainPtr dom, gboolean *changed, HelperdError *code,
+                                char **message);
+/* Creates the directory for gdbstub sockets, writable by QEMU's user. */
+gboolean helperd_ensure_gdb_dir(const char *dir, char **message);
+
+/* ------------------------------------------------------------ utilities */
+
+/* Creates @path as user @uid (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600) in a
+ * child process that takes the user's identity, and returns the open
+ * descriptor (O_RDWR).  -1 with @code/@message set otherwise. */
+int helperd_create_file_as(uid_t uid, const char *path, HelperdError *code, char **message);
+
+/* Escapes @s for a quoted string of the libvmi config syntax. */
+char *helperd_config_quote(const char *s);
+
+G_END_DECLS
