@@ -437,6 +437,8 @@ static void watches_clear(HelperdWorker *w)
     }
     /* the events are ours: libvmi forgets them when the instance goes */
     g_ptr_array_set_size(w->watches, 0);
+    for (guint i = 0; i < w->hits->len; i++)
+        g_free(g_array_index(w->hits, Hit, i).owner);
     g_array_set_size(w->hits, 0);
 }
 
@@ -488,7 +490,7 @@ static void worker_listen(HelperdWorker *w)
     if (vmi_events_listen(w->vmi, LISTEN_MS) != VMI_SUCCESS) {
         g_autofree char *err = g_strdup(vmi_get_last_error(w->vmi));
         if (worker_check_gone(w, err)) {
-            g_ptr_array_set_size(w->watches, 0);
+            watches_clear(w);       /* gone: libvmi's slots die with the instance */
             return;
         }
         helperd_log("domain %s: waiting for watch events failed: %s", w->name, err);
@@ -814,11 +816,29 @@ static void m_open_memory(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant
                              vmi_get_access_path(w->vmi));
         return;
     }
-    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* The file lives in a directory QEMU's user can write: as root, follow
+     * no symlink it may have put there and hand out nothing but a regular
+     * file (never a device or a FIFO). */
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         worker_fail(w, inv, HELPERD_ERROR_FAILED, NULL, "Domain '%s': cannot open its RAM file "
                     "'%s': %s.", w->name, file, g_strerror(e));
+        return;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        helperd_return_error(inv, HELPERD_ERROR_FAILED, "Domain '%s': its RAM file '%s' is not "
+                             "a regular file.", w->name, file);
+        return;
+    }
+    /* O_NONBLOCK was for the open only (a FIFO would have blocked it) */
+    if (fcntl(fd, F_SETFL, 0) < 0) {
+        int e = errno;
+        close(fd);
+        helperd_return_error(inv, HELPERD_ERROR_FAILED, "Domain '%s': its RAM file '%s': %s.",
+                             w->name, file, g_strerror(e));
         return;
     }
     g_autoptr(GUnixFDList) fds = g_unix_fd_list_new_from_array(&fd, 1);
@@ -919,6 +939,27 @@ static gboolean dump_memory(virDomainPtr dom, int fd, char **message)
     return ok;
 }
 
+/* Removes the file we created at @path (open as @fd), and only that.  The
+ * caller owns the directories on the way: unlink(path) as root could
+ * follow a symlink swapped into the path meanwhile and remove a file of
+ * the same name elsewhere.  So: the directory is opened once, the entry
+ * is checked and removed relative to it, without following links. */
+static void remove_created(const char *path, int fd)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    struct stat st, pst;
+    if (fstat(fd, &st) < 0)
+        return;
+    int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return;
+    if (fstatat(dfd, base, &pst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(pst.st_mode) &&
+        st.st_dev == pst.st_dev && st.st_ino == pst.st_ino)
+        unlinkat(dfd, base, 0);
+    close(dfd);
+}
+
 static void m_snapshot(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *params)
 {
     const char *path;
@@ -940,11 +981,7 @@ static void m_snapshot(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *p
     gboolean ok = dom && dump_memory(dom, fd, &msg);
     struct stat st;
     if (!ok) {
-        /* remove what we created, and only that */
-        struct stat pst;
-        if (fstat(fd, &st) == 0 && lstat(path, &pst) == 0 && st.st_dev == pst.st_dev &&
-            st.st_ino == pst.st_ino)
-            unlink(path);
+        remove_created(path, fd);
         close(fd);
         worker_fail(w, inv, HELPERD_ERROR_FAILED, NULL, "Domain '%s': the memory dump failed: %s.",
                     w->name, msg ? msg : "no libvirt connection");

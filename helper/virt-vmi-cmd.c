@@ -634,7 +634,8 @@ cmd_watch(vv_ctx_t *ctx, const vv_command_t *cmd, vv_args_t *args)
         return code;
     w.domain_path = dom->path;
     /* Subscribe first: an event may follow the Watch reply at once. */
-    sub_event = g_dbus_connection_signal_subscribe(ctx->backend->conn, NULL, VV_DOMAIN_IFACE,
+    /* From the helper only: anyone on the bus may send us a signal. */
+    sub_event = g_dbus_connection_signal_subscribe(ctx->backend->conn, VV_BUS_NAME, VV_DOMAIN_IFACE,
                                                    "MemoryEvent", dom->path, NULL,
                                                    G_DBUS_SIGNAL_FLAGS_NONE, on_memory_event, &w, NULL);
     sub_removed = g_dbus_connection_signal_subscribe(ctx->backend->conn, VV_BUS_NAME,

@@ -47,6 +47,7 @@ static const char object_manager_xml[] =
 /* ============================================================ libvirt */
 
 static void conn_connect(HelperdConn *c);
+static void conn_closed(virConnectPtr conn, int reason, void *opaque);
 
 static void quiet_libvirt(void *data, virErrorPtr err)
 {
@@ -75,6 +76,9 @@ static void conn_drop(HelperdConn *c)
     if (c->lifecycle_id >= 0)
         virConnectDomainEventDeregisterAny(c->conn, c->lifecycle_id);
     c->lifecycle_id = -1;
+    /* the close callback holds a reference on the connection: without
+     * this, every reconnection would leak the old one */
+    virConnectUnregisterCloseCallback(c->conn, conn_closed);
     virConnectClose(c->conn);
     c->conn = NULL;
 }
@@ -669,8 +673,6 @@ int main(int argc, char **argv)
         HelperdConn *c = helperd.conns->pdata[i];
         if (c->retry_id)
             g_source_remove(c->retry_id);
-        if (c->conn)
-            virConnectUnregisterCloseCallback(c->conn, conn_closed);
         conn_drop(c);
         g_free(c->uri);
         g_free(c);

@@ -5,6 +5,7 @@
  */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <elf.h>
 #include <string.h>
 #include <libvmi.h>
 
@@ -61,6 +62,175 @@ static void test_raw_partial(void)
     vmi_destroy(vmi);
 }
 
+/* ---- the libvmi additions for vmi-helperd ------------------------------ */
+
+static void test_read_entry_good(void)
+{
+    static const char conf[] =
+        "# a comment\n"
+        "other { ostype = \"Windows\"; }\n"
+        "web1 {\n"
+        "    ostype = \"Linux\";\n"
+        "    sysmap = \"/boot/System.map-{6.1}\";   /* braces inside a string */\n"
+        "    linux_tasks = 0x4c8;\n"
+        "    linux_pid = 1240;\n"
+        "    odd = \"a \\\"quoted\\\" back\\\\slash\";\n"
+        "}\n"
+        "\"name with spaces\" { ostype = \"Linux\" }\n";
+    g_autofree char *path = write_file("entries.conf", conf, sizeof(conf) - 1);
+    char *e = vmi_config_read_entry(path, "web1");
+    g_assert_nonnull(e);
+    /* sorted keys, numbers in hex, strings re-escaped */
+    g_assert_cmpstr(e, ==,
+                    "linux_pid = 0x4d8;\n"
+                    "linux_tasks = 0x4c8;\n"
+                    "odd = \"a \\\"quoted\\\" back\\\\slash\";\n"
+                    "ostype = \"Linux\";\n"
+                    "sysmap = \"/boot/System.map-{6.1}\";\n");
+    /* what it returns is valid config text that means the same */
+    g_autofree char *conf2 = g_strdup_printf("web1 {\n%s}\n", e);
+    free(e);
+    g_autofree char *path2 = write_file("entries2.conf", conf2, strlen(conf2));
+    char *e2 = vmi_config_read_entry(path2, "web1");
+    g_assert_nonnull(e2);
+    g_assert_cmpstr(e2, ==,
+                    "linux_pid = 0x4d8;\n"
+                    "linux_tasks = 0x4c8;\n"
+                    "odd = \"a \\\"quoted\\\" back\\\\slash\";\n"
+                    "ostype = \"Linux\";\n"
+                    "sysmap = \"/boot/System.map-{6.1}\";\n");
+    free(e2);
+    /* a quoted entry name */
+    e = vmi_config_read_entry(path, "name with spaces");
+    g_assert_cmpstr(e, ==, "ostype = \"Linux\";\n");
+    free(e);
+}
+
+static void test_read_entry_missing(void)
+{
+    static const char conf[] = "web1 { ostype = \"Linux\"; }\n";
+    g_autofree char *path = write_file("one.conf", conf, sizeof(conf) - 1);
+    g_assert_null(vmi_config_read_entry(path, "web2"));
+    g_assert_nonnull(strstr(vmi_get_last_error(NULL), "no entry for 'web2'"));
+    g_assert_nonnull(strstr(vmi_get_last_error(NULL), path));
+    g_assert_null(vmi_config_read_entry(path, ""));
+    g_assert_null(vmi_config_read_entry(path, NULL));
+    g_assert_nonnull(strstr(vmi_get_last_error(NULL), "no entry name"));
+}
+
+static void test_read_entry_missing_file(void)
+{
+    g_assert_null(vmi_config_read_entry("/nonexistent/libvmi.conf", "web1"));
+    g_assert_nonnull(strstr(vmi_get_last_error(NULL), "/nonexistent/libvmi.conf"));
+    g_assert_nonnull(strstr(vmi_get_last_error(NULL), "No such file"));
+    /* NULL: the file vmi_init() reads; $LIBVMI_CONF points nowhere here */
+    g_assert_null(vmi_config_read_entry(NULL, "web1"));
+}
+
+static void test_read_entry_syntax_error(void)
+{
+    static const char conf[] =
+        "web1 {\n"
+        "    ostype = \"Linux\";\n"
+        "    inner { linux_pid = 1; }\n"     /* no nested entries */
+        "}\n";
+    g_autofree char *path = write_file("nested.conf", conf, sizeof(conf) - 1);
+    g_assert_null(vmi_config_read_entry(path, "web1"));
+    g_autofree char *want = g_strdup_printf("%s:3:", path);
+    g_assert_nonnull(strstr(vmi_get_last_error(NULL), want));
+
+    static const char bad_string[] = "web1 {\n\n ostype = \"Linux;\n}\n";
+    g_autofree char *path2 = write_file("unterminated.conf", bad_string, sizeof(bad_string) - 1);
+    g_assert_null(vmi_config_read_entry(path2, "web1"));
+    g_autofree char *want2 = g_strdup_printf("%s:3:", path2);
+    g_assert_nonnull(strstr(vmi_get_last_error(NULL), want2));
+
+    /* a valid syntax with a value of the wrong type, in the entry asked for */
+    static const char bad_type[] = "web1 {\n  ostype = \"Linux\";\n  linux_pid = \"x\";\n}\n";
+    g_autofree char *path3 = write_file("badtype.conf", bad_type, sizeof(bad_type) - 1);
+    g_assert_null(vmi_config_read_entry(path3, "web1"));
+    g_autofree char *want3 = g_strdup_printf("%s:3:", path3);
+    g_assert_nonnull(strstr(vmi_get_last_error(NULL), want3));
+    g_assert_nonnull(strstr(vmi_get_last_error(NULL), "linux_pid"));
+}
+
+/* A minimal x86-64 ELF core as QEMU's dump-guest-memory writes it: one
+ * NT_PRSTATUS note per vCPU and one PT_LOAD of @pages pages at 0. */
+static char *write_elf_core(const char *name, unsigned ncpus, unsigned pages)
+{
+    const size_t prstatus = 336, note = 12 + 8 + prstatus;     /* "CORE\0" padded to 8 */
+    const size_t phoff = sizeof(Elf64_Ehdr), noff = phoff + 2 * sizeof(Elf64_Phdr);
+    const size_t moff = (noff + ncpus * note + 4095) & ~(size_t)4095;
+    const size_t size = moff + (size_t)pages * 4096;
+    guint8 *b = g_malloc0(size);
+    Elf64_Ehdr *eh = (Elf64_Ehdr *)b;
+    memcpy(eh->e_ident, ELFMAG, SELFMAG);
+    eh->e_ident[EI_CLASS] = ELFCLASS64;
+    eh->e_ident[EI_DATA] = ELFDATA2LSB;
+    eh->e_ident[EI_VERSION] = EV_CURRENT;
+    eh->e_type = ET_CORE;
+    eh->e_machine = EM_X86_64;
+    eh->e_version = EV_CURRENT;
+    eh->e_phoff = phoff;
+    eh->e_ehsize = sizeof(Elf64_Ehdr);
+    eh->e_phentsize = sizeof(Elf64_Phdr);
+    eh->e_phnum = 2;
+    Elf64_Phdr *ph = (Elf64_Phdr *)(b + phoff);
+    ph[0].p_type = PT_NOTE;
+    ph[0].p_offset = noff;
+    ph[0].p_filesz = ph[0].p_memsz = ncpus * note;
+    ph[1].p_type = PT_LOAD;
+    ph[1].p_offset = moff;
+    ph[1].p_paddr = 0;
+    ph[1].p_filesz = ph[1].p_memsz = (Elf64_Xword)pages * 4096;
+    for (unsigned i = 0; i < ncpus; i++) {
+        guint8 *n = b + noff + i * note;
+        guint32 hdr[3] = { 5, (guint32)prstatus, NT_PRSTATUS };
+        memcpy(n, hdr, sizeof(hdr));
+        memcpy(n + 12, "CORE", 5);
+        /* pr_pid, so that the vCPUs differ */
+        guint32 pid = i + 1;
+        memcpy(n + 20 + 32, &pid, sizeof(pid));
+    }
+    memcpy(b + moff + 4096 + 16, "elf guest", 10);
+    char *path = write_file(name, b, size);
+    g_free(b);
+    return path;
+}
+
+static void test_ram_file_and_vcpus(void)
+{
+    for (unsigned ncpus = 1; ncpus <= 3; ncpus++) {
+        g_autofree char *name = g_strdup_printf("core%u.elf", ncpus);
+        g_autofree char *path = write_elf_core(name, ncpus, 4);
+        vmi_instance_t vmi = NULL;
+        g_assert_cmpint(vmi_init(&vmi, VMI_FILE | VMI_INIT_PARTIAL | VMI_CONFIG_NONE, path), ==,
+                        VMI_SUCCESS);
+        g_assert_cmpstr(vmi_get_access_path(vmi), ==, "file-elf");
+        char *s = vmi_read_str_pa(vmi, 4096 + 16);
+        g_assert_cmpstr(s, ==, "elf guest");
+        free(s);
+        /* the vCPUs are the NT_PRSTATUS notes */
+        g_assert_cmpuint(vmi_get_num_vcpus(vmi), ==, ncpus);
+        /* a snapshot is not a shared RAM file */
+        g_assert_null(vmi_get_ram_file(vmi));
+        vmi_destroy(vmi);
+    }
+    /* a raw image has no vCPU state at all */
+    guint8 *img = g_malloc0(2 * 4096);
+    g_autofree char *raw = write_file("vcpus.raw", img, 2 * 4096);
+    g_free(img);
+    vmi_instance_t vmi = NULL;
+    g_assert_cmpint(vmi_init(&vmi, VMI_FILE | VMI_INIT_PARTIAL | VMI_CONFIG_NONE, raw), ==,
+                    VMI_SUCCESS);
+    g_assert_cmpuint(vmi_get_num_vcpus(vmi), ==, 0);
+    g_assert_null(vmi_get_ram_file(vmi));
+    vmi_destroy(vmi);
+    /* no instance */
+    g_assert_cmpuint(vmi_get_num_vcpus(NULL), ==, 0);
+    g_assert_null(vmi_get_ram_file(NULL));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -69,6 +239,11 @@ int main(int argc, char **argv)
     g_test_add_func("/core/empty-file", test_empty_file);
     g_test_add_func("/core/missing-file", test_missing_file);
     g_test_add_func("/core/raw-partial", test_raw_partial);
+    g_test_add_func("/core/config-read-entry/good", test_read_entry_good);
+    g_test_add_func("/core/config-read-entry/missing-entry", test_read_entry_missing);
+    g_test_add_func("/core/config-read-entry/missing-file", test_read_entry_missing_file);
+    g_test_add_func("/core/config-read-entry/syntax-error", test_read_entry_syntax_error);
+    g_test_add_func("/core/ram-file-and-vcpus", test_ram_file_and_vcpus);
     int rc = g_test_run();
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
