@@ -88,6 +88,13 @@ struct HelperdWorker {
     GPtrArray *watches;         /* Watch* */
     guint next_watch_id;
     GArray *hits;               /* Hit */
+    /* The instance is used under `run`: by the worker for every job, and by
+     * the main thread for a read-only call when `fast` says the instance is
+     * complete on a path that never waits for the guest (shm, process), no
+     * watch is armed and the queue is empty. That call then costs no thread
+     * hop (see worker_try_inline). */
+    GMutex run;
+    gint fast;
 };
 
 static gint live_workers;
@@ -274,7 +281,9 @@ static gboolean worker_check_gone(HelperdWorker *w, const char *err)
     }
     if (w->gone) {
         helperd_log("domain %s is gone%s%s", w->name, err ? ": " : "", err ? err : "");
-        g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, recheck_path, g_strdup(w->path), g_free);
+        /* always from the main loop, later: this may run on the main
+         * thread itself (an inline call), inside the object's handler */
+        g_idle_add_full(G_PRIORITY_DEFAULT, recheck_path, g_strdup(w->path), g_free);
     }
     return w->gone;
 }
@@ -1280,6 +1289,7 @@ static void worker_free(HelperdWorker *w)
     if (w->dom)
         virDomainFree(w->dom);
     g_mutex_clear(&w->lock);
+    g_mutex_clear(&w->run);
     g_free(w->uri);
     g_free(w->name);
     g_free(w->uuid);
@@ -1289,6 +1299,44 @@ static void worker_free(HelperdWorker *w)
     g_ptr_array_unref(w->watches);
     g_array_unref(w->hits);
     g_free(w);
+}
+
+/* Under `run`: whether the main thread may use the instance inline. */
+static void worker_update_fast(HelperdWorker *w)
+{
+    gboolean fast = FALSE;
+    if (w->vmi && w->complete && !w->gone && !g_atomic_int_get(&w->stopping) &&
+        w->watches->len == 0) {
+        const char *path = vmi_get_access_path(w->vmi);
+        fast = path && (strcmp(path, "shm") == 0 || strcmp(path, "process") == 0);
+    }
+    g_atomic_int_set(&w->fast, fast);
+}
+
+/* On the main thread: runs a read-only call at once when the instance is
+ * idle and its path cannot wait for the guest (memory reads of a mapped
+ * file or of QEMU's process take microseconds); else the caller queues it.
+ * Saves the two thread hops of a queued call, which cost more than a 4 KiB
+ * read itself. */
+static gboolean worker_try_inline(HelperdWorker *w, GDBusMethodInvocation *inv,
+                                  const char *method)
+{
+    static const char *const inline_methods[] = {
+        "ReadPhysical", "ReadVirtual", "ReadSymbol", "TranslateKernel", "TranslateUser",
+        "LookupSymbol",
+    };
+    gboolean ok = FALSE;
+    for (size_t i = 0; i < G_N_ELEMENTS(inline_methods) && !ok; i++)
+        ok = strcmp(method, inline_methods[i]) == 0;
+    if (!ok || !g_atomic_int_get(&w->fast) || g_async_queue_length(w->queue) > 0)
+        return FALSE;
+    if (!g_mutex_trylock(&w->run))
+        return FALSE;
+    ok = g_atomic_int_get(&w->fast) && !w->gone && !g_atomic_int_get(&w->stopping);
+    if (ok)
+        worker_call(w, inv);
+    g_mutex_unlock(&w->run);
+    return ok;
 }
 
 static gpointer worker_main(gpointer data)
@@ -1306,6 +1354,7 @@ static gpointer worker_main(gpointer data)
         } else {
             job = g_async_queue_pop(w->queue);
         }
+        g_mutex_lock(&w->run);
         if (job) {
             JobKind kind = job->kind;
             switch (kind) {
@@ -1333,6 +1382,8 @@ static gpointer worker_main(gpointer data)
                 break;
             }
             job_free(job);
+            worker_update_fast(w);
+            g_mutex_unlock(&w->run);
             if (kind == JOB_STOP)
                 break;
             continue;
@@ -1341,7 +1392,11 @@ static gpointer worker_main(gpointer data)
             worker_try_init(w);
         else if (listening)
             worker_listen(w);
+        worker_update_fast(w);
+        g_mutex_unlock(&w->run);
     }
+    g_mutex_lock(&w->run);
+    g_atomic_int_set(&w->fast, 0);
     /* calls still queued: the object is gone */
     Job *job;
     while ((job = g_async_queue_try_pop(w->queue)) != NULL) {
@@ -1351,6 +1406,7 @@ static gpointer worker_main(gpointer data)
         job_free(job);
     }
     worker_close(w);
+    g_mutex_unlock(&w->run);
     helperd_debug("domain %s: worker done", w->name);
     worker_free(w);
     g_atomic_int_dec_and_test(&live_workers);
@@ -1366,6 +1422,7 @@ static HelperdWorker *worker_new(HelperdDomain *d, virDomainPtr dom, const char 
     w->uuid = g_strdup(d->uuid);
     w->path = g_strdup(d->path);
     g_mutex_init(&w->lock);
+    g_mutex_init(&w->run);
     virDomainRef(dom);
     w->dom = dom;
     w->uri = g_strdup(uri);
@@ -1805,6 +1862,8 @@ static void domain_method_call(GDBusConnection *bus, const gchar *sender, const 
             return;
         }
     }
+    if (worker_try_inline(d->worker, inv, method))
+        return;
     Job *job = g_new0(Job, 1);
     job->kind = JOB_CALL;
     job->inv = inv;

@@ -19,6 +19,12 @@
 #
 # libvirtd looks for hook scripts when it starts (and on SIGHUP): restart
 # (or reload) libvirtd after installing or removing the hook.
+#
+# The hook talks to the system bus. libvirt runs it with a cleaned
+# environment, so to point it at another bus (a private test bus, as
+# tests/helper/env.sh does) write that bus's address on the first line of
+# /run/libvmi/hook-bus (a regular file owned by root, writable by no one
+# else); remove the file to go back to the system bus.
 set -eu
 
 hooks_dir=/etc/libvirt/hooks
