@@ -28,7 +28,16 @@ rm -rf "$build" && mkdir -p "$build" && cd "$build"
 make -j"$jobs" >/dev/null
 rc=0
 make -j"$jobs" check || rc=$?
-[ $rc -eq 0 ] || { cat tests/real/*.log 2>/dev/null | tail -80; }
+failed_logs() {
+    # the end of the log of every test that failed (CI shows only stdout)
+    local trs
+    for trs in $(find . -name '*.trs' 2>/dev/null); do
+        grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "$trs" || continue
+        echo "---- ${trs%.trs}.log (end)"
+        tail -60 "${trs%.trs}.log"
+    done
+}
+[ $rc -eq 0 ] || failed_logs
 read -r p1 f1 s1 < <(summary "$build")
 
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
@@ -39,6 +48,7 @@ make -j"$jobs" >/dev/null
 rc2=0
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     make -j"$jobs" check || rc2=$?
+[ $rc2 -eq 0 ] || failed_logs
 read -r p2 f2 s2 < <(summary "$san")
 
 echo
