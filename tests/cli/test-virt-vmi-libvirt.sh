@@ -30,7 +30,22 @@ not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
 jqok() { jq -e "$@" >/dev/null; }
 
+# One test at a time starts, uses and stops libvirtd: the tests that do
+# (tests/real/live-libvirt.sh, tests/cli/test-virt-vmi-libvirt.sh,
+# tests/helper/env.sh) share this lock; the daemons must not inherit it.
+mkdir -p /run/lock
+exec {lockfd}>/run/lock/libvmi-libvirtd.lock
+flock -w 900 "$lockfd" || { echo "SKIP: another libvirt test holds /run/lock/libvmi-libvirtd.lock"; exit 77; }
 libvirtd_pid="" virtlogd_pid="" defined=""
+# running NAME: a live (not zombie) process NAME; daemonised virtlogds that
+# died stay zombies where nothing reaps them, and pgrep alone counts them
+running() {
+    local p
+    for p in $(pgrep -x "$1"); do
+        [ -r "/proc/$p/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$p/stat" 2>/dev/null && return 0
+    done
+    return 1
+}
 stop_pid() {
     local i
     [ -n "$1" ] && kill "$1" 2>/dev/null || return 0
@@ -50,11 +65,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if ! vsh uri >/dev/null 2>&1; then
-    if ! pgrep -x virtlogd >/dev/null; then
-        virtlogd -d || skip "virtlogd does not start here"
+    if ! running virtlogd; then
+        virtlogd -d {lockfd}>&- || skip "virtlogd does not start here"
         virtlogd_pid=$(cat /run/virtlogd.pid 2>/dev/null || true)
     fi
-    libvirtd -d 2>"$work/libvirtd.err" || skip "libvirtd does not start here: $(tail -1 "$work/libvirtd.err")"
+    libvirtd -d 2>"$work/libvirtd.err" {lockfd}>&- || skip "libvirtd does not start here: $(tail -1 "$work/libvirtd.err")"
     for ((i = 0; i < 300; i++)); do vsh uri >/dev/null 2>&1 && break; sleep 0.1; done
     libvirtd_pid=$(cat /run/libvirtd.pid 2>/dev/null || true)
     vsh uri >/dev/null 2>&1 || skip "libvirtd started but does not answer at $uri"

@@ -365,9 +365,11 @@ henv_setup() {
     [ -n "$VIRT_VMI" ] && [ -x "$VIRT_VMI" ] || henv_skip "virt-vmi is not built (helper/virt-vmi)"
 
     # One user of this environment at a time (test and bench share the
-    # domain's name and files).
-    exec {HENV_LOCK_FD}>/run/lock/libvmi-helper-env.lock
-    flock -w 600 "$HENV_LOCK_FD" || henv_skip "another tests/helper/env.sh user holds /run/lock/libvmi-helper-env.lock"
+    # domain's name and files), and one test that starts libvirtd at a time
+    # (tests/real/live-libvirt.sh, tests/cli/test-virt-vmi-libvirt.sh).
+    mkdir -p /run/lock
+    exec {HENV_LOCK_FD}>/run/lock/libvmi-libvirtd.lock
+    flock -w 600 "$HENV_LOCK_FD" || henv_skip "another tests/helper/env.sh user holds /run/lock/libvmi-libvirtd.lock"
 
     HENV_WORK=$(mktemp -d /tmp/libvmi-helper-test.XXXXXX)
     chmod 0755 "$HENV_WORK"   # test users connect to the bus socket in it

@@ -24,7 +24,22 @@ vsh() { virsh -q -c "$uri" "$@"; }
 t_start=$(date +%s%3N)
 elapsed() { local ms=$(($(date +%s%3N) - t_start)); printf '%d.%03d s' $((ms / 1000)) $((ms % 1000)); }
 
+# One test at a time starts, uses and stops libvirtd: the tests that do
+# (tests/real/live-libvirt.sh, tests/cli/test-virt-vmi-libvirt.sh,
+# tests/helper/env.sh) share this lock; the daemons must not inherit it.
+mkdir -p /run/lock
+exec {lockfd}>/run/lock/libvmi-libvirtd.lock
+flock -w 900 "$lockfd" || { echo "SKIP: another libvirt test holds /run/lock/libvmi-libvirtd.lock"; exit 77; }
 libvirtd_pid="" virtlogd_pid=""
+# running NAME: a live (not zombie) process NAME; daemonised virtlogds that
+# died stay zombies where nothing reaps them, and pgrep alone counts them
+running() {
+    local p
+    for p in $(pgrep -x "$1"); do
+        [ -r "/proc/$p/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$p/stat" 2>/dev/null && return 0
+    done
+    return 1
+}
 # alive PID: running (a daemon's zombie may wait for a reaper that never comes)
 alive() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
 # stop_pid PID: SIGTERM, then wait (5 s at most) until it is gone
@@ -48,11 +63,11 @@ trap cleanup EXIT
 
 # ---- libvirtd (monolithic in Debian 12, started by hand when not running)
 if ! vsh uri >/dev/null 2>&1; then
-    if ! pgrep -x virtlogd >/dev/null; then
-        virtlogd -d || { echo "SKIP: virtlogd does not start here"; exit 77; }
+    if ! running virtlogd; then
+        virtlogd -d {lockfd}>&- || { echo "SKIP: virtlogd does not start here"; exit 77; }
         started_virtlogd=1
     fi
-    libvirtd -d 2>"$work/libvirtd.err" ||
+    libvirtd -d 2>"$work/libvirtd.err" {lockfd}>&- ||
         { echo "SKIP: libvirtd does not start here: $(tail -1 "$work/libvirtd.err")"; exit 77; }
     for ((i = 0; i < 300; i++)); do vsh uri >/dev/null 2>&1 && break; sleep 0.1; done
     libvirtd_pid=$(cat /run/libvirtd.pid 2>/dev/null || true)
