@@ -511,7 +511,31 @@ else
 fi
 
 # ------------------------------------------------------------ destroy
+# ... in the middle of a call: a dump of the whole guest (seconds) is
+# running when the domain is destroyed
+mid_file=$W/mid-call.elf
+( rc=0; henv_virt_vmi dump "$HENV_DOMAIN" "$mid_file" >"$W/mid.out" 2>&1 || rc=$?
+  echo $rc >"$W/mid.rc" ) &
+mid_pid=$!
+sleep 0.3
 henv_vsh destroy "$HENV_DOMAIN" >/dev/null
+mid_call() {
+    local i
+    for ((i = 0; i < 300; i++)); do [ -s "$W/mid.rc" ] && break; sleep 0.1; done
+    [ -s "$W/mid.rc" ] || { echo "the dump call has not returned 30 s after the destroy"; return 1; }
+    local rc
+    rc=$(cat "$W/mid.rc")
+    echo "virt-vmi dump exit $rc: $(head -c 300 "$W/mid.out")"
+    if [ "$rc" = 0 ]; then
+        echo "(the dump finished before the destroy: nothing to check)"
+        return 0
+    fi
+    # exit 3 = the domain went away (DomainGone), and no partial file is left
+    [ "$rc" = 3 ] && grep -q 'DomainGone\|UnknownObject\|not running' "$W/mid.out" &&
+        [ ! -e "$mid_file" ]
+}
+expect "destroyed during a call (a dump): the call ends with a clear error, no partial file" mid_call
+wait "$mid_pid" 2>/dev/null || true
 expect "virsh destroy removes the Domain object (5 s)" wait_for 5 not_listed
 gone_error() {
     local out rc=0
