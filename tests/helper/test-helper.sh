@@ -67,6 +67,11 @@ expect() {
     fi
 }
 
+# the helper's auto_enable (checked at the end with two more defined domains)
+AUTO_PREFIX=libvmi-auto-test
+HENV_HELPERD_CONF_EXTRA="auto_enable=$AUTO_PREFIX-*
+auto_enable_mode=shm"
+export HENV_HELPERD_CONF_EXTRA
 henv_setup
 echo "# environment up ($(elapsed)): bus $BUS_ADDR, helper pid $HELPERD_PID, domain $HENV_DOMAIN ($HENV_UUID)"
 echo "# libvirtd ours: $HENV_LIBVIRTD_OURS, hook active: $HENV_HOOK ${HENV_HOOK_REASON:+($HENV_HOOK_REASON)}"
@@ -551,6 +556,41 @@ if [ "$HENV_HOOK" = 1 ]; then
 else
     skip_check "the hook told the helper about 'stopped'" "$HENV_HOOK_REASON"
 fi
+
+# ------------------------------------------------------------ auto_enable
+# Two more domains are defined (never started): the one whose name matches
+# auto_enable gets introspection (shm) in its persistent XML from the
+# helper; the other is left alone.
+auto_xml() {
+    cat <<EOF
+<domain type='qemu'>
+  <name>$1</name>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+</domain>
+EOF
+}
+auto_yes=$AUTO_PREFIX-$$ auto_no=libvmi-noauto-test-$$
+auto_cleanup() { local d; for d in $auto_yes $auto_no; do henv_vsh undefine "$d" >/dev/null 2>&1 || true; done; }
+auto_xml "$auto_yes" >"$W/auto-yes.xml"
+auto_xml "$auto_no" >"$W/auto-no.xml"
+if henv_vsh define "$W/auto-no.xml" >/dev/null && henv_vsh define "$W/auto-yes.xml" >/dev/null; then
+    henv_vsh dumpxml --inactive "$auto_no" >"$W/auto-no.defined.xml"
+    auto_enabled() {
+        henv_vsh dumpxml --inactive "$1" >"$W/auto-yes.now.xml" 2>/dev/null &&
+            grep -q "http://libvmi.org/xmlns/helper/1.0" "$W/auto-yes.now.xml" &&
+            grep -q "<access mode=.shared./>" "$W/auto-yes.now.xml"
+    }
+    expect "auto_enable: a newly defined domain matching '$AUTO_PREFIX-*' gets shm introspection (5 s)" \
+        wait_for 5 auto_enabled "$auto_yes"
+    sleep 0.5
+    henv_vsh dumpxml --inactive "$auto_no" >"$W/auto-no.now.xml"
+    expect "auto_enable: a domain that does not match is left as defined" \
+        "${CHECK[@]}" xml-equal "$W/auto-no.defined.xml" "$W/auto-no.now.xml"
+else
+    not_ok "auto_enable: cannot define the test domains"
+fi
+auto_cleanup
 
 # ------------------------------------------------------------ disable
 rc=0
