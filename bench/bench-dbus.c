@@ -434,13 +434,16 @@ main(int argc, char **argv)
     g_variant_get(owner, "(s)", &b.owner);
     b.path = find_domain(&b, argv[1]);
 
-    if (check)
-        return check_memory(&b);
-    printf("vmi-helperd %s, domain %s\n", b.owner, b.path);
-    bench_round_trips(&b, rounds);
-    bench_bulk(&b, (size_t)bulk_mib << 20);
+    int rc = 0;
+    if (check) {
+        rc = check_memory(&b);
+    } else {
+        printf("vmi-helperd %s, domain %s\n", b.owner, b.path);
+        bench_round_trips(&b, rounds);
+        bench_bulk(&b, (size_t)bulk_mib << 20);
+    }
     g_free(b.owner);
     g_free(b.path);
     g_object_unref(b.conn);
-    return 0;
+    return rc;
 }
