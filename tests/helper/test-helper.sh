@@ -155,6 +155,11 @@ else
 fi
 
 # ------------------------------------------------------------ start
+# The helper's signals, as a client sees them, from here to the end
+# (checked after the destroy).
+gdbus monitor --address "$BUS_ADDR" --dest org.libvmi.helper1 >"$W/monitor.log" 2>&1 &
+MONITOR_PID=$!
+sleep 0.3
 # One loop watches the console and the bus: when VMI-READY shows, when the
 # object is listed, when it is Introspectable.
 t_start=$(henv_now_ms)
@@ -556,6 +561,33 @@ if [ "$HENV_HOOK" = 1 ]; then
 else
     skip_check "the hook told the helper about 'stopped'" "$HENV_HOOK_REASON"
 fi
+
+# ------------------------------------------------------------ signals
+sleep 0.3
+kill "$MONITOR_PID" 2>/dev/null; wait "$MONITOR_PID" 2>/dev/null
+# signal_seen TEXT...: one signal line of the monitor holds every TEXT
+signal_seen() {
+    local line t hit
+    while IFS= read -r line; do
+        hit=1
+        for t in "$@"; do [[ $line == *"$t"* ]] || { hit=0; break; }; done
+        [ $hit = 1 ] && { echo "${line:0:200}"; return 0; }
+    done <"$W/monitor.log"
+    echo "no signal with: $*"
+    return 1
+}
+expect "signal Manager.DomainAdded for the domain on start" \
+    signal_seen "$MIFACE.DomainAdded" "'$PATH_DOM'" "'$HENV_DOMAIN'"
+expect "signal ObjectManager.InterfacesAdded for the domain object" \
+    signal_seen "org.freedesktop.DBus.ObjectManager.InterfacesAdded" "'$PATH_DOM'" "$DIFACE"
+expect "PropertiesChanged: Introspectable becomes true" \
+    signal_seen "$PATH_DOM: org.freedesktop.DBus.Properties.PropertiesChanged" "'Introspectable': <true>"
+expect "PropertiesChanged: State 'paused' on Pause" \
+    signal_seen "$PATH_DOM: org.freedesktop.DBus.Properties.PropertiesChanged" "'State': <'paused'>"
+expect "signal Manager.DomainRemoved for the domain on destroy" \
+    signal_seen "$MIFACE.DomainRemoved" "'$PATH_DOM'"
+expect "signal ObjectManager.InterfacesRemoved for the domain object" \
+    signal_seen "org.freedesktop.DBus.ObjectManager.InterfacesRemoved" "'$PATH_DOM'"
 
 # ------------------------------------------------------------ auto_enable
 # Two more domains are defined (never started): the one whose name matches
