@@ -262,6 +262,27 @@ ps_cli() {
 }
 expect "virt-vmi ps equals the guest's own process list (pid, comm; pid 0 first)" ps_cli
 
+# Snapshot: an ELF core that libvmi's file driver opens, owned by the caller,
+# mode 0600; its process list is the guest's
+PROCLIST=$(henv_find_program vmi-process-list "" "${top_builddir:-}/examples/vmi-process-list")
+dump_cli() {
+    local off d=$W/dump f
+    f=$d/guest.elf
+    mkdir -p "$d"
+    off=$(console_size)
+    henv_virt_vmi dump "$HENV_DOMAIN" "$f" >"$W/dump.out" 2>&1 || { cat "$W/dump.out"; return 1; }
+    echo "$(stat -c '%s bytes, owner %U, mode %a' "$f")"
+    [ "$(stat -c '%U %a' "$f")" = "root 600" ] || { echo "not owned by the caller with mode 0600"; return 1; }
+    head -c 4 "$f" | grep -q 'ELF' || { echo "not an ELF file"; return 1; }
+    [ -n "$PROCLIST" ] || { echo "vmi-process-list not built"; return 1; }
+    { echo "guest {"; grep -E '^ *(ostype|sysmap|linux_[a-z]+) *=' "$RIG_CONF"; echo "}"; } >"$d/libvmi.conf"
+    LIBVMI_CONF=$d/libvmi.conf "$PROCLIST" --json "$f" >"$d/ps.json" || return 1
+    next_block "$off"
+    "${CHECK[@]}" ps "$HENV_CONSOLE" "$off" "$d/ps.json" || return 1
+    rm -f "$f"
+}
+expect "virt-vmi dump: an ELF core (caller's, 0600) whose process list is the guest's" dump_cli
+
 banner_cli() {
     henv_virt_vmi --json read "$HENV_DOMAIN" --symbol linux_banner --len 256 >"$W/banner.json" || return 1
     "${CHECK[@]}" banner "$HENV_CONSOLE" "$W/banner.json"
@@ -387,11 +408,26 @@ virt_vmi_as() {
     echo "exit $rc: $(head -c 200 "$W/vv-$user.out")"
     [ $rc -eq "$want" ]
 }
+member_dump() {
+    local d=$W/member-dump rc=0 denied=/root/libvmi-member-dump.$$.elf
+    mkdir -p "$d" && chown "$MEMBER" "$d" && chmod 0700 "$d" || return 1
+    runuser -u "$MEMBER" -- "$VIRT_VMI" --address "$BUS_ADDR" --no-direct dump "$HENV_DOMAIN" \
+        "$denied" >"$W/md1.out" 2>&1 || rc=$?
+    echo "into /root: exit $rc: $(head -c 200 "$W/md1.out")"
+    [ $rc -eq 4 ] && [ ! -e "$denied" ] || { rm -f "$denied"; return 1; }
+    rc=0
+    runuser -u "$MEMBER" -- "$VIRT_VMI" --address "$BUS_ADDR" --no-direct dump "$HENV_DOMAIN" \
+        "$d/guest.elf" >"$W/md2.out" 2>&1 || rc=$?
+    echo "into its own directory: exit $rc, $(stat -c '%U %a %s' "$d/guest.elf" 2>&1)"
+    [ $rc -eq 0 ] && [ "$(stat -c '%U %a' "$d/guest.elf")" = "$MEMBER 600" ] || return 1
+    rm -rf "$d"
+}
 if [ $users_ok = 1 ]; then
     expect "a user neither root nor in group libvmi is denied every method (AccessDenied)" denied_all
     expect "... and virt-vmi ps as that user exits 4 (access denied)" virt_vmi_as "$OTHER" 4
     expect "a member of group libvmi may call ListProcesses (= the guest's list)" member_allowed
     expect "... and virt-vmi ps as that member exits 0" virt_vmi_as "$MEMBER" 0
+    expect "Snapshot as a member: refused (exit 4) into a directory the member cannot write, nothing created; created as the member's, mode 0600, in its own" member_dump
 else
     skip_check "policy checks" "cannot create the test users or group (useradd/groupadd failed)"
 fi
