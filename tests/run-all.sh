@@ -2,7 +2,8 @@
 # Installs what the build and the tests need (Debian 12, as root), builds
 # with -Werror, runs every test (the real-guest tests boot QEMU guests; the
 # rig caches kernels and snapshots in /var/cache/libvmi-rig), then runs the
-# unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer,
+# and the helper's acceptance test (a live guest under libvirt) under them too.
 #
 #   sudo tests/run-all.sh            # everything
 #   LIBVMI_SKIP_INSTALL=1 tests/run-all.sh   # packages already there
