@@ -52,6 +52,27 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 [ $rc2 -eq 0 ] || failed_logs
 read -r p2 f2 s2 < <(summary "$san")
 
+# The helper's whole path under the sanitizers too (vmi-helperd, virt-vmi,
+# libvmi's kvm driver on a live guest; the rig is cached by now). A SKIP
+# counts as a skip, never as a pass.
+echo "== the helper's acceptance test under AddressSanitizer + UndefinedBehaviorSanitizer"
+p3=0 f3=0 s3=0
+if [ -x "$san/helper/vmi-helperd" ]; then
+    rc3=0
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        make check TESTS="tests/helper/test-helper.sh" || rc3=$?
+    res=$(sed -n 's/^:test-result: //p' "$san/tests/helper/test-helper.sh.trs" 2>/dev/null | head -1)
+    case $res in
+        PASS) p3=1 ;;
+        SKIP) s3=1; grep '^SKIP' "$san/tests/helper/test-helper.sh.log" || true ;;
+        *) f3=1; failed_logs ;;
+    esac
+    [ "$res" = PASS ] || [ "$res" = SKIP ] || rc2=1
+else
+    echo "(vmi-helperd not built: no helper test)"
+fi
+p2=$((p2 + p3)) f2=$((f2 + f3)) s2=$((s2 + s3))
+
 echo
 echo "tests: $((p1 + p2)) passed, $((f1 + f2)) failed, $((s1 + s2)) skipped"
 [ $rc -eq 0 ] && [ $rc2 -eq 0 ]

@@ -62,6 +62,32 @@ t "pause and resume" "$check" pause auto "$con"
 t "shm-snapshot" "$check" snapshot auto "$con"
 t "VMI_INIT_SHM_SNAPSHOT" "$check" initsnap auto "$con"
 t "events: breakpoint, watchpoint, single-step" "$check" events auto "$con"
+# A compromised QEMU could swap the RAM file it names (in a directory its
+# user writes) for a symlink or another file: libvmi (often root) must not
+# map that. QEMU keeps its own mapping of the original meanwhile.
+swapped() {
+    local f=$run/ram.file out rc=0
+    mv "$f" "$f.orig" || return 1
+    ln -s /etc/hostname "$f"
+    out=$(timeout 60 "$bin/vmi-process-list" shm 2>&1) && rc=1
+    echo "# symlink: ${out:0:200}"
+    grep -q "symbolic link: refused" <<<"$out" || rc=1
+    rm -f "$f"
+    truncate -s "$(stat -c %s "$f.orig")" "$f"
+    out=$(timeout 60 "$bin/vmi-process-list" shm 2>&1) && rc=1
+    echo "# another file: ${out:0:200}"
+    grep -q "is not the one QEMU (pid [0-9]*) has mapped" <<<"$out" || rc=1
+    rm -f "$f"
+    mkfifo "$f"
+    out=$(timeout 60 "$bin/vmi-process-list" shm 2>&1) && rc=1
+    echo "# a FIFO: ${out:0:200}"
+    grep -q "not a regular file" <<<"$out" || rc=1
+    rm -f "$f"
+    mv "$f.orig" "$f"
+    timeout 60 "$bin/vmi-process-list" shm >/dev/null || { echo "# the original file is not accepted again"; rc=1; }
+    return $rc
+}
+t "RAM file swapped for a symlink, another file, a FIFO: refused; the original accepted" swapped
 
 # QEMU killed in the middle of reads
 ( sleep 2; kill -9 "$(cat "$run/qemu.pid")" ) &

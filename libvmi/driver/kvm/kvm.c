@@ -25,11 +25,13 @@
  * relays QMP, and gives QEMU's pid and, from the domain XML, the gdbstub
  * (see kvm_libvirt.c).
  */
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <poll.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -125,6 +127,32 @@ static char *shm_from_qom(kvm_data_t *k, const char *id)
     return g_strdup(json_node_get_string(mem));
 }
 
+/* Whether process @pid maps the file @st (device and inode, from
+ * /proc/PID/maps). When the maps cannot be read (no ptrace access to QEMU),
+ * there is nothing to check against: true. */
+static bool kvm_pid_maps_file(int pid, const struct stat *st)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/maps", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return true;
+    char line[4096];
+    bool hit = false;
+    /* a QEMU has some hundreds of mappings; bounded all the same */
+    for (int n = 0; !hit && n < 1000000 && fgets(line, sizeof(line), f); n++) {
+        unsigned int maj, min;
+        unsigned long long ino;
+        if (sscanf(line, "%*x-%*x %*4s %*x %x:%x %llu", &maj, &min, &ino) == 3)
+            hit = ino == (unsigned long long)st->st_ino && maj == major(st->st_dev) &&
+                  min == minor(st->st_dev);
+        /* the rest of an overlong line (a path) is skipped */
+        while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
+            ;
+    }
+    fclose(f);
+    return hit;
+}
+
 /* Maps the shared RAM file and points every range backed by it there. */
 static bool setup_shm(vmi_instance_t vmi, kvm_data_t *k, GArray *mtree, const char *file,
                       GError **error)
@@ -146,17 +174,34 @@ static bool setup_shm(vmi_instance_t vmi, kvm_data_t *k, GArray *mtree, const ch
     }
     uint64_t writable = 0;
     vmi_config_get_num(vmi->config, "writable", &writable);
-    int fd = open(file, O_RDWR | O_CLOEXEC);
+    /* A file QEMU names lives in a directory QEMU's user can write: a
+     * compromised QEMU could put a symlink, a FIFO or another file there
+     * for us (often root) to map. So: no symlink, a regular file, and the
+     * very file QEMU has mapped. A path given in the config is trusted. */
+    int flags = O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (found ? O_NOFOLLOW : 0);
+    int fd = open(file, flags);
     if (fd < 0) {
         int e = errno;
-        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "cannot open the guest's RAM file '%s': %s",
-                    file, g_strerror(e));
+        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "cannot open the guest's RAM file '%s': %s%s",
+                    file, g_strerror(e), e == ELOOP ? " (a symbolic link: refused)" : "");
         return false;
     }
     struct stat st;
-    if (fstat(fd, &st) < 0 || st.st_size == 0) {
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "the guest's RAM file '%s' is not a regular file",
+                    file);
+        return false;
+    }
+    if (st.st_size == 0) {
         close(fd);
         g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "the guest's RAM file '%s' is empty", file);
+        return false;
+    }
+    if (found && k->pid > 0 && !kvm_pid_maps_file(k->pid, &st)) {
+        close(fd);
+        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "the file '%s' is not the one QEMU (pid %d) "
+                    "has mapped as guest RAM: refused", file, k->pid);
         return false;
     }
     k->shm_size = st.st_size;
