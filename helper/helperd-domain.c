@@ -2009,27 +2009,34 @@ static gboolean domxml_define(virDomainPtr dom, const char *xml, HelperdError *c
     return TRUE;
 }
 
-gboolean helperd_enable_domain(virDomainPtr dom, vmi_domxml_mode_t mode, const char *gdb_dir,
-                               gboolean *changed, HelperdError *code, char **message)
+/* Reads the persistent XML, enables (@mode) or disables introspection in it,
+ * and defines it again if that changed anything. */
+static gboolean domxml_apply(virDomainPtr dom, gboolean enable, vmi_domxml_mode_t mode,
+                             const char *gdb_dir, gboolean *changed, HelperdError *code,
+                             char **message)
 {
     g_autofree char *xml = NULL;
     g_autoptr(GError) e = NULL;
     *changed = FALSE;
     if (!domxml_get(dom, &xml, code, message))
         return FALSE;
-    vmi_domxml_mode_t now = 0;
-    if (vmi_domxml_status(xml, &now, NULL, NULL) && now == mode)
-        return TRUE;
-    if ((mode & VMI_DOMXML_GDBSTUB) && !helperd_ensure_gdb_dir(gdb_dir, message)) {
-        *code = HELPERD_ERROR_FAILED;
-        return FALSE;
+    if (enable) {
+        vmi_domxml_mode_t now = 0;
+        if (vmi_domxml_status(xml, &now, NULL, NULL) && now == mode)
+            return TRUE;
+        if ((mode & VMI_DOMXML_GDBSTUB) && !helperd_ensure_gdb_dir(gdb_dir, message)) {
+            *code = HELPERD_ERROR_FAILED;
+            return FALSE;
+        }
     }
-    g_autofree char *out = vmi_domxml_enable(xml, mode, gdb_dir, &e);
+    g_autofree char *out = enable ? vmi_domxml_enable(xml, mode, gdb_dir, &e)
+                                  : vmi_domxml_disable(xml, &e);
     if (!out) {
-        *code = g_error_matches(e, VMI_DOMXML_ERROR, VMI_DOMXML_ERROR_INVALID_ARGUMENT)
+        *code = enable && g_error_matches(e, VMI_DOMXML_ERROR, VMI_DOMXML_ERROR_INVALID_ARGUMENT)
                 ? HELPERD_ERROR_INVALID_ARGUMENT : HELPERD_ERROR_FAILED;
-        *message = g_strdup_printf("Domain '%s': introspection cannot be enabled: %s.",
-                                   virDomainGetName(dom), e->message);
+        *message = g_strdup_printf("Domain '%s': introspection cannot be %s: %s.",
+                                   virDomainGetName(dom), enable ? "enabled" : "disabled",
+                                   e->message);
         return FALSE;
     }
     if (strcmp(out, xml) == 0)
@@ -2040,25 +2047,14 @@ gboolean helperd_enable_domain(virDomainPtr dom, vmi_domxml_mode_t mode, const c
     return TRUE;
 }
 
+gboolean helperd_enable_domain(virDomainPtr dom, vmi_domxml_mode_t mode, const char *gdb_dir,
+                               gboolean *changed, HelperdError *code, char **message)
+{
+    return domxml_apply(dom, TRUE, mode, gdb_dir, changed, code, message);
+}
+
 gboolean helperd_disable_domain(virDomainPtr dom, gboolean *changed, HelperdError *code,
                                 char **message)
 {
-    g_autofree char *xml = NULL;
-    g_autoptr(GError) e = NULL;
-    *changed = FALSE;
-    if (!domxml_get(dom, &xml, code, message))
-        return FALSE;
-    g_autofree char *out = vmi_domxml_disable(xml, &e);
-    if (!out) {
-        *code = HELPERD_ERROR_FAILED;
-        *message = g_strdup_printf("Domain '%s': introspection cannot be disabled: %s.",
-                                   virDomainGetName(dom), e->message);
-        return FALSE;
-    }
-    if (strcmp(out, xml) == 0)
-        return TRUE;
-    if (!domxml_define(dom, out, code, message))
-        return FALSE;
-    *changed = TRUE;
-    return TRUE;
+    return domxml_apply(dom, FALSE, 0, NULL, changed, code, message);
 }

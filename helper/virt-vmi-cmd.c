@@ -1139,7 +1139,8 @@ static const vv_command_t command_symbol = {
 static const vv_command_t command_watch = {
     "watch", "DOMAIN ADDR [--access r|w|rw|x] [--count N] [--timeout S]",
     "Report accesses to a kernel virtual address as they happen",
-    "Sets a watch (8 bytes at ADDR, aligned to 8; needs the gdbstub access path)\n"
+    "Sets a watch on the byte at ADDR (aligned to 8; every access that includes it\n"
+    "is seen; needs the gdbstub access path)\n"
     "and prints one line per access until --count events, --timeout seconds, or\n"
     "Ctrl-C (exit status 0); the watch is removed on the way out.\n"
     "Output: \"TIME watch=ID vcpu=N access=A gla=0x%016lx gpa=0x%016lx\" (gpa=- when\n"

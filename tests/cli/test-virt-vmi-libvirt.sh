@@ -30,49 +30,21 @@ not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
 jqok() { jq -e "$@" >/dev/null; }
 
-# One test at a time starts, uses and stops libvirtd: the tests that do
-# (tests/real/live-libvirt.sh, tests/cli/test-virt-vmi-libvirt.sh,
-# tests/helper/env.sh) share this lock; the daemons must not inherit it.
-mkdir -p /run/lock
-exec {lockfd}>/run/lock/libvmi-libvirtd.lock
-flock -w 900 "$lockfd" || { echo "SKIP: another libvirt test holds /run/lock/libvmi-libvirtd.lock"; exit 77; }
-libvirtd_pid="" virtlogd_pid="" defined=""
-# running NAME: a live (not zombie) process NAME; daemonised virtlogds that
-# died stay zombies where nothing reaps them, and pgrep alone counts them
-running() {
-    local p
-    for p in $(pgrep -x "$1"); do
-        [ -r "/proc/$p/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$p/stat" 2>/dev/null && return 0
-    done
-    return 1
-}
-stop_pid() {
-    local i
-    [ -n "$1" ] && kill "$1" 2>/dev/null || return 0
-    for ((i = 0; i < 50; i++)); do
-        [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null || return 0
-        sleep 0.1
-    done
-}
+. "$srcdir/tests/libvirtd.sh"
+lv_lock 900 || skip "another libvirt test holds $LV_LOCK"
+defined=""
 cleanup() {
     [ -z "$defined" ] || vsh undefine "$name" >/dev/null 2>&1 || true
     # only the daemons this script started
-    stop_pid "$libvirtd_pid"
-    stop_pid "$virtlogd_pid"
+    lv_stop "$LV_LIBVIRTD_PID"
+    lv_stop "$LV_VIRTLOGD_PID"
     rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if ! vsh uri >/dev/null 2>&1; then
-    if ! running virtlogd; then
-        virtlogd -d {lockfd}>&- || skip "virtlogd does not start here"
-        virtlogd_pid=$(cat /run/virtlogd.pid 2>/dev/null || true)
-    fi
-    libvirtd -d 2>"$work/libvirtd.err" {lockfd}>&- || skip "libvirtd does not start here: $(tail -1 "$work/libvirtd.err")"
-    for ((i = 0; i < 300; i++)); do vsh uri >/dev/null 2>&1 && break; sleep 0.1; done
-    libvirtd_pid=$(cat /run/libvirtd.pid 2>/dev/null || true)
-    vsh uri >/dev/null 2>&1 || skip "libvirtd started but does not answer at $uri"
+    lv_start "$uri" "$work" || skip "$LV_ERR"
     echo "# libvirtd started by this test"
 fi
 

@@ -48,6 +48,8 @@ top_srcdir=${top_srcdir:-$HENV_SRC}
 srcdir=$top_srcdir
 # shellcheck source=tests/dbus/lib.sh
 . "$top_srcdir/tests/dbus/lib.sh"
+# shellcheck source=tests/libvirtd.sh
+. "$top_srcdir/tests/libvirtd.sh"
 
 HENV_URI=qemu:///system
 HENV_DOMAIN=${HENV_DOMAIN:-libvmi-helper-test}
@@ -64,30 +66,11 @@ HENV_VIRTLOGD_PID=
 HENV_HOOK_INSTALLED=0
 HENV_HOOK_BUS_WRITTEN=0
 HENV_DEFINED=0
-HENV_LOCK_FD=
 HELPERD_PID=
 BUS_PID=
 
 henv_vsh() { virsh -q -c "$HENV_URI" "$@"; }
 henv_now_ms() { date +%s%3N; }
-# alive PID: running (a daemon's zombie may wait for a reaper that never comes)
-henv_alive() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
-# henv_running NAME: a live process of that name (pgrep alone also finds
-# the zombies of daemons whose parent, pid 1 here, never reaps them)
-henv_running() {
-    local p
-    for p in $(pgrep -x "$1"); do henv_alive "$p" && return 0; done
-    return 1
-}
-# henv_stop PID: SIGTERM, wait up to 5 s, then SIGKILL
-henv_stop() {
-    local pid=$1 i
-    [ -n "$pid" ] || return 0
-    kill "$pid" 2>/dev/null || return 0
-    for ((i = 0; i < 50; i++)); do henv_alive "$pid" || return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-}
-
 # henv_virt_vmi ARGS...: virt-vmi on the private bus and our libvirt URI
 henv_virt_vmi() { "$VIRT_VMI" -c "$HENV_URI" --address "$BUS_ADDR" "$@"; }
 # henv_call PATH METHOD ARGS...: gdbus call to the helper as the caller
@@ -114,30 +97,17 @@ henv_libvirtd_up() { henv_vsh uri >/dev/null 2>&1; }
 # it; on failure returns 1 with the reason in HENV_ERR. (Not to be run in a
 # subshell: it records the daemons' pids.)
 henv_start_libvirtd() {
-    local i
     HENV_ERR=
-    if ! henv_running virtlogd; then
-        # (daemons must not hold the environment's lock: {fd}>&- closes it)
-        virtlogd -d {HENV_LOCK_FD}>&- || { HENV_ERR="virtlogd does not start here"; return 1; }
-        for ((i = 0; i < 50; i++)); do [ -s /run/virtlogd.pid ] && break; sleep 0.1; done
-        HENV_VIRTLOGD_PID=$(cat /run/virtlogd.pid 2>/dev/null || true)
-    fi
-    # Not on the private bus: libvirtd keeps the environment it starts with.
-    env -u DBUS_SYSTEM_BUS_ADDRESS libvirtd -d 2>"$HENV_WORK/libvirtd.err" {HENV_LOCK_FD}>&- ||
-        { HENV_ERR="libvirtd does not start here: $(tail -1 "$HENV_WORK/libvirtd.err")"; return 1; }
-    for ((i = 0; i < 300; i++)); do henv_libvirtd_up && break; sleep 0.1; done
-    HENV_LIBVIRTD_PID=$(cat /run/libvirtd.pid 2>/dev/null || true)
-    henv_libvirtd_up || {
-        HENV_ERR="libvirtd started but does not answer at $HENV_URI: $(henv_vsh uri 2>&1 | tail -1)"
-        return 1
-    }
+    lv_start "$HENV_URI" "$HENV_WORK" || { HENV_ERR=$LV_ERR; return 1; }
+    HENV_LIBVIRTD_PID=$LV_LIBVIRTD_PID
+    [ -z "$LV_VIRTLOGD_PID" ] || HENV_VIRTLOGD_PID=$LV_VIRTLOGD_PID
 }
 
 # henv_restart_libvirtd: SIGTERM to our libvirtd (its domains keep running),
 # then a new one. Only for a libvirtd we started.
 henv_restart_libvirtd() {
     [ "$HENV_LIBVIRTD_OURS" = 1 ] || { HENV_ERR="libvirtd is not ours to restart"; return 1; }
-    henv_stop "$HENV_LIBVIRTD_PID"
+    lv_stop "$HENV_LIBVIRTD_PID" kill
     HENV_LIBVIRTD_PID=
     henv_start_libvirtd
 }
@@ -237,7 +207,7 @@ henv_undefine() {
     pid=$(cat "/run/libvirt/qemu/$HENV_DOMAIN.pid" 2>/dev/null || true)
     if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "guest=$HENV_DOMAIN,"; then
         echo "# libvirtd did not answer: stopping our QEMU (pid $pid) directly" >&2
-        henv_stop "$pid"
+        lv_stop "$pid" kill
     fi
 }
 
@@ -322,11 +292,11 @@ henv_start_helperd() {
     local i
     HENV_LOG=$HENV_WORK/helperd.log
     G_MESSAGES_DEBUG=all "$HELPERD" --address "$BUS_ADDR" --config "$HENV_HELPERD_CONF" \
-        </dev/null >>"$HENV_LOG" 2>&1 {HENV_LOCK_FD}>&- &
+        </dev/null >>"$HENV_LOG" 2>&1 {LV_LOCK_FD}>&- &
     HELPERD_PID=$!
     for ((i = 0; i < 150; i++)); do
         timeout 5 busctl --address="$BUS_ADDR" status org.libvmi.helper1 >/dev/null 2>&1 && return 0
-        henv_alive "$HELPERD_PID" || break
+        lv_alive "$HELPERD_PID" || break
         sleep 0.1
     done
     echo "vmi-helperd did not take org.libvmi.helper1 on the bus:"
@@ -367,9 +337,7 @@ henv_setup() {
     # One user of this environment at a time (test and bench share the
     # domain's name and files), and one test that starts libvirtd at a time
     # (tests/real/live-libvirt.sh, tests/cli/test-virt-vmi-libvirt.sh).
-    mkdir -p /run/lock
-    exec {HENV_LOCK_FD}>/run/lock/libvmi-libvirtd.lock
-    flock -w 600 "$HENV_LOCK_FD" || henv_skip "another tests/helper/env.sh user holds /run/lock/libvmi-libvirtd.lock"
+    lv_lock 600 || henv_skip "another libvirt test or tests/helper/env.sh user holds $LV_LOCK"
 
     HENV_WORK=$(mktemp -d /tmp/libvmi-helper-test.XXXXXX)
     chmod 0755 "$HENV_WORK"   # test users connect to the bus socket in it
@@ -420,7 +388,7 @@ henv_setup() {
 
 henv_cleanup() {
     local rc=$?
-    henv_stop "$HELPERD_PID"
+    lv_stop "$HELPERD_PID" kill
     HELPERD_PID=
     if [ "$HENV_DEFINED" = 1 ]; then
         henv_undefine
@@ -428,14 +396,14 @@ henv_cleanup() {
     fi
     # only the daemons started here
     if [ "$HENV_LIBVIRTD_OURS" = 1 ]; then
-        henv_stop "$HENV_LIBVIRTD_PID"
-        henv_stop "$HENV_VIRTLOGD_PID"
+        lv_stop "$HENV_LIBVIRTD_PID" kill
+        lv_stop "$HENV_VIRTLOGD_PID" kill
     elif [ -n "$HENV_LIBVIRTD_PID" ] && [ "$(cat /run/libvirtd.pid 2>/dev/null)" != "$HENV_LIBVIRTD_PID" ]; then
         echo "# note: the libvirtd that ran when this began (pid $HENV_LIBVIRTD_PID, not ours) was stopped or restarted by someone else meanwhile: checks after that may have failed for that reason"
     fi
     henv_remove_hook_bus
     henv_uninstall_hook
-    henv_stop "$BUS_PID"
+    lv_stop "$BUS_PID" kill
     BUS_PID=
     if [ -n "${HENV_KEEP:-}" ] && [ -n "$HENV_WORK" ]; then
         cp "$HENV_CONSOLE" "$HENV_WORK/console.log" 2>/dev/null

@@ -668,7 +668,7 @@ expect "virt-vmi disable succeeds" test $rc -eq 0
 expect "virt-vmi disable restores the original persistent XML (canonical XML equal)" \
     "${CHECK[@]}" xml-equal "$HENV_ORIG_XML" "$W/disabled.xml"
 
-if ! henv_alive "$HELPERD_PID"; then
+if ! lv_alive "$HELPERD_PID"; then
     not_ok "vmi-helperd still runs at the end"
     tail -20 "$HENV_LOG" | sed 's/^/#   /'
 fi

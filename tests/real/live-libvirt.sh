@@ -24,29 +24,8 @@ vsh() { virsh -q -c "$uri" "$@"; }
 t_start=$(date +%s%3N)
 elapsed() { local ms=$(($(date +%s%3N) - t_start)); printf '%d.%03d s' $((ms / 1000)) $((ms % 1000)); }
 
-# One test at a time starts, uses and stops libvirtd: the tests that do
-# (tests/real/live-libvirt.sh, tests/cli/test-virt-vmi-libvirt.sh,
-# tests/helper/env.sh) share this lock; the daemons must not inherit it.
-mkdir -p /run/lock
-exec {lockfd}>/run/lock/libvmi-libvirtd.lock
-flock -w 900 "$lockfd" || { echo "SKIP: another libvirt test holds /run/lock/libvmi-libvirtd.lock"; exit 77; }
-libvirtd_pid="" virtlogd_pid=""
-# running NAME: a live (not zombie) process NAME; daemonised virtlogds that
-# died stay zombies where nothing reaps them, and pgrep alone counts them
-running() {
-    local p
-    for p in $(pgrep -x "$1"); do
-        [ -r "/proc/$p/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$p/stat" 2>/dev/null && return 0
-    done
-    return 1
-}
-# alive PID: running (a daemon's zombie may wait for a reaper that never comes)
-alive() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
-# stop_pid PID: SIGTERM, then wait (5 s at most) until it is gone
-stop_pid() {
-    [ -n "$1" ] && kill "$1" 2>/dev/null || return 0
-    for ((i = 0; i < 50; i++)); do alive "$1" || return 0; sleep 0.1; done
-}
+. "$top_srcdir/tests/libvirtd.sh"
+lv_lock 900 || { echo "SKIP: another libvirt test holds $LV_LOCK"; exit 77; }
 cleanup() {
     local d
     for d in $doms; do
@@ -54,8 +33,8 @@ cleanup() {
         vsh undefine "$d" >/dev/null 2>&1 || true
     done
     # only the daemons this script started
-    stop_pid "$libvirtd_pid"
-    stop_pid "$virtlogd_pid"
+    lv_stop "$LV_LIBVIRTD_PID"
+    lv_stop "$LV_VIRTLOGD_PID"
     rm -rf "$images" "$gdbsock" "$work"
     for d in $doms; do rm -f "/var/log/libvirt/qemu/$d.log"; done
 }
@@ -63,20 +42,8 @@ trap cleanup EXIT
 
 # ---- libvirtd (monolithic in Debian 12, started by hand when not running)
 if ! vsh uri >/dev/null 2>&1; then
-    if ! running virtlogd; then
-        virtlogd -d {lockfd}>&- || { echo "SKIP: virtlogd does not start here"; exit 77; }
-        started_virtlogd=1
-    fi
-    libvirtd -d 2>"$work/libvirtd.err" {lockfd}>&- ||
-        { echo "SKIP: libvirtd does not start here: $(tail -1 "$work/libvirtd.err")"; exit 77; }
-    for ((i = 0; i < 300; i++)); do vsh uri >/dev/null 2>&1 && break; sleep 0.1; done
-    libvirtd_pid=$(cat /run/libvirtd.pid 2>/dev/null || true)
-    [ -z "${started_virtlogd:-}" ] || virtlogd_pid=$(cat /run/virtlogd.pid 2>/dev/null || true)
-    vsh uri >/dev/null 2>&1 ||
-        { echo "SKIP: libvirtd started but does not answer at $uri: $(vsh uri 2>&1 | tail -1)"; exit 77; }
+    lv_start "$uri" "$work" || { echo "SKIP: $LV_ERR"; exit 77; }
     echo "# libvirtd started ($(elapsed))"
-else
-    libvirtd_pid=""
 fi
 caps=$(vsh capabilities 2>/dev/null || true)
 grep -q "domain type='qemu'" <<<"$caps" ||
@@ -198,10 +165,10 @@ expect_error() {
 t "a name libvirt does not know: clear error" \
     expect_error nosuch "no running libvirt domain named 'nosuch' at $uri"
 
-if [ -n "$libvirtd_pid" ]; then
+if [ -n "$LV_LIBVIRTD_PID" ]; then
     # ours to stop: then the error for a daemon that is not there
     for d in $doms; do vsh destroy "$d" >/dev/null 2>&1 || true; done
-    stop_pid "$libvirtd_pid"
+    lv_stop "$LV_LIBVIRTD_PID"
     t "libvirtd not running: clear error" expect_error $name "libvirtd is not running"
 fi
 echo "# done in $(elapsed)"

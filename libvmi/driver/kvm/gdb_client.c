@@ -1118,32 +1118,31 @@ static bool unhold(gdb_client_t *c, bool ok, GError **error)
     return gdb_client_release(c, error);
 }
 
-bool gdb_client_stop(gdb_client_t *c, GError **error)
+/* Stops or resumes the guest; inside a hold, only what release restores. */
+static bool set_running(gdb_client_t *c, bool run, GError **error)
 {
     if (!usable(c, error))
         return false;
-    c->want_running = false;
+    c->want_running = run;
     if (c->hold_depth > 0) {
-        c->resume_at_release = false;
+        c->resume_at_release = run;
         return true;
     }
     if (!drain(c, error))
         return false;
-    return !c->running || interrupt(c, error);
+    if (c->running == run)
+        return true;
+    return run ? resume_guest(c, error) : interrupt(c, error);
+}
+
+bool gdb_client_stop(gdb_client_t *c, GError **error)
+{
+    return set_running(c, false, error);
 }
 
 bool gdb_client_cont(gdb_client_t *c, GError **error)
 {
-    if (!usable(c, error))
-        return false;
-    c->want_running = true;
-    if (c->hold_depth > 0) {
-        c->resume_at_release = true;
-        return true;
-    }
-    if (!drain(c, error))
-        return false;
-    return c->running || resume_guest(c, error);
+    return set_running(c, true, error);
 }
 
 /* ---- memory ---------------------------------------------------------- */
