@@ -613,17 +613,17 @@ signal_seen() {
     return 1
 }
 expect "signal Manager.DomainAdded for the domain on start" \
-    signal_seen "$MIFACE.DomainAdded" "'$PATH_DOM'" "'$HENV_DOMAIN'"
+    signal_seen "$MIFACE.DomainAdded (" "'$PATH_DOM'" "'$HENV_DOMAIN'"
 expect "signal ObjectManager.InterfacesAdded for the domain object" \
-    signal_seen "org.freedesktop.DBus.ObjectManager.InterfacesAdded" "'$PATH_DOM'" "$DIFACE"
+    signal_seen "org.freedesktop.DBus.ObjectManager.InterfacesAdded (" "'$PATH_DOM'" "$DIFACE"
 expect "PropertiesChanged: Introspectable becomes true" \
-    signal_seen "$PATH_DOM: org.freedesktop.DBus.Properties.PropertiesChanged" "'Introspectable': <true>"
+    signal_seen "$PATH_DOM: org.freedesktop.DBus.Properties.PropertiesChanged (" "'Introspectable': <true>"
 expect "PropertiesChanged: State 'paused' on Pause" \
-    signal_seen "$PATH_DOM: org.freedesktop.DBus.Properties.PropertiesChanged" "'State': <'paused'>"
+    signal_seen "$PATH_DOM: org.freedesktop.DBus.Properties.PropertiesChanged (" "'State': <'paused'>"
 expect "signal Manager.DomainRemoved for the domain on destroy" \
-    signal_seen "$MIFACE.DomainRemoved" "'$PATH_DOM'"
+    signal_seen "$MIFACE.DomainRemoved (" "'$PATH_DOM'"
 expect "signal ObjectManager.InterfacesRemoved for the domain object" \
-    signal_seen "org.freedesktop.DBus.ObjectManager.InterfacesRemoved" "'$PATH_DOM'"
+    signal_seen "org.freedesktop.DBus.ObjectManager.InterfacesRemoved (" "'$PATH_DOM'"
 
 # ------------------------------------------------------------ auto_enable
 # Two more domains are defined (never started): the one whose name matches
