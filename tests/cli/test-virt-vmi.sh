@@ -280,11 +280,12 @@ if [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null && command -v useradd >
     done
     id -nG vmitest-member | tr ' ' '\n' | grep -qx libvmi || usermod -a -G libvmi vmitest-member || exit 99
     if id -nG vmitest-other | tr ' ' '\n' | grep -qx libvmi; then gpasswd -d vmitest-other libvmi >/dev/null; fi
+    VIRT_VMI_USER=$(user_copy "$VIRT_VMI") || exit 99
     as() {
         local user=$1
         shift
         rc=0
-        (cd / && runuser -u "$user" -- timeout 20 "$VIRT_VMI" --address "$BUS_ADDR" "$@") \
+        (cd / && runuser -u "$user" -- timeout 20 "$VIRT_VMI_USER" --address "$BUS_ADDR" "$@") \
             >"$out" 2>"$err" || rc=$?
     }
     as vmitest-other ps $DOM

@@ -71,6 +71,26 @@ make_workdir() {
     trap 'exit 130' INT TERM
 }
 
+# user_copy PROGRAM: prints the path of a copy of the built PROGRAM that
+# other users can run. The build tree may sit in a directory only root can
+# enter (a checkout under mktemp -d): libtool's real binary and the
+# libvmi.so it needs are copied to $work/ubin, behind a small script that
+# points the loader there.
+user_copy() {
+    local prog=$1 name real dir=$work/ubin lib
+    name=${prog##*/}
+    real=${prog%/*}/.libs/$name
+    [ -x "$real" ] || real=$prog        # installed, or not a libtool wrapper
+    mkdir -p "$dir" && chmod 0755 "$dir" || return 1
+    cp "$real" "$dir/.$name.bin" && chmod 0755 "$dir/.$name.bin" || return 1
+    for lib in "${top_builddir:-.}"/libvmi/.libs/libvmi.so*; do
+        [ -e "$lib" ] && cp -P "$lib" "$dir/"
+    done
+    printf '#!/bin/sh\nLD_LIBRARY_PATH=%s${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} exec %s "$@"\n' \
+        "$dir" "$dir/.$name.bin" >"$dir/$name" && chmod 0755 "$dir/$name" || return 1
+    echo "$dir/$name"
+}
+
 # write_bus_conf FILE: a bus that listens on $work/bus, with the default
 # policy of the system bus (taken from the installed system.conf when there
 # is one, else a copy of dbus 1.14's) followed by our policy file, in the

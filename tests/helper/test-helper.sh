@@ -81,6 +81,8 @@ DIFACE=org.libvmi.helper1.Domain
 MIFACE=org.libvmi.helper1.Manager
 GROUP=libvmi MEMBER=vmitest-member OTHER=vmitest-other
 W=$HENV_WORK
+# virt-vmi as the test users run it (the build tree may be root's alone)
+VIRT_VMI_USER=$(user_copy "$VIRT_VMI") || { echo "FAIL: cannot copy virt-vmi for the test users"; exit 1; }
 
 # running_paths: the object paths the running libvirt domains should have
 running_paths() {
@@ -403,7 +405,7 @@ member_allowed() {
 }
 virt_vmi_as() {
     local user=$1 want=$2 rc=0
-    runuser -u "$user" -- "$VIRT_VMI" --address "$BUS_ADDR" --no-direct ps "$HENV_DOMAIN" \
+    runuser -u "$user" -- "$VIRT_VMI_USER" --address "$BUS_ADDR" --no-direct ps "$HENV_DOMAIN" \
         >"$W/vv-$user.out" 2>&1 || rc=$?
     echo "exit $rc: $(head -c 200 "$W/vv-$user.out")"
     [ $rc -eq "$want" ]
@@ -411,12 +413,12 @@ virt_vmi_as() {
 member_dump() {
     local d=$W/member-dump rc=0 denied=/root/libvmi-member-dump.$$.elf
     mkdir -p "$d" && chown "$MEMBER" "$d" && chmod 0700 "$d" || return 1
-    runuser -u "$MEMBER" -- "$VIRT_VMI" --address "$BUS_ADDR" --no-direct dump "$HENV_DOMAIN" \
+    runuser -u "$MEMBER" -- "$VIRT_VMI_USER" --address "$BUS_ADDR" --no-direct dump "$HENV_DOMAIN" \
         "$denied" >"$W/md1.out" 2>&1 || rc=$?
     echo "into /root: exit $rc: $(head -c 200 "$W/md1.out")"
     [ $rc -eq 4 ] && [ ! -e "$denied" ] || { rm -f "$denied"; return 1; }
     rc=0
-    runuser -u "$MEMBER" -- "$VIRT_VMI" --address "$BUS_ADDR" --no-direct dump "$HENV_DOMAIN" \
+    runuser -u "$MEMBER" -- "$VIRT_VMI_USER" --address "$BUS_ADDR" --no-direct dump "$HENV_DOMAIN" \
         "$d/guest.elf" >"$W/md2.out" 2>&1 || rc=$?
     echo "into its own directory: exit $rc, $(stat -c '%U %a %s' "$d/guest.elf" 2>&1)"
     [ $rc -eq 0 ] && [ "$(stat -c '%U %a' "$d/guest.elf")" = "$MEMBER 600" ] || return 1
