@@ -70,6 +70,12 @@ HELPERD_PID=
 BUS_PID=
 
 henv_vsh() { virsh -q -c "$HENV_URI" "$@"; }
+# henv_domain_up: the domain runs; "paused" counts too, since a gdbstub
+# client (vmi-helperd opening the guest while it boots) stops it briefly
+henv_domain_up() {
+    case $(henv_vsh domstate "$HENV_DOMAIN" 2>/dev/null) in running | paused) return 0 ;; esac
+    return 1
+}
 henv_now_ms() { date +%s%3N; }
 # henv_virt_vmi ARGS...: virt-vmi on the private bus and our libvirt URI
 henv_virt_vmi() { "$VIRT_VMI" -c "$HENV_URI" --address "$BUS_ADDR" "$@"; }
@@ -239,7 +245,7 @@ henv_start_domain() {
         { cat "$HENV_WORK/start.log"; return 1; }
     for ((i = 0; i < 2400; i++)); do
         grep -q '^VMI-READY' "$HENV_CONSOLE" 2>/dev/null && break
-        [ "$(henv_vsh domstate "$HENV_DOMAIN" 2>/dev/null)" = running ] || break
+        henv_domain_up || break
         sleep 0.05
     done
     HENV_T_READY=$(henv_now_ms)

@@ -180,7 +180,7 @@ for ((i = 0; i < 2400; i++)); do
     [ -n "$t_ready" ] && [ -n "$t_intro" ] && break
     # give up 10 s after the guest is up, or when it stopped
     [ -z "$t_ready" ] || [ $((now - t_ready)) -lt 10000 ] || break
-    if ((i % 20 == 19)) && [ "$(henv_vsh domstate "$HENV_DOMAIN" 2>/dev/null)" != running ]; then break; fi
+    if ((i % 20 == 19)) && ! henv_domain_up; then break; fi
     sleep 0.05
 done
 rel() { if [ -n "$1" ]; then echo "+$(($1 - t_start)) ms"; else echo never; fi; }
