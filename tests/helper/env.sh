@@ -68,6 +68,7 @@ HENV_HOOK_BUS_WRITTEN=0
 HENV_DEFINED=0
 HELPERD_PID=
 BUS_PID=
+HENV_BG_PIDS=    # a test's background processes, stopped at cleanup
 
 henv_vsh() { virsh -q -c "$HENV_URI" "$@"; }
 # henv_domain_up: the domain runs; "paused" counts too, since a gdbstub
@@ -393,7 +394,9 @@ henv_setup() {
 }
 
 henv_cleanup() {
-    local rc=$?
+    local rc=$? pid
+    # what the test left running in the background (HENV_BG_PIDS)
+    for pid in $HENV_BG_PIDS; do lv_stop "$pid" kill; done
     lv_stop "$HELPERD_PID" kill
     HELPERD_PID=
     if [ "$HENV_DEFINED" = 1 ]; then

@@ -159,8 +159,10 @@ fi
 # ------------------------------------------------------------ start
 # The helper's signals, as a client sees them, from here to the end
 # (checked after the destroy).
-gdbus monitor --address "$BUS_ADDR" --dest org.libvmi.helper1 >"$W/monitor.log" 2>&1 &
+# (without the libvirt tests' lock: a monitor that outlived us would hold it)
+gdbus monitor --address "$BUS_ADDR" --dest org.libvmi.helper1 >"$W/monitor.log" 2>&1 {LV_LOCK_FD}>&- &
 MONITOR_PID=$!
+HENV_BG_PIDS="$HENV_BG_PIDS $MONITOR_PID"
 sleep 0.3
 # One loop watches the console and the bus: when VMI-READY shows, when the
 # object is listed, when it is Introspectable.
@@ -563,8 +565,9 @@ fi
 # running when the domain is destroyed
 mid_file=$W/mid-call.elf
 ( rc=0; henv_virt_vmi dump "$HENV_DOMAIN" "$mid_file" >"$W/mid.out" 2>&1 || rc=$?
-  echo $rc >"$W/mid.rc" ) &
+  echo $rc >"$W/mid.rc" ) {LV_LOCK_FD}>&- &
 mid_pid=$!
+HENV_BG_PIDS="$HENV_BG_PIDS $mid_pid"
 sleep 0.3
 henv_vsh destroy "$HENV_DOMAIN" >/dev/null
 mid_call() {
