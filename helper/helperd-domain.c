@@ -1948,27 +1948,14 @@ gboolean helperd_domains_register(GError **error)
 
 gboolean helperd_ensure_gdb_dir(const char *dir, char **message)
 {
-    if (g_mkdir_with_parents(dir, 0750) < 0) {
-        *message = g_strdup_printf("cannot create the gdbstub directory %s: %s", dir,
-                                   g_strerror(errno));
+    g_autoptr(GError) e = NULL;
+    gboolean created = FALSE;
+    if (!vmi_domxml_ensure_socket_dir(dir, &created, &e)) {
+        *message = g_strdup(e->message);
         return FALSE;
     }
-    struct stat st;
-    if (stat(dir, &st) < 0) {
-        *message = g_strdup_printf("%s: %s", dir, g_strerror(errno));
-        return FALSE;
-    }
-    /* QEMU runs as libvirt-qemu: it creates the socket there */
-    struct passwd pw, *pwp = NULL;
-    char buf[2048];
-    if (st.st_uid == 0 && getuid() == 0 &&
-        getpwnam_r("libvirt-qemu", &pw, buf, sizeof(buf), &pwp) == 0 && pwp) {
-        if (chown(dir, pw.pw_uid, pw.pw_gid) < 0) {
-            *message = g_strdup_printf("cannot give %s to libvirt-qemu: %s", dir, g_strerror(errno));
-            return FALSE;
-        }
-        helperd_log("gdbstub directory %s given to libvirt-qemu", dir);
-    }
+    if (created)
+        helperd_log("gdbstub socket directory %s made for QEMU", dir);
     return TRUE;
 }
 

@@ -1011,9 +1011,21 @@ set_introspection(vv_ctx_t *ctx, const vv_command_t *cmd, vv_args_t *args, gbool
     if (enable && (mode & VMI_DOMXML_GDBSTUB) && change->changed) {
         const char *dir = socket_dir != NULL ? socket_dir : VMI_DOMXML_DEFAULT_GDB_DIR;
 
-        if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
-            fprintf(stderr, "virt-vmi: note: the gdbstub socket directory %s does not exist yet; "
-                    "vmi-helperd creates it, or create it writable by QEMU's user\n", dir);
+        if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+            g_autoptr(GError) e = NULL;
+            gboolean made = FALSE;
+
+            /* QEMU cannot start the domain without it */
+            if (geteuid() == 0 && vmi_domxml_ensure_socket_dir(dir, &made, &e)) {
+                if (made && !ctx->json)
+                    printf("Made the gdbstub socket directory %s for QEMU.\n", dir);
+            } else {
+                fprintf(stderr, "virt-vmi: note: the gdbstub socket directory %s does not exist "
+                        "yet%s%s; vmi-helperd makes it when it sees the domain defined, or "
+                        "create it writable by QEMU's user (libvirt-qemu)\n", dir,
+                        e ? ": " : "", e ? e->message : "");
+            }
+        }
     }
     return VV_EXIT_OK;
 }

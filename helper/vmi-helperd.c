@@ -122,6 +122,23 @@ static void auto_enable(HelperdConn *c, virDomainPtr dom)
         helperd_log("auto_enable: domain %s not enabled: %s", name, msg);
 }
 
+/* QEMU cannot start a domain whose gdbstub socket directory is missing:
+ * for a domain whose persistent XML has our gdbstub, make it (virt-vmi
+ * enable, an edited XML or a directory removed since may have left it
+ * missing). */
+static void ensure_socket_dir(virDomainPtr dom)
+{
+    g_autofree char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+    g_autofree char *sock = NULL;
+    vmi_domxml_mode_t mode = 0;
+    if (!xml || !vmi_domxml_status(xml, &mode, &sock, NULL) || !(mode & VMI_DOMXML_GDBSTUB) || !sock)
+        return;
+    g_autofree char *dir = g_path_get_dirname(sock);
+    g_autofree char *msg = NULL;
+    if (!helperd_ensure_gdb_dir(dir, &msg))
+        helperd_log("domain %s: %s", virDomainGetName(dom), msg);
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 static const char *event_name(int event)
@@ -166,6 +183,7 @@ static int lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail
             helperd_log("domain %s renamed to %s", d->name, name);
         if (detail == VIR_DOMAIN_EVENT_DEFINED_ADDED)
             auto_enable(c, dom);
+        ensure_socket_dir(dom);
         break;
     default: {
         /* a state change of a running domain */
@@ -204,6 +222,13 @@ static void conn_sync(HelperdConn *c, gboolean reconnected)
             if (d)
                 g_hash_table_add(seen, g_strdup(d->path));
         }
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    doms = NULL;
+    n = virConnectListAllDomains(c->conn, &doms, VIR_CONNECT_LIST_DOMAINS_PERSISTENT);
+    for (int i = 0; i < n; i++) {
+        ensure_socket_dir(doms[i]);
         virDomainFree(doms[i]);
     }
     free(doms);

@@ -41,6 +41,19 @@ lv_lock() {
     flock -w "$1" "$LV_LOCK_FD"
 }
 
+# lv_kvm_node: a /dev/kvm that only root may open (a machine without udev:
+# no rule gave it to group kvm) makes libvirt 9.0 probe QEMU again at every
+# define and start (its QEMU probe, run as root, finds KVM; the check of
+# its cache, as user libvirt-qemu, does not: "KVM was enabled when probing,
+# but it is not available now"), 30 s or more each time under TCG. Gives it
+# what Debian's udev rule does: group kvm (libvirt-qemu is in it), 0660.
+lv_kvm_node() {
+    [ -c /dev/kvm ] && [ "$(stat -c %G /dev/kvm)" = root ] && getent group kvm >/dev/null || return 0
+    chgrp kvm /dev/kvm 2>/dev/null && chmod 0660 /dev/kvm 2>/dev/null &&
+        echo "# /dev/kvm given to group kvm (0660), as udev would" >&2
+    return 0
+}
+
 # lv_start URI DIR: starts virtlogd (unless a live one runs) and libvirtd
 # (its stderr in DIR/libvirtd.err), waits until libvirtd answers at URI.
 # Sets LV_VIRTLOGD_PID (when started here) and LV_LIBVIRTD_PID; on failure
@@ -48,6 +61,7 @@ lv_lock() {
 lv_start() {
     local uri=$1 dir=$2 i
     LV_ERR=
+    lv_kvm_node
     if ! lv_running virtlogd; then
         virtlogd -d {LV_LOCK_FD}>&- || { LV_ERR="virtlogd does not start here"; return 1; }
         for ((i = 0; i < 50; i++)); do [ -s /run/virtlogd.pid ] && break; sleep 0.1; done

@@ -34,6 +34,8 @@ failed_logs() {
     local trs
     for trs in $(find . -name '*.trs' 2>/dev/null); do
         grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "$trs" || continue
+        echo "---- ${trs%.trs}.log: the failed checks"
+        grep -n -B2 -A3 -E '^ *not ok|^# *(FAIL|fail)' "${trs%.trs}.log" | head -80 || true
         echo "---- ${trs%.trs}.log (end)"
         tail -60 "${trs%.trs}.log"
     done

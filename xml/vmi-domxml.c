@@ -11,8 +11,12 @@
  * siblings, and removing one takes back the whitespace inserted with it, so
  * disable(enable(x)) gives x again byte for byte in the usual case.
  */
+#include <errno.h>
+#include <pwd.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -1321,5 +1325,47 @@ gboolean vmi_domxml_status(const char *xml, vmi_domxml_mode_t *mode,
         *mode = found;
     if (gdb_socket && (found & VMI_DOMXML_GDBSTUB))
         *gdb_socket = g_steal_pointer(&gdb);
+    return TRUE;
+}
+
+/* ------------------------------------------------------------ socket dir */
+
+gboolean vmi_domxml_ensure_socket_dir(const char *dir, gboolean *created, GError **error)
+{
+    struct stat st;
+
+    if (created)
+        *created = FALSE;
+    if (dir == NULL || !g_path_is_absolute(dir)) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "the gdbstub socket directory '%s' is not an absolute path", dir ? dir : "");
+        return FALSE;
+    }
+    if (stat(dir, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return TRUE;
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR,
+                    "the gdbstub socket directory %s exists but is not a directory", dir);
+        return FALSE;
+    }
+    if (g_mkdir_with_parents(dir, 0750) < 0) {
+        int e = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
+                    "cannot create the gdbstub socket directory %s: %s", dir, g_strerror(e));
+        return FALSE;
+    }
+    if (created)
+        *created = TRUE;
+    /* QEMU runs as libvirt-qemu and creates the socket there */
+    struct passwd pw, *pwp = NULL;
+    char buf[2048];
+    if (geteuid() == 0 && getpwnam_r("libvirt-qemu", &pw, buf, sizeof(buf), &pwp) == 0 && pwp &&
+        chown(dir, pw.pw_uid, pw.pw_gid) < 0) {
+        int e = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
+                    "made %s but cannot give it to libvirt-qemu (QEMU's user): %s", dir,
+                    g_strerror(e));
+        return FALSE;
+    }
     return TRUE;
 }

@@ -80,6 +80,22 @@ char *vmi_domxml_disable(const char *xml, GError **error);
 gboolean vmi_domxml_status(const char *xml, vmi_domxml_mode_t *mode,
                            char **gdb_socket, GError **error);
 
+/**
+ * vmi_domxml_ensure_socket_dir:
+ * @dir: the gdbstub socket directory (absolute)
+ * @created: (out) (optional): TRUE when this call made it
+ * @error: return location for an error
+ *
+ * Makes @dir (mode 0750, with missing parents) when it does not exist.
+ * QEMU, run by libvirt as user libvirt-qemu, creates the socket in it:
+ * a directory made here by root is given to that user.  An existing
+ * directory is left as it is.
+ *
+ * Returns: FALSE with @error set when @dir is missing and cannot be made,
+ *   or is not a directory.
+ */
+gboolean vmi_domxml_ensure_socket_dir(const char *dir, gboolean *created, GError **error);
+
 /* "shm", "gdbstub" or "shm+gdbstub"; NULL for anything else. */
 const char *vmi_domxml_mode_to_string(vmi_domxml_mode_t mode);
 

@@ -606,6 +606,7 @@ else
 fi
 
 # ------------------------------------------------------------ signals
+echo "# $(date +%T.%N): signals"
 sleep 0.3
 kill "$MONITOR_PID" 2>/dev/null; wait "$MONITOR_PID" 2>/dev/null
 # signal_seen TEXT...: one signal line of the monitor holds every TEXT
@@ -649,7 +650,10 @@ auto_yes=$AUTO_PREFIX-$$ auto_no=libvmi-noauto-test-$$
 auto_cleanup() { local d; for d in $auto_yes $auto_no; do henv_vsh undefine "$d" >/dev/null 2>&1 || true; done; }
 auto_xml "$auto_yes" >"$W/auto-yes.xml"
 auto_xml "$auto_no" >"$W/auto-no.xml"
+auto_t0=$(date +%s%N)
+echo "# $(date +%T.%N): defining $auto_no and $auto_yes"
 if henv_vsh define "$W/auto-no.xml" >/dev/null && henv_vsh define "$W/auto-yes.xml" >/dev/null; then
+    echo "# $(date +%T.%N): defined in $((($(date +%s%N) - auto_t0) / 1000000)) ms"
     henv_vsh dumpxml --inactive "$auto_no" >"$W/auto-no.defined.xml"
     auto_enabled() {
         henv_vsh dumpxml --inactive "$1" >"$W/auto-yes.now.xml" 2>/dev/null &&

@@ -787,6 +787,60 @@ static void test_step(void)
     g_free(peer_finish(p));
 }
 
+/* A halted vCPU does not finish a step: after the timeout the client
+ * interrupts it, says so, and the connection stays usable. */
+static void test_step_timeout(void)
+{
+    static const step_t steps[] = {
+        CONNECT_STEPS,
+        { "vCont;s:1", "+", 0, NULL },
+        { "\x03", QEMU_STOPPED, 0, NULL },
+        { "vCont;s:1", QEMU_STEPPED, 0, NULL },
+        { "D", QEMU_OK, 0, NULL },
+        { NULL, NULL, 0, NULL },
+    };
+    g_autoptr(GError) err = NULL;
+    peer_t *p = peer_start(QEMU_STOP_ON_CONNECT, steps);
+    gdb_client_t *c = connect_ok(p, false);
+    rsp_stop_t st;
+
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_false(gdb_client_step_within(c, 0, 200, &st, &err));
+    g_assert_error(err, GDB_CLIENT_ERROR, GDB_CLIENT_ERROR_TIMEOUT);
+    g_assert_nonnull(strstr(err->message, "did not finish a single-step within 200 ms"));
+    g_assert_cmpint(g_get_monotonic_time() - t0, >=, 200000);
+    g_clear_error(&err);
+    g_assert_true(gdb_client_usable(c));
+    /* the next step goes through */
+    g_assert_true(gdb_client_step_within(c, 0, 1000, &st, &err));
+    g_assert_no_error(err);
+    g_assert_cmpuint(st.signal, ==, 5);
+    gdb_client_free(c);
+    g_free(peer_finish(p));
+}
+
+/* Neither the step nor the interrupt is answered: the stream is lost. */
+static void test_step_lost(void)
+{
+    static const step_t steps[] = {
+        CONNECT_STEPS,
+        { "vCont;s:1", "+", 0, NULL },
+        { "\x03", "", 0, NULL },
+        { "D", QEMU_OK, 0, NULL },
+        { NULL, NULL, 0, NULL },
+    };
+    g_autoptr(GError) err = NULL;
+    peer_t *p = peer_start(QEMU_STOP_ON_CONNECT, steps);
+    gdb_client_t *c = connect_ok(p, false);
+    rsp_stop_t st;
+
+    g_assert_false(gdb_client_step_within(c, 0, 100, &st, &err));
+    g_assert_error(err, GDB_CLIENT_ERROR, GDB_CLIENT_ERROR_TIMEOUT);
+    g_assert_false(gdb_client_usable(c));
+    gdb_client_free(c);
+    g_free(peer_finish(p));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -795,6 +849,8 @@ int main(int argc, char **argv)
     g_test_add_func("/gdb-client/connect/resume", test_connect_resume);
     g_test_add_func("/gdb-client/connect/paused-before", test_connect_paused);
     g_test_add_func("/gdb-client/connect/stall", test_stall_on_connect);
+    g_test_add_func("/gdb-client/step/timeout", test_step_timeout);
+    g_test_add_func("/gdb-client/step/lost", test_step_lost);
     g_test_add_func("/gdb-client/mem/split", test_read_mem_split);
     g_test_add_func("/gdb-client/mem/error", test_mem_error);
     g_test_add_func("/gdb-client/reg/read-write", test_read_reg);

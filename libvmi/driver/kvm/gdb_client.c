@@ -123,6 +123,11 @@ static bool fail(gdb_client_t *c, GError **error, int code, const char *fmt, ...
     return false;
 }
 
+bool gdb_client_usable(gdb_client_t *c)
+{
+    return c && !c->broken;
+}
+
 static bool usable(gdb_client_t *c, GError **error)
 {
     if (!c->broken)
@@ -1413,7 +1418,7 @@ bool gdb_client_remove(gdb_client_t *c, int type, uint64_t addr, unsigned kind, 
     return zpacket(c, false, type, addr, kind, error);
 }
 
-static bool step_held(gdb_client_t *c, long tid, unsigned vcpu, rsp_stop_t *stop,
+static bool step_held(gdb_client_t *c, long tid, unsigned vcpu, int timeout_ms, rsp_stop_t *stop,
                       GError **error)
 {
     g_autofree char *cmd = NULL;
@@ -1429,7 +1434,7 @@ static bool step_held(gdb_client_t *c, long tid, unsigned vcpu, rsp_stop_t *stop
     }
     if (!send_packet(c, cmd, error))
         return false;
-    switch (wait_stop_reply(c, deadline_in(c->timeout_ms), &st, error)) {
+    switch (wait_stop_reply(c, deadline_in(timeout_ms), &st, error)) {
     case RECV_ERROR:
         return false;
     case RECV_OK:
@@ -1444,21 +1449,35 @@ static bool step_held(gdb_client_t *c, long tid, unsigned vcpu, rsp_stop_t *stop
      * connection stays usable. */
     if (!write_all(c, "\x03", 1, error))
         return false;
-    if (wait_stop_reply(c, deadline_in(INTERRUPT_GRACE_MS), &st, error) == RECV_ERROR)
+    switch (wait_stop_reply(c, deadline_in(INTERRUPT_GRACE_MS), &st, error)) {
+    case RECV_ERROR:
         return false;
+    case RECV_TIMEOUT:
+        /* neither the step nor the interrupt answered: the stream is lost */
+        return fail(c, error, GDB_CLIENT_ERROR_TIMEOUT,
+                    "vCPU %u answered neither a single-step nor an interrupt", vcpu);
+    case RECV_OK:
+        break;
+    }
     g_set_error(error, GDB_CLIENT_ERROR, GDB_CLIENT_ERROR_TIMEOUT,
                 "gdbstub %s: vCPU %u did not finish a single-step within %d ms (halted?)",
-                c->address, vcpu, c->timeout_ms);
+                c->address, vcpu, timeout_ms);
     return false;
 }
 
-bool gdb_client_step(gdb_client_t *c, unsigned vcpu, rsp_stop_t *stop, GError **error)
+bool gdb_client_step_within(gdb_client_t *c, unsigned vcpu, int timeout_ms, rsp_stop_t *stop,
+                            GError **error)
 {
     long tid = vcpu_thread(c, vcpu, error);
 
     if (tid < 0 || !gdb_client_hold(c, error))
         return false;
-    return unhold(c, step_held(c, tid, vcpu, stop, error), error);
+    return unhold(c, step_held(c, tid, vcpu, MAX(timeout_ms, 1), stop, error), error);
+}
+
+bool gdb_client_step(gdb_client_t *c, unsigned vcpu, rsp_stop_t *stop, GError **error)
+{
+    return gdb_client_step_within(c, vcpu, c->timeout_ms, stop, error);
 }
 
 bool gdb_client_wait_stop(gdb_client_t *c, int timeout_ms, rsp_stop_t *stop, GError **error)

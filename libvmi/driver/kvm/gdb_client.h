@@ -71,11 +71,17 @@ bool gdb_client_remove(gdb_client_t *c, int type, uint64_t addr, unsigned kind, 
  * GDB_CLIENT_ERROR_TIMEOUT after the connect timeout; the connection stays
  * usable. */
 bool gdb_client_step(gdb_client_t *c, unsigned vcpu, rsp_stop_t *stop, GError **error);
+/* The same with a timeout of its own (at least 1 ms). */
+bool gdb_client_step_within(gdb_client_t *c, unsigned vcpu, int timeout_ms, rsp_stop_t *stop,
+                            GError **error);
 /* After gdb_client_cont: waits up to @timeout_ms for the guest to stop
  * (breakpoint, watchpoint ...).  Returns false with no error on timeout
  * (the guest still runs).  A stop seen earlier by another call (a
  * breakpoint hit just before it stopped the guest) is returned at once. */
 bool gdb_client_wait_stop(gdb_client_t *c, int timeout_ms, rsp_stop_t *stop, GError **error);
+
+/* false once an error on the stream made the client unusable */
+bool gdb_client_usable(gdb_client_t *c);
 
 GQuark gdb_client_error_quark(void);
 #define GDB_CLIENT_ERROR (gdb_client_error_quark())

@@ -178,16 +178,33 @@ static void fill_frame(vmi_instance_t vmi, addr_t va, addr_t *gfn)
     *gfn = vmi_v2p(vmi, vmi->kdtb, va, &pa, NULL) ? pa >> VMI_PAGE_SHIFT : 0;
 }
 
-static bool single_step(vmi_instance_t vmi, kvm_data_t *k, GError **error)
+/* One step of each flagged vCPU within the listen's timeout.  A vCPU that
+ * waits for an interrupt (HLT) finishes its step only when one comes: one
+ * that has not within the timeout gives no event this time, as a listen
+ * with nothing to report; the guest stays stopped. */
+static bool single_step(vmi_instance_t vmi, kvm_data_t *k, uint32_t timeout_ms, GError **error)
 {
     vmi_event_t *ev = k->ss_event;
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     for (unsigned vcpu = 0; vcpu < 32; vcpu++) {
         if (!CHECK_VCPU_SINGLESTEP(ev->ss_event, vcpu))
             continue;
         rsp_stop_t stop;
         uint64_t rip;
-        if (!gdb_client_step(k->gdb, vcpu, &stop, error) ||
-            !gdb_client_read_reg(k->gdb, vcpu, gdb_client_has_reg(k->gdb, "rip") ? "rip" : "eip",
+        GError *step_error = NULL;
+        int left_ms = (int)MAX((deadline - g_get_monotonic_time()) / 1000, 1);
+        if (!gdb_client_step_within(k->gdb, vcpu, left_ms, &stop, &step_error)) {
+            if (g_error_matches(step_error, GDB_CLIENT_ERROR, GDB_CLIENT_ERROR_TIMEOUT) &&
+                gdb_client_usable(k->gdb)) {
+                g_debug("kvm: vCPU %u did not step within %d ms: %s", vcpu, left_ms,
+                        step_error->message);
+                g_error_free(step_error);
+                continue;
+            }
+            g_propagate_error(error, step_error);
+            return false;
+        }
+        if (!gdb_client_read_reg(k->gdb, vcpu, gdb_client_has_reg(k->gdb, "rip") ? "rip" : "eip",
                                  &rip, error))
             return false;
         ev->ss_event.gla = rip;
@@ -223,7 +240,7 @@ bool kvm_events_listen(vmi_instance_t vmi, uint32_t timeout_ms, GError **error)
     if (!need_gdb(vmi, error))
         return false;
     if (k->ss_event)
-        return single_step(vmi, k, error);
+        return single_step(vmi, k, timeout_ms, error);
     if (!k->events || k->events->len == 0) {
         g_usleep((gulong)timeout_ms * 1000);
         return true;
