@@ -283,7 +283,7 @@ static void check_pause(vmi_instance_t vmi)
     check(t1 == paused_at, "no tick while paused for 4.5 s (%.2f -> %.2f)", paused_at, t1);
     ps = vmi_resume_vm(vmi);
     check(ps == VMI_SUCCESS, "resume: %s", ps == VMI_SUCCESS ? "resumed" : vmi_get_last_error(vmi));
-    double t2 = tick_after(t1, 6);
+    double t2 = tick_after(t1, 20);
     check(t2 > t1, "ticks again after resume (%.2f -> %.2f, first %.2f)", t1, t2, t0);
 }
 
@@ -434,8 +434,12 @@ static void check_events(vmi_instance_t vmi)
     const char *why = vmi_get_last_error(vmi);
     check(st == VMI_FAILURE && strstr(why, "register"), "register events refused: %s", why);
 
-    double t = last_tick();
-    check(tick_after(t, 6) > t, "the guest runs on after the events");
+    /* the guest ticks every 2 s of its own time; a loaded host (CI runs
+     * guests side by side under TCG) can stretch that */
+    double t = last_tick(), t0 = now();
+    double t2 = tick_after(t, 20);
+    check(t2 > t, "the guest runs on after the events (tick %.2f -> %.2f after %.1f s)", t, t2,
+          now() - t0);
 }
 
 /* jiffies now and after the guest's next console tick: an idle tickless
