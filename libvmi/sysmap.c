@@ -63,23 +63,36 @@ const char *sysmap_path(const sysmap_t *map)
     return map->path;
 }
 
-/* One parsed line: "ADDR TYPE NAME[\tMODULE]". */
+/* One parsed line: "ADDR TYPE NAME[\tMODULE]".  The address is converted
+ * only for lines a lookup wants (sym_addr): most of a map's lines are
+ * skipped by name. */
 typedef struct {
-    addr_t addr;
+    const char *addr_text;
+    size_t addr_len;
     char type;
     const char *name;
     size_t name_len;
 } sym_line_t;
 
+static addr_t sym_addr(const sym_line_t *l)
+{
+    addr_t v = 0;
+    for (size_t i = 0; i < l->addr_len; i++) {
+        char c = l->addr_text[i];
+        v = (v << 4) | (addr_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
 static bool parse_line(const char *p, size_t len, sym_line_t *out)
 {
     size_t i = 0;
-    addr_t v = 0;
     while (i < len && i < 16 && g_ascii_isxdigit(p[i]))
-        v = (v << 4) | g_ascii_xdigit_value(p[i++]);
+        i++;
     if (i == 0 || i + 3 > len || p[i] != ' ' || p[i + 2] != ' ')
         return false;
-    out->addr = v;
+    out->addr_text = p;
+    out->addr_len = i;
     out->type = p[i + 1];
     out->name = p + i + 3;
     out->name_len = len - (i + 3);
@@ -173,7 +186,7 @@ static bool match_many(const sym_line_t *l, void *data)
         if (!m->found[i] && m->lens[i] == l->name_len &&
             memcmp(m->names[i], l->name, l->name_len) == 0) {
             m->found[i] = true;
-            m->addrs[i] = l->addr;
+            m->addrs[i] = sym_addr(l);
             m->left--;
         }
     }
@@ -209,11 +222,12 @@ typedef struct {
 static bool match_nearest(const sym_line_t *l, void *data)
 {
     nearest_t *n = data;
+    addr_t addr = sym_addr(l);
     /* the first symbol at an address wins, as in a sorted map */
-    if (l->addr <= n->target && (!n->best || l->addr > n->best_addr)) {
+    if (addr <= n->target && (!n->best || addr > n->best_addr)) {
         g_free(n->best);
         n->best = g_strndup(l->name, l->name_len);
-        n->best_addr = l->addr;
+        n->best_addr = addr;
     }
     return true;
 }

@@ -18,6 +18,10 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include "qmp.h"
+#include "config.h"
+#ifdef ENABLE_LIBVIRT
+#include "kvm_libvirt.h"
+#endif
 
 /* ------------------------------------------------------------ data files */
 
@@ -1079,10 +1083,70 @@ static void test_gpa2hva(void)
     }
 }
 
+#ifdef ENABLE_LIBVIRT
+/* The gdbstub of a libvirt domain, from the -gdb argument of its
+ * <qemu:commandline> (as virt-vmi enable writes it, or by hand). */
+static void test_gdb_from_xml(void)
+{
+    static const struct {
+        const char *xml, *want;
+    } cases[] = {
+        /* as virt-vmi enable --mode gdbstub writes it */
+        { "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
+          "<name>a</name><devices/><qemu:commandline><qemu:arg value='-gdb'/>"
+          "<qemu:arg value='unix:/var/lib/libvirt/qemu/libvmi/x.gdb.sock,server=on,wait=off'/>"
+          "</qemu:commandline></domain>",
+          "/var/lib/libvirt/qemu/libvmi/x.gdb.sock" },
+        /* another prefix for the same namespace; other args around */
+        { "<?xml version='1.0'?><domain xmlns:q='http://libvirt.org/schemas/domain/qemu/1.0'>"
+          "<q:commandline><q:arg value='-d'/><q:arg value='int'/><q:arg value='-gdb'/>"
+          "<q:arg value='tcp::4321'/></q:commandline></domain>",
+          "tcp:127.0.0.1:4321" },
+        { "<domain xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><qemu:commandline>"
+          "<qemu:arg value='-s'/></qemu:commandline></domain>",
+          "tcp:127.0.0.1:1234" },
+        { "<domain xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><qemu:commandline>"
+          "<qemu:arg value='-gdb'/><qemu:arg value='tcp:10.0.0.1:99,server=on'/>"
+          "</qemu:commandline></domain>",
+          "tcp:10.0.0.1:99" },
+        /* not a socket: not used */
+        { "<domain xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><qemu:commandline>"
+          "<qemu:arg value='-gdb'/><qemu:arg value='stdio'/></qemu:commandline></domain>", NULL },
+        /* -gdb as the last argument; the prefix bound to another namespace */
+        { "<domain xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><qemu:commandline>"
+          "<qemu:arg value='-gdb'/></qemu:commandline></domain>", NULL },
+        { "<domain xmlns:qemu='urn:other'><qemu:commandline><qemu:arg value='-s'/>"
+          "</qemu:commandline></domain>", NULL },
+        /* a commandline elsewhere than under <domain> */
+        { "<domain xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><metadata>"
+          "<qemu:commandline><qemu:arg value='-s'/></qemu:commandline></metadata></domain>", NULL },
+        { "<domain><name>plain</name></domain>", NULL },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GError) err = NULL;
+        g_autofree char *got = kvm_libvirt_gdb_from_xml(cases[i].xml, &err);
+        g_assert_no_error(err);
+        g_assert_cmpstr(got, ==, cases[i].want);
+    }
+    /* not XML at all: an error, not a crash */
+    static const char *bad[] = { "", "<domain>", "<domain><qemu:commandline></domain>", "\x01\xff" };
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) err = NULL;
+        g_autofree char *got = kvm_libvirt_gdb_from_xml(bad[i], &err);
+        g_assert_null(got);
+        g_assert_nonnull(err);
+        g_assert_nonnull(strstr(err->message, "not well-formed"));
+    }
+}
+#endif
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/qmp/client/replay-session", test_replay_session);
+#ifdef ENABLE_LIBVIRT
+    g_test_add_func("/libvirt/gdb-from-xml", test_gdb_from_xml);
+#endif
     g_test_add_func("/qmp/client/arguments", test_arguments_object_not_consumed);
     g_test_add_func("/qmp/client/events-before-reply", test_events_before_reply);
     g_test_add_func("/qmp/client/garbage-line", test_garbage_line);

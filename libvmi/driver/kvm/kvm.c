@@ -853,9 +853,12 @@ static bool kvm_resume(vmi_instance_t vmi, GError **error)
 /* ------------------------------------------------------------ snapshots */
 
 /* Copying guest RAM is done by two threads: one core cannot both fault in
- * fresh pages and keep up with the memory bus.  The copy's memory is
- * faulted in before the guest is paused, so the pause lasts only as long
- * as the copy itself. */
+ * fresh pages and keep up with the memory bus.  The copy's memory, and our
+ * mapping of the guest's pages, are faulted in before the guest is paused,
+ * so the pause lasts only as long as the copy itself. */
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
@@ -865,6 +868,7 @@ typedef struct {
     uint8_t *dst;
     const uint8_t *src;     /* NULL: only fault in dst */
     size_t len;
+    const uint8_t *prefault;    /* with src NULL: also map these source pages */
 } snap_job_t;
 
 static gpointer snap_worker(gpointer data)
@@ -874,20 +878,26 @@ static gpointer snap_worker(gpointer data)
         if (madvise(j->dst, j->len, MADV_POPULATE_WRITE) < 0)
             for (size_t o = 0; o < j->len; o += VMI_PAGE_SIZE)
                 j->dst[o] = 0;
+        /* the guest's pages, mapped now: the copy then takes no faults
+         * (a failure only costs time) */
+        if (j->prefault)
+            madvise((void *)((uintptr_t)j->prefault & ~(uintptr_t)(VMI_PAGE_SIZE - 1)), j->len,
+                    MADV_POPULATE_READ);
     } else {
         memcpy(j->dst, j->src, j->len);
     }
     return NULL;
 }
 
-static void snap_parallel(uint8_t *dst, const uint8_t *src, size_t len)
+static void snap_parallel(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *prefault)
 {
     GThread *threads[SNAP_THREADS];
     snap_job_t jobs[SNAP_THREADS];
     size_t per = ((len / SNAP_THREADS) + VMI_PAGE_SIZE - 1) & VMI_PAGE_MASK;
     for (int i = 0; i < SNAP_THREADS; i++) {
         size_t off = MIN(len, i * per);
-        jobs[i] = (snap_job_t){ dst + off, src ? src + off : NULL, MIN(per, len - off) };
+        jobs[i] = (snap_job_t){ dst + off, src ? src + off : NULL, MIN(per, len - off),
+                                prefault ? prefault + off : NULL };
         threads[i] = i ? g_thread_new("vmi-snapshot", snap_worker, &jobs[i]) : NULL;
     }
     snap_worker(&jobs[0]);
@@ -910,7 +920,12 @@ static bool kvm_snapshot_create(vmi_instance_t vmi, GError **error)
                     total >> 20, g_strerror(e));
         return false;
     }
-    snap_parallel(mem, NULL, total);
+    size_t at = 0;
+    for (guint i = 0; i < k->ranges->len; i++) {
+        kvm_range_t *r = &g_array_index(k->ranges, kvm_range_t, i);
+        snap_parallel(mem + at, NULL, r->size, r->host);
+        at += r->size;
+    }
     gint64 t0 = g_get_monotonic_time();
     if (!kvm_pause(vmi, error)) {
         munmap(mem, total);
@@ -923,7 +938,7 @@ static bool kvm_snapshot_create(vmi_instance_t vmi, GError **error)
         kvm_range_t *r = &g_array_index(k->ranges, kvm_range_t, i);
         r->snap = mem + off;
         if (r->host)
-            snap_parallel(r->snap, r->host, r->size);
+            snap_parallel(r->snap, r->host, r->size, NULL);
         else
             ok = kvm_read(vmi, r->gpa, r->snap, r->size) == r->size;
         off += r->size;

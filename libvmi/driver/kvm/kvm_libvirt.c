@@ -13,18 +13,19 @@
  *             `-uuid`; else found in /proc by that `-uuid`.  libvirt's
  *             API does not say the pid;
  *   gdbstub   a `-gdb DEV` (or `-s`) in the domain XML's <qemu:commandline>.
+ * libvirt is loaded (dlopen) the first time a domain is looked up: a
+ * program that reads snapshots, or a QEMU named by its sockets, does not
+ * pay for loading libvirt and the ~50 libraries it needs.
  * The RAM file needs nothing from here: QOM names it through QMP as for
  * any QEMU (libvirt calls the backend "pc.ram", or "ram-node0" with NUMA,
  * and puts the file under /var/lib/libvirt/qemu/ram/ID-NAME/).
  */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
-#include <libxml/parser.h>
-#include <libxml/xpath.h>
-#include <libxml/xpathInternals.h>
 
 #include "private.h"
 #include "kvm_libvirt.h"
@@ -43,6 +44,86 @@ struct kvm_libvirt {
     char *name;
     char uuid[VIR_UUID_STRING_BUFLEN];
 };
+
+/* ------------------------------------------------------------ loading */
+
+#define LIBVIRT_SONAME "libvirt.so.0"
+#define LIBVIRT_QEMU_SONAME "libvirt-qemu.so.0"
+#define LIBVIRT_FUNCS(X)                                                                \
+    X(virConnSetErrorFunc) X(virConnectClose) X(virConnectGetType) X(virConnectOpen)    \
+    X(virConnectOpenReadOnly) X(virDomainFree) X(virDomainGetName)                      \
+    X(virDomainGetUUIDString) X(virDomainGetXMLDesc) X(virDomainIsActive)               \
+    X(virDomainLookupByID) X(virDomainLookupByName) X(virDomainLookupByUUIDString)      \
+    X(virDomainRef) X(virGetLastError) X(virSetErrorFunc)
+
+static struct {
+#define MEMBER(f) __typeof__(f) *p_##f;
+    LIBVIRT_FUNCS(MEMBER)
+    MEMBER(virDomainQemuMonitorCommand)
+#undef MEMBER
+} lv_api;
+static char *lv_api_error;
+
+/* from here on, the names call through the table */
+#define CALL_THROUGH(f) (*lv_api.p_##f)
+#define virConnSetErrorFunc CALL_THROUGH(virConnSetErrorFunc)
+#define virConnectClose CALL_THROUGH(virConnectClose)
+#define virConnectGetType CALL_THROUGH(virConnectGetType)
+#define virConnectOpen CALL_THROUGH(virConnectOpen)
+#define virConnectOpenReadOnly CALL_THROUGH(virConnectOpenReadOnly)
+#define virDomainFree CALL_THROUGH(virDomainFree)
+#define virDomainGetName CALL_THROUGH(virDomainGetName)
+#define virDomainGetUUIDString CALL_THROUGH(virDomainGetUUIDString)
+#define virDomainGetXMLDesc CALL_THROUGH(virDomainGetXMLDesc)
+#define virDomainIsActive CALL_THROUGH(virDomainIsActive)
+#define virDomainLookupByID CALL_THROUGH(virDomainLookupByID)
+#define virDomainLookupByName CALL_THROUGH(virDomainLookupByName)
+#define virDomainLookupByUUIDString CALL_THROUGH(virDomainLookupByUUIDString)
+#define virDomainRef CALL_THROUGH(virDomainRef)
+#define virGetLastError CALL_THROUGH(virGetLastError)
+#define virSetErrorFunc CALL_THROUGH(virSetErrorFunc)
+#define virDomainQemuMonitorCommand CALL_THROUGH(virDomainQemuMonitorCommand)
+
+static bool lv_sym(void *lib, const char *soname, const char *name, void *slot)
+{
+    void *sym = lib ? dlsym(lib, name) : NULL;
+    if (!sym) {
+        if (!lv_api_error)
+            lv_api_error = g_strdup_printf("%s has no %s", soname, name);
+        return false;
+    }
+    memcpy(slot, &sym, sizeof(sym));
+    return true;
+}
+
+/* Loads libvirt once per process; never unloaded. */
+static bool libvirt_load(GError **error)
+{
+    static gsize done;
+    if (g_once_init_enter(&done)) {
+        void *lib = dlopen(LIBVIRT_SONAME, RTLD_NOW | RTLD_LOCAL);
+        void *qemu = lib ? dlopen(LIBVIRT_QEMU_SONAME, RTLD_NOW | RTLD_LOCAL) : NULL;
+        if (!lib || !qemu) {
+            const char *why = dlerror();
+            lv_api_error = g_strdup_printf("%s: %s", lib ? LIBVIRT_QEMU_SONAME : LIBVIRT_SONAME,
+                                           why ? why : "cannot be loaded");
+        } else {
+#define LOAD(f) lv_sym(lib, LIBVIRT_SONAME, #f, &lv_api.p_##f);
+            LIBVIRT_FUNCS(LOAD)
+#undef LOAD
+            lv_sym(qemu, LIBVIRT_QEMU_SONAME, "virDomainQemuMonitorCommand",
+                   &lv_api.p_virDomainQemuMonitorCommand);
+        }
+        g_once_init_leave(&done, 1);
+    }
+    if (lv_api_error) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
+                    "libvirt domains cannot be reached: libvirt cannot be loaded (%s; Debian's "
+                    "package libvirt0)", lv_api_error);
+        return false;
+    }
+    return true;
+}
 
 /* ------------------------------------------------------------ errors */
 
@@ -86,6 +167,8 @@ static const char *config_uri(GHashTable *config)
 
 static virConnectPtr connect_uri(const char *uri, bool readonly, GError **error)
 {
+    if (!libvirt_load(error))
+        return NULL;
     quiet_libvirt();
     virConnectPtr conn = readonly ? virConnectOpenReadOnly(uri) : virConnectOpen(uri);
     if (!conn) {
@@ -236,6 +319,8 @@ static void unref_domain(void *data)
 qmp_t *qmp_connect_libvirt(virDomainPtr dom, GError **error)
 {
     g_return_val_if_fail(dom != NULL, NULL);
+    if (!libvirt_load(error))
+        return NULL;
     if (virDomainRef(dom) < 0) {
         g_set_error(error, QMP_ERROR, QMP_ERROR_IO, "libvirt: %s", last_message());
         return NULL;
@@ -330,36 +415,71 @@ static char *gdb_address_of(const char *dev)
     return NULL;
 }
 
-/* The text of node @n, in GLib's allocator (libxml2 has its own). */
-static char *node_text(xmlNodePtr n)
+/* The values of <qemu:commandline><qemu:arg value='...'/> in a domain XML,
+ * read with GMarkup: the element prefix is whatever the document binds to
+ * libvirt's qemu namespace (libvirt itself writes "qemu"). */
+typedef struct {
+    char *prefix;       /* "qemu:" once bound */
+    bool in_cmdline;
+    GPtrArray *args;
+} cmdline_scan_t;
+
+static void scan_start(GMarkupParseContext *ctx, const char *name, const char **attr_names,
+                       const char **attr_values, gpointer data, GError **error)
 {
-    xmlChar *x = xmlNodeGetContent(n);
-    char *copy = g_strdup(x ? (const char *)x : "");
-    xmlFree(x);
-    return copy;
+    (void)error;
+    cmdline_scan_t *s = data;
+    for (int i = 0; attr_names[i]; i++)
+        if (g_str_has_prefix(attr_names[i], "xmlns:") && strcmp(attr_values[i], QEMU_XML_NS) == 0) {
+            g_free(s->prefix);
+            s->prefix = g_strdup_printf("%s:", attr_names[i] + 6);
+        }
+    guint depth = g_slist_length((GSList *)g_markup_parse_context_get_element_stack(ctx));
+    if (!s->prefix || !g_str_has_prefix(name, s->prefix))
+        return;
+    const char *local = name + strlen(s->prefix);
+    if (depth == 2 && strcmp(local, "commandline") == 0) {
+        s->in_cmdline = true;
+    } else if (depth == 3 && s->in_cmdline && strcmp(local, "arg") == 0) {
+        for (int i = 0; attr_names[i]; i++)
+            if (strcmp(attr_names[i], "value") == 0)
+                g_ptr_array_add(s->args, g_strdup(attr_values[i]));
+    }
+}
+
+static void scan_end(GMarkupParseContext *ctx, const char *name, gpointer data, GError **error)
+{
+    (void)error;
+    cmdline_scan_t *s = data;
+    guint depth = g_slist_length((GSList *)g_markup_parse_context_get_element_stack(ctx));
+    if (depth == 2 && s->in_cmdline && s->prefix && g_str_has_prefix(name, s->prefix))
+        s->in_cmdline = false;
 }
 
 char *kvm_libvirt_gdb_from_xml(const char *xml, GError **error)
 {
-    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc) {
-        g_set_error(error, VMI_ERROR, VMI_ERROR_CORRUPT, "the domain XML is not well-formed");
+    static const GMarkupParser parser = { scan_start, scan_end, NULL, NULL, NULL };
+    cmdline_scan_t scan = { NULL, false, g_ptr_array_new_with_free_func(g_free) };
+    GMarkupParseContext *ctx = g_markup_parse_context_new(&parser, 0, &scan, NULL);
+    g_autoptr(GError) parse_error = NULL;
+    bool ok = g_markup_parse_context_parse(ctx, xml, -1, &parse_error) &&
+              g_markup_parse_context_end_parse(ctx, &parse_error);
+    g_markup_parse_context_free(ctx);
+    g_free(scan.prefix);
+    g_autoptr(GPtrArray) args = scan.args;
+    if (!ok) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_CORRUPT, "the domain XML is not well-formed: %s",
+                    parse_error->message);
         return NULL;
     }
     char *address = NULL;
-    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr res = NULL;
-    if (ctx && xmlXPathRegisterNs(ctx, BAD_CAST "qemu", BAD_CAST QEMU_XML_NS) == 0)
-        res = xmlXPathEvalExpression(BAD_CAST "/domain/qemu:commandline/qemu:arg/@value", ctx);
-    int n = res && res->nodesetval ? res->nodesetval->nodeNr : 0;
-    for (int i = 0; i < n && !address; i++) {
-        g_autofree char *arg = node_text(res->nodesetval->nodeTab[i]);
+    for (guint i = 0; i < args->len && !address; i++) {
+        const char *arg = args->pdata[i];
         if (strcmp(arg, "-s") == 0 || strcmp(arg, "--s") == 0) {
             /* QEMU's shorthand for -gdb tcp::1234 */
             address = g_strdup("tcp:127.0.0.1:1234");
-        } else if ((strcmp(arg, "-gdb") == 0 || strcmp(arg, "--gdb") == 0) && i + 1 < n) {
-            g_autofree char *dev = node_text(res->nodesetval->nodeTab[i + 1]);
+        } else if ((strcmp(arg, "-gdb") == 0 || strcmp(arg, "--gdb") == 0) && i + 1 < args->len) {
+            const char *dev = args->pdata[i + 1];
             address = gdb_address_of(dev);
             if (!address)
                 g_debug("kvm: the domain's gdbstub '%s' is not a unix or tcp socket: not used",
@@ -367,9 +487,6 @@ char *kvm_libvirt_gdb_from_xml(const char *xml, GError **error)
             i++;
         }
     }
-    xmlXPathFreeObject(res);
-    xmlXPathFreeContext(ctx);
-    xmlFreeDoc(doc);
     return address;
 }
 
