@@ -128,6 +128,20 @@ check "disable: the original XML, semantically" same_xml "$work/orig.xml" "$work
 expect "disable again" 0 --json disable "$name"
 check "disable again: nothing changed" jqok '.changed == false' "$work/out"
 
+# a --socket-dir that does not exist is made (by root: for QEMU's user)
+sock_dir=$work/gdb/sockets
+expect "enable --mode gdbstub --socket-dir DIR (missing)" 0 enable "$name" --mode gdbstub --socket-dir "$sock_dir"
+if [ "$(id -u)" = 0 ] && id libvirt-qemu >/dev/null 2>&1; then
+    check "enable: made the socket directory, 0750, owned by libvirt-qemu" \
+        test "$(stat -c '%a %U' "$sock_dir" 2>&1)" = "750 libvirt-qemu"
+    check "enable: says it made the directory" grep -q "Made the gdbstub socket directory $sock_dir" "$work/out"
+else
+    echo "ok - enable: made the socket directory # SKIP not root, or no user libvirt-qemu"
+fi
+dumpxml >"$work/gdb.xml"
+check "enable: the gdbstub socket in DIR" grep -q "unix:$sock_dir/" "$work/gdb.xml"
+expect "disable (gdbstub)" 0 disable "$name"
+
 # by UUID, another mode, JSON
 expect "enable by UUID --mode shm --json" 0 --json enable "$uuid" --mode shm
 check "enable --json" jqok --arg n "$name" '.domain == $n and .introspection == "shm" and .changed == true and .active == false' "$work/out"

@@ -260,12 +260,14 @@ henv_start_domain() {
 # henv_gdbstub_dir: makes the gdbstub socket directory (default of virt-vmi
 # enable and vmi-helperd) when it is missing, writable by QEMU's user;
 # removed at cleanup when made here.
+# (virt-vmi enable and vmi-helperd make it too: it is removed at cleanup,
+# when empty, if it was not there when the test began.)
 HENV_GDB_DIR=/var/lib/libvirt/qemu/libvmi
-HENV_GDB_DIR_MADE=0
+HENV_GDB_DIR_MADE=1
+[ ! -d "$HENV_GDB_DIR" ] || HENV_GDB_DIR_MADE=0
 henv_gdbstub_dir() {
     [ -d "$HENV_GDB_DIR" ] && return 0
-    mkdir -m 0750 "$HENV_GDB_DIR" && chown libvirt-qemu:libvirt-qemu "$HENV_GDB_DIR" &&
-        HENV_GDB_DIR_MADE=1
+    mkdir -m 0750 "$HENV_GDB_DIR" && chown libvirt-qemu:libvirt-qemu "$HENV_GDB_DIR"
 }
 
 # ----------------------------------------------------------------- the helper

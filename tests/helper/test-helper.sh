@@ -152,8 +152,22 @@ fi
 if [ -d "$HENV_GDB_DIR" ]; then
     ok "the gdbstub socket directory $HENV_GDB_DIR exists"
 else
-    not_ok "the gdbstub socket directory $HENV_GDB_DIR exists after virt-vmi enable --mode both with vmi-helperd running (virt-vmi: 'vmi-helperd creates it'); made by the test"
+    not_ok "the gdbstub socket directory $HENV_GDB_DIR exists after virt-vmi enable --mode both; made by the test"
     henv_gdbstub_dir
+fi
+# vmi-helperd makes it too, for a domain defined with our gdbstub (an
+# edited XML, a directory removed since): removed here when empty, the
+# domain is defined again, and the helper puts the directory back
+gdb_dir_back() {
+    [ -d "$HENV_GDB_DIR" ] && [ "$(stat -c '%U %a' "$HENV_GDB_DIR")" = "libvirt-qemu 750" ]
+}
+gdb_dir_what="vmi-helperd makes the gdbstub socket directory (libvirt-qemu, 0750) when a domain with the gdbstub is defined (5 s)"
+if rmdir "$HENV_GDB_DIR" 2>/dev/null; then
+    henv_vsh define "$W/enabled.xml" >/dev/null
+    expect "$gdb_dir_what" wait_for 5 gdb_dir_back
+    henv_gdbstub_dir
+else
+    skip_check "$gdb_dir_what" "$HENV_GDB_DIR is not empty: not the test's to remove"
 fi
 
 # ------------------------------------------------------------ start
@@ -606,7 +620,6 @@ else
 fi
 
 # ------------------------------------------------------------ signals
-echo "# $(date +%T.%N): signals"
 sleep 0.3
 kill "$MONITOR_PID" 2>/dev/null; wait "$MONITOR_PID" 2>/dev/null
 # signal_seen TEXT...: one signal line of the monitor holds every TEXT

@@ -226,6 +226,12 @@ static void check_write(vmi_instance_t vmi)
     check(console_has(back, 8), "restored, the guest prints '%s' again", back);
 }
 
+/* the page directory a CR3 value names (flags and PCID dropped) */
+static addr_t cr3_dtb(reg_t cr3)
+{
+    return cr3 & ~0xfffull & ((1ull << 52) - 1);
+}
+
 static void check_regs(vmi_instance_t vmi)
 {
     addr_t text = vmi_translate_ksym2v(vmi, "_text");
@@ -238,7 +244,7 @@ static void check_regs(vmi_instance_t vmi)
         vcpus++;
         status_t st = vmi_get_vcpureg(vmi, &rip, RIP, cpu);
         check(st == VMI_SUCCESS, "vCPU %lu: RIP 0x%" PRIx64, cpu, rip);
-        addr_t dtb = cr3 & ~0xfffull & ((1ull << 52) - 1);
+        addr_t dtb = cr3_dtb(cr3);
         /* with PTI a vCPU in user mode runs on the user copy (+4 KiB) */
         addr_t pa = vmi_pagetable_lookup(vmi, dtb, text);
         if (!pa)
@@ -319,7 +325,7 @@ static bool repeats_at(vmi_instance_t vmi, unsigned vcpu, addr_t va)
     uint8_t code[15] = { 0 };
     if (vmi_get_vcpureg(vmi, &cr3, CR3, vcpu) == VMI_FAILURE)
         return false;
-    addr_t dtb = cr3 & ~0xfffull & ((1ull << 52) - 1);
+    addr_t dtb = cr3_dtb(cr3);
     addr_t pa = vmi_pagetable_lookup(vmi, dtb, va);
     if (!pa)
         return false;
@@ -397,7 +403,8 @@ static void check_events(vmi_instance_t vmi)
     check(rs == VMI_SUCCESS, "single-step vCPU 0: %s",
           rs == VMI_SUCCESS ? "registered" : vmi_get_last_error(vmi));
     /* a vCPU halted in the idle loop steps only when an interrupt comes:
-     * such a listen reports nothing (the guest ticks every second) */
+     * such a listen reports nothing (the guest's timers fire at least
+     * every 2 s) */
     int listens = 0;
     double end = now() + 60;
     while (hits < 100 && now() < end) {
