@@ -297,6 +297,8 @@ static int hits;
 static addr_t hit_gla, hit_gfn;
 static uint64_t hit_rips[128];
 static bool hit_repeats[128];   /* the instruction there may step in place */
+static uint8_t hit_code[128][15];   /* its bytes, as read (for the log) */
+static size_t hit_code_len[128];
 
 /* Whether the instruction in @code can leave RIP where it was after one
  * step: a REP/REPNE string instruction (one iteration per step) or HLT. */
@@ -319,19 +321,21 @@ static bool steps_in_place(const uint8_t *code, size_t len)
 
 /* the instruction at @va of a vCPU, read through its own CR3 (with PTI, a
  * vCPU in user mode runs on the user copy of the tables) */
-static bool repeats_at(vmi_instance_t vmi, unsigned vcpu, addr_t va)
+static bool repeats_at(vmi_instance_t vmi, unsigned vcpu, addr_t va, uint8_t code[15],
+                       size_t *code_len)
 {
     reg_t cr3 = 0;
-    uint8_t code[15] = { 0 };
+    *code_len = 0;
     if (vmi_get_vcpureg(vmi, &cr3, CR3, vcpu) == VMI_FAILURE)
         return false;
     addr_t dtb = cr3_dtb(cr3);
     addr_t pa = vmi_pagetable_lookup(vmi, dtb, va);
     if (!pa)
         return false;
-    size_t n = MIN(sizeof(code), 4096 - (va & 0xfff));
+    size_t n = MIN(15, 4096 - (va & 0xfff));
     if (vmi_read_pa(vmi, pa, code, n) != n)
         return false;
+    *code_len = n;
     return steps_in_place(code, n);
 }
 
@@ -345,7 +349,8 @@ static void on_event(vmi_instance_t vmi, vmi_event_t *ev)
         hit_gfn = ev->mem_event.gfn;
     } else if (ev->type == VMI_EVENT_SINGLESTEP && hits < 128) {
         hit_rips[hits] = ev->ss_event.gla;
-        hit_repeats[hits] = repeats_at(vmi, ev->vcpu_id, ev->ss_event.gla);
+        hit_repeats[hits] = repeats_at(vmi, ev->vcpu_id, ev->ss_event.gla, hit_code[hits],
+                                       &hit_code_len[hits]);
     }
     hits++;
 }
@@ -424,8 +429,11 @@ static void check_events(vmi_instance_t vmi)
             in_place++;
         } else {
             unexplained++;
-            printf("# step %d stayed at 0x%" PRIx64 ", not a REP string instruction or HLT\n", i,
+            printf("# step %d stayed at 0x%" PRIx64 ", not a REP string instruction or HLT:", i,
                    hit_rips[i]);
+            for (size_t b = 0; b < hit_code_len[i - 1]; b++)
+                printf(" %02x", hit_code[i - 1][b]);
+            printf("%s\n", hit_code_len[i - 1] ? "" : " (code not readable through its CR3)");
         }
     }
     check(hits == 100, "%d listens gave %d single-step callbacks (100 wanted)", listens, hits);

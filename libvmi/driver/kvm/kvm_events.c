@@ -178,10 +178,25 @@ static void fill_frame(vmi_instance_t vmi, addr_t va, addr_t *gfn)
     *gfn = vmi_v2p(vmi, vmi->kdtb, va, &pa, NULL) ? pa >> VMI_PAGE_SHIFT : 0;
 }
 
-/* One step of each flagged vCPU within the listen's timeout.  A vCPU that
- * waits for an interrupt (HLT) finishes its step only when one comes: one
- * that has not within the timeout gives no event this time, as a listen
- * with nothing to report; the guest stays stopped. */
+/* How often a step that ran nothing is repeated within one listen: QEMU
+ * (TCG) can end a single-step having only handled an internal interrupt
+ * request of the vCPU (an APIC poll, seen under load), the instruction not
+ * run.  Bounded: `jmp .` also leaves RIP and RCX as they were. */
+#define SS_MAX_EMPTY_STEPS 4
+
+/* RIP and RCX of @vcpu: what an executed instruction changes (RIP; RCX for
+ * one iteration of a REP string instruction). */
+static bool read_pc_cx(kvm_data_t *k, unsigned vcpu, uint64_t *pc, uint64_t *cx, GError **error)
+{
+    bool lm = gdb_client_has_reg(k->gdb, "rip");
+    return gdb_client_read_reg(k->gdb, vcpu, lm ? "rip" : "eip", pc, error) &&
+           gdb_client_read_reg(k->gdb, vcpu, lm ? "rcx" : "ecx", cx, error);
+}
+
+/* One instruction of each flagged vCPU within the listen's timeout.  A vCPU
+ * that waits for an interrupt (HLT) finishes its step only when one comes:
+ * one that has not within the timeout gives no event this time, as a
+ * listen with nothing to report; the guest stays stopped. */
 static bool single_step(vmi_instance_t vmi, kvm_data_t *k, uint32_t timeout_ms, GError **error)
 {
     vmi_event_t *ev = k->ss_event;
@@ -190,23 +205,34 @@ static bool single_step(vmi_instance_t vmi, kvm_data_t *k, uint32_t timeout_ms, 
         if (!CHECK_VCPU_SINGLESTEP(ev->ss_event, vcpu))
             continue;
         rsp_stop_t stop;
-        uint64_t rip;
-        GError *step_error = NULL;
-        int left_ms = (int)MAX((deadline - g_get_monotonic_time()) / 1000, 1);
-        if (!gdb_client_step_within(k->gdb, vcpu, left_ms, &stop, &step_error)) {
-            if (g_error_matches(step_error, GDB_CLIENT_ERROR, GDB_CLIENT_ERROR_TIMEOUT) &&
-                gdb_client_usable(k->gdb)) {
-                g_debug("kvm: vCPU %u did not step within %d ms: %s", vcpu, left_ms,
-                        step_error->message);
-                g_error_free(step_error);
-                continue;
+        uint64_t rip0, rcx0, rip = 0, rcx = 0;
+        if (!read_pc_cx(k, vcpu, &rip0, &rcx0, error))
+            return false;
+        bool stepped = false;
+        for (int empty = 0; empty <= SS_MAX_EMPTY_STEPS; empty++) {
+            GError *step_error = NULL;
+            int left_ms = (int)MAX((deadline - g_get_monotonic_time()) / 1000, 1);
+            if (!gdb_client_step_within(k->gdb, vcpu, left_ms, &stop, &step_error)) {
+                if (g_error_matches(step_error, GDB_CLIENT_ERROR, GDB_CLIENT_ERROR_TIMEOUT) &&
+                    gdb_client_usable(k->gdb)) {
+                    g_debug("kvm: vCPU %u did not step within %d ms: %s", vcpu, left_ms,
+                            step_error->message);
+                    g_error_free(step_error);
+                    break;
+                }
+                g_propagate_error(error, step_error);
+                return false;
             }
-            g_propagate_error(error, step_error);
-            return false;
+            if (!read_pc_cx(k, vcpu, &rip, &rcx, error))
+                return false;
+            stepped = true;
+            if (rip != rip0 || rcx != rcx0 || g_get_monotonic_time() >= deadline)
+                break;
+            g_debug("kvm: vCPU %u: a step at 0x%" G_GINT64_MODIFIER "x ran nothing; again", vcpu,
+                    (guint64)rip);
         }
-        if (!gdb_client_read_reg(k->gdb, vcpu, gdb_client_has_reg(k->gdb, "rip") ? "rip" : "eip",
-                                 &rip, error))
-            return false;
+        if (!stepped)
+            continue;
         ev->ss_event.gla = rip;
         fill_frame(vmi, rip, &ev->ss_event.gfn);
         ev->vcpu_id = vcpu;
