@@ -33,8 +33,13 @@ jqok() { jq -e "$@" >/dev/null; }
 . "$srcdir/tests/libvirtd.sh"
 lv_lock 900 || skip "another libvirt test holds $LV_LOCK"
 defined=""
+# virt-vmi enable (root) makes the default gdbstub socket directory: taken
+# away again, when empty, if it was not there before
+gdb_dir=/var/lib/libvirt/qemu/libvmi gdb_dir_was=0
+[ ! -d "$gdb_dir" ] || gdb_dir_was=1
 cleanup() {
     [ -z "$defined" ] || vsh undefine "$name" >/dev/null 2>&1 || true
+    [ "$gdb_dir_was" = 1 ] || rmdir "$gdb_dir" 2>/dev/null || true
     # only the daemons this script started
     lv_stop "$LV_LIBVIRTD_PID"
     lv_stop "$LV_VIRTLOGD_PID"

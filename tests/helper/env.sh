@@ -258,13 +258,11 @@ henv_start_domain() {
 }
 
 # henv_gdbstub_dir: makes the gdbstub socket directory (default of virt-vmi
-# enable and vmi-helperd) when it is missing, writable by QEMU's user;
-# removed at cleanup when made here.
-# (virt-vmi enable and vmi-helperd make it too: it is removed at cleanup,
-# when empty, if it was not there when the test began.)
+# enable and vmi-helperd) when it is missing, writable by QEMU's user.
+# virt-vmi enable and vmi-helperd make it too; it is removed at cleanup,
+# when empty, if it was not there when the test began.
 HENV_GDB_DIR=/var/lib/libvirt/qemu/libvmi
-HENV_GDB_DIR_MADE=1
-[ ! -d "$HENV_GDB_DIR" ] || HENV_GDB_DIR_MADE=0
+HENV_GDB_DIR_MADE=0     # set in henv_setup, once the libvirt lock is held
 henv_gdbstub_dir() {
     [ -d "$HENV_GDB_DIR" ] && return 0
     mkdir -m 0750 "$HENV_GDB_DIR" && chown libvirt-qemu:libvirt-qemu "$HENV_GDB_DIR"
@@ -347,6 +345,7 @@ henv_setup() {
     # domain's name and files), and one test that starts libvirtd at a time
     # (tests/real/live-libvirt.sh, tests/cli/test-virt-vmi-libvirt.sh).
     lv_lock 600 || henv_skip "another libvirt test or tests/helper/env.sh user holds $LV_LOCK"
+    [ -d "$HENV_GDB_DIR" ] || HENV_GDB_DIR_MADE=1
 
     HENV_WORK=$(mktemp -d /tmp/libvmi-helper-test.XXXXXX)
     chmod 0755 "$HENV_WORK"   # test users connect to the bus socket in it
