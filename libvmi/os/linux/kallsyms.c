@@ -309,9 +309,14 @@ static bool check_tokens(finder_t *f, ksyms_t *ks, addr_t P, addr_t *T_out, addr
         }
         if (!ok || T + off != tok_end)
             continue;
-        /* tokens the digits must be single characters of themselves */
+        /* the digits are single characters of themselves; and since every
+         * other token is a pair expanded, a one-character token is always
+         * the character of its own slot */
         for (unsigned d = '0'; d <= '9'; d++)
-            if (ks->tok_len[d] != 1 || ks->tok[d][0] != (char)d)
+            if (ks->tok_len[d] != 1)
+                ok = false;
+        for (unsigned k = 0; k < 256; k++)
+            if (ks->tok_len[k] == 1 && (unsigned char)ks->tok[k][0] != k)
                 ok = false;
         if (!ok)
             continue;
