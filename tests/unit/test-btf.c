@@ -817,7 +817,7 @@ static GPtrArray *pahole_parse(const char *text)
             }
             continue;
         }
-        if (!strcmp(l, "struct {") || !strcmp(l, "union {")) {
+        if (!strcmp(l, "struct {") || !strcmp(l, "union {") || !strcmp(l, "enum {")) {
             g_ptr_array_add(stack, g_ptr_array_new_with_free_func(pmember_free));
             continue;
         }
@@ -1131,6 +1131,32 @@ static void test_real_speed(void)
     }
 }
 
+/* BTF made by the kernel's own tools (clang -g, pahole -J) from
+ * tests/data/btf/small.c, against pahole's reading of it. */
+static void test_encoded_small(void)
+{
+    const char *top = g_getenv("top_srcdir");
+    g_autofree char *dir = g_build_filename(top ? top : ".", "tests", "data", "btf", NULL);
+    g_autofree char *bfile = g_build_filename(dir, "small.btf", NULL);
+    g_autofree char *pfile = g_build_filename(dir, "small-pahole.txt", NULL);
+    g_autofree char *data = NULL, *text = NULL;
+    gsize len;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_file_get_contents(bfile, &data, &len, &err));
+    g_assert_true(g_file_get_contents(pfile, &text, NULL, &err));
+    g_autoptr(btf_t) btf = btf_parse(data, len, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(compare_pahole(btf, text, bfile), ==, 21);
+    /* C's view of small.c */
+    g_assert_cmpuint(byte_off(btf, "task_struct", "thread.sp"), ==, 64);
+    g_assert_cmpuint(bit_off(btf, "task_struct", "ptrace"), ==, 67);
+    g_assert_cmpuint(tsize(btf, "u32"), ==, 4);
+    g_assert_cmpuint(msize(btf, "task_struct", "unknown"), ==, 8);
+    uint64_t v;
+    g_assert_false(btf_type_size(btf, "struct fwd", &v, &err));
+    assert_error(err, VMI_ERROR_NOT_FOUND, "forward declaration");
+}
+
 /* ---- real kernels, corrupted ---------------------------------------------- */
 
 /* The paths of task_struct and mm_struct members, from pahole. */
@@ -1346,6 +1372,18 @@ static void test_real_corrupt(void)
 
 int main(int argc, char **argv)
 {
+    /* the hand-built sample as a file (for the fuzz corpus) */
+    const char *out = g_getenv("LIBVMI_BTF_WRITE_SAMPLE");
+    if (out) {
+        g_auto(bb_t) b;
+        build_sample(&b);
+        size_t len;
+        g_autofree uint8_t *d = bb_finish(&b, &len);
+        g_autoptr(GError) err = NULL;
+        if (!g_file_set_contents(out, (const char *)d, len, &err))
+            g_error("%s", err->message);
+        return 0;
+    }
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/btf/sample/offsets", test_sample_offsets);
     g_test_add_func("/btf/sample/bitfields", test_sample_bitfields);
@@ -1355,6 +1393,7 @@ int main(int argc, char **argv)
     g_test_add_func("/btf/malformed/header", test_malformed_header);
     g_test_add_func("/btf/malformed/records", test_malformed_records);
     g_test_add_func("/btf/malformed/flips", test_malformed_flips);
+    g_test_add_func("/btf/encoded/small", test_encoded_small);
     g_test_add_func("/btf/real/pahole", test_real_pahole);
     g_test_add_func("/btf/real/offsets-txt", test_real_offsets_txt);
     g_test_add_func("/btf/real/no-btf", test_real_no_btf);
