@@ -556,6 +556,15 @@ static void test_malformed_records(void)
     put32(d + T + 4, T_TYPEDEF << 24);
     put32(d + T + 8, 5000);
     expect_corrupt(d, len, VMI_ERROR_CORRUPT, "refers to type 5000");
+    /* ... and to the first id past the last (ids are 0..count-1) */
+    uint32_t count = S_DEEP0 + DEEP_LEVELS + DAG_LEVELS + 7;
+    put32(d + T + 8, count);
+    g_autofree char *past = g_strdup_printf("type 1 (at type section offset 0) refers to type %u, "
+                                            "but there are only %u types", count, count);
+    expect_corrupt(d, len, VMI_ERROR_CORRUPT, past);
+    put32(d + T + 8, count - 1);
+    g_autoptr(btf_t) last = btf_parse(d, len, NULL);
+    g_assert_nonnull(last);
     /* a type section that ends inside a record */
     memcpy(d, good, len);
     for (uint32_t cut = 1; cut < tlen; cut++) {
