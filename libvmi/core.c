@@ -253,38 +253,61 @@ static void page_mode_from_driver(vmi_instance_t vmi)
     }
 }
 
+/* The OS layer: the one the configuration names, else each registered layer
+ * probes the guest's memory in turn (a Linux guest needs no configuration). */
 static bool init_os(vmi_instance_t vmi, GError **error)
 {
-    if (!vmi->config) {
-        g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
-                    "no configuration for '%s': VMI_INIT_COMPLETE needs an entry with ostype "
-                    "and sysmap (in $LIBVMI_CONF, ~/etc/libvmi.conf or %s, or passed to "
-                    "vmi_init_custom)", vmi->name, SYSCONFDIR_LIBVMI_CONF);
-        return false;
-    }
+    const char *origin = vmi->config_origin ? vmi->config_origin : vmi->name;
     const char *ostype = vmi_config_get_str(vmi->config, "ostype");
-    if (!ostype && vmi_config_get(vmi->config, "sysmap"))
+    const vmi_os_ops_t *const *reg = os_registry();
+    if (!ostype && (vmi_config_get(vmi->config, "sysmap") || vmi_config_get(vmi->config, "isf")))
         ostype = "Linux";
-    if (!ostype) {
-        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
-                    "%s: no 'ostype' given", vmi->config_origin ? vmi->config_origin : vmi->name);
-        return false;
+    if (ostype) {
+        const vmi_os_ops_t *os = NULL;
+        GString *names = g_string_new(NULL);
+        for (size_t i = 0; reg[i]; i++) {
+            if (!os && reg[i]->matches(ostype))
+                os = reg[i];
+            g_string_append_printf(names, "%s%s", i ? ", " : "", reg[i]->name);
+        }
+        if (!os) {
+            g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
+                        "%s: ostype '%s' is not supported by this libvmi (supported: %s)", origin,
+                        ostype, names->str);
+            g_string_free(names, TRUE);
+            return false;
+        }
+        g_string_free(names, TRUE);
+        vmi->os = os;
+        vmi->os_type = os->type;
+        if (!os->init(vmi, vmi->config, false, error)) {
+            vmi->os = NULL;
+            vmi->os_type = VMI_OS_UNKNOWN;
+            return false;
+        }
+        return true;
     }
-    if (g_ascii_strcasecmp(ostype, "Linux") == 0) {
-        vmi->os = &linux_os_ops;
-    } else {
-        g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
-                    "%s: ostype '%s' is not supported by this libvmi (supported: Linux)",
-                    vmi->config_origin ? vmi->config_origin : vmi->name, ostype);
-        return false;
+    /* nothing names the OS: probe */
+    GString *why = g_string_new(NULL);
+    for (size_t i = 0; reg[i]; i++) {
+        GError *err = NULL;
+        vmi->os = reg[i];
+        vmi->os_type = reg[i]->type;
+        if (reg[i]->init(vmi, vmi->config, true, &err)) {
+            g_string_free(why, TRUE);
+            return true;
+        }
+        g_string_append_printf(why, "%s%s", why->len ? "; " : "", err->message);
+        g_error_free(err);
     }
-    vmi->os_type = vmi->os->type;
-    if (!vmi->os->init(vmi, vmi->config, error)) {
-        vmi->os = NULL;
-        vmi->os_type = VMI_OS_UNKNOWN;
-        return false;
-    }
-    return true;
+    vmi->os = NULL;
+    vmi->os_type = VMI_OS_UNKNOWN;
+    g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
+                "%s: no OS layer recognised the guest (%s)%s", origin, why->str,
+                vmi->config ? "" : "; with no configuration entry, a kernel is looked for in "
+                "memory (64-bit Linux); see libvmi.conf(5)");
+    g_string_free(why, TRUE);
+    return false;
 }
 
 static bool init_complete(vmi_instance_t vmi, GError **error)
@@ -695,16 +718,78 @@ addr_t vmi_get_kaslr_offset(vmi_instance_t vmi)
     return vmi && vmi->os && vmi->os->kaslr_offset ? vmi->os->kaslr_offset(vmi) : 0;
 }
 
+/* Reports a missing OS operation, naming the OS layer. */
+static bool os_has(vmi_instance_t vmi, const void *op, const char *what)
+{
+    if (!vmi->os) {
+        vmi_errorf(vmi, "%s needs an OS layer, such as the Linux OS layer (VMI_INIT_COMPLETE)", what);
+        return false;
+    }
+    if (!op) {
+        vmi_set_error(vmi, g_error_new(VMI_ERROR, VMI_ERROR_UNSUPPORTED,
+                                       "%s is not supported by the %s OS layer", what,
+                                       vmi->os->name));
+        return false;
+    }
+    return true;
+}
+
 char *vmi_get_kernel_version(vmi_instance_t vmi)
 {
-    if (!vmi)
+    GError *error = NULL;
+    if (!vmi || !os_has(vmi, vmi->os ? (const void *)vmi->os->kernel_version : NULL,
+                        "the kernel version"))
         return NULL;
-    if (vmi->os_type != VMI_OS_LINUX) {
-        vmi_errorf(vmi, "the kernel version needs the Linux OS layer (VMI_INIT_COMPLETE with "
-                   "ostype \"Linux\")");
+    char *v = vmi->os->kernel_version(vmi, &error);
+    if (!v)
+        vmi_set_error(vmi, error);
+    return v;
+}
+
+status_t vmi_get_kernel_struct_offset(vmi_instance_t vmi, const char *symbol, const char *member,
+                                      addr_t *addr)
+{
+    GError *error = NULL;
+    uint64_t off;
+    if (!vmi || !symbol || !member || !addr)
+        return VMI_FAILURE;
+    if (!os_has(vmi, vmi->os ? (const void *)vmi->os->struct_offset : NULL,
+                "a structure offset"))
+        return VMI_FAILURE;
+    if (!vmi->os->struct_offset(vmi, symbol, member, &off, &error)) {
+        vmi_set_error(vmi, error);
+        return VMI_FAILURE;
+    }
+    *addr = off;
+    return VMI_SUCCESS;
+}
+
+const char *vmi_translate_v2ksym_nearest(vmi_instance_t vmi, addr_t va, addr_t *offset)
+{
+    GError *error = NULL;
+    char name[512];
+    addr_t sym_va;
+    if (!vmi || !os_has(vmi, vmi->os ? (const void *)vmi->os->v2ksym_nearest : NULL,
+                        "reverse symbol lookup"))
+        return NULL;
+    if (!vmi->os->v2ksym_nearest(vmi, va, name, sizeof(name), &sym_va, &error)) {
+        vmi_set_error(vmi, error);
         return NULL;
     }
-    return vmi_read_str_ksym(vmi, "linux_banner");
+    if (offset)
+        *offset = va - sym_va;
+    /* the instance owns the string, as for vmi_translate_v2sym */
+    char *key = g_strdup_printf("ksym:%" G_GINT64_MODIFIER "x", (guint64)sym_va);
+    char *owned = g_strdup(name);
+    g_hash_table_insert(vmi->rva_cache, key, owned);
+    return owned;
+}
+
+const char *vmi_get_value_source(vmi_instance_t vmi, const char *name)
+{
+    if (!vmi || !name || !vmi->os || !vmi->os->source)
+        return NULL;
+    return vmi->os->source(vmi, name);
 }
 
 /* ------------------------------------------------------------ gone */

@@ -410,6 +410,25 @@ addr_t vmi_get_max_physical_address(vmi_instance_t vmi);
 /** Kernel banner ("Linux version ..."); caller frees; NULL when unknown. */
 char *vmi_get_kernel_version(vmi_instance_t vmi);
 
+/** Offset of @member in the kernel structure @symbol (e.g. "task_struct",
+ *  "comm"), from the configuration, an ISF file or the kernel's own BTF.
+ *  @member may be a dotted path ("se.vruntime"); members of anonymous
+ *  structs and unions are found as in C.  As in later LibVMI. */
+status_t vmi_get_kernel_struct_offset(vmi_instance_t vmi, const char *symbol, const char *member,
+                                      addr_t *addr);
+
+/** Nearest kernel symbol at or below @va; *offset (if given) = @va minus
+ *  the symbol's address.  The name is owned by the instance (valid until
+ *  vmi_destroy or vmi_rvacache_flush); NULL when there is none.  Not
+ *  classic API. */
+const char *vmi_translate_v2ksym_nearest(vmi_instance_t vmi, addr_t va, addr_t *offset);
+
+/** Where a value came from: @name "symbols" (e.g. "System.map /path",
+ *  "kallsyms (guest memory)", "ISF /path"), "kernel" (how the kernel was
+ *  found), or an offset name ("linux_tasks" ...: "config", "BTF", "ISF").
+ *  Owned by the instance; NULL when unknown.  Not classic API. */
+const char *vmi_get_value_source(vmi_instance_t vmi, const char *name);
+
 /** Path of the file that holds the guest's RAM when memory is read
  *  through it (the kvm driver's shared RAM file, access path "shm"); NULL
  *  otherwise.  Owned by the instance.  Not classic API. */

@@ -70,6 +70,23 @@ bool vmi_read_pa_all(vmi_instance_t vmi, addr_t pa, void *buf, size_t count)
     return access_pa(vmi, pa, buf, count, false) == count;
 }
 
+bool vmi_read_pa_stream(vmi_instance_t vmi, addr_t pa, void *buf, size_t count)
+{
+    const vmi_driver_ops_t *d = vmi->driver;
+    if (!d->read || !d->map)
+        return vmi_read_pa_all(vmi, pa, buf, count);
+    if (vmi_check_gone(vmi))
+        return false;
+    size_t done = 0;
+    while (done < count) {
+        size_t n = d->read(vmi, pa + done, (uint8_t *)buf + done, count - done);
+        if (n == 0)
+            return false;
+        done += n;
+    }
+    return true;
+}
+
 bool vmi_pt_read(void *opaque, addr_t pa, void *buf, size_t len)
 {
     return vmi_read_pa_all(opaque, pa, buf, len);

@@ -108,6 +108,9 @@ const char *vmi_config_get_str(GHashTable *config, const char *key);
 /* ---- memory (memory.c) */
 /* Physical reads used inside the library: true when all bytes were read. */
 bool vmi_read_pa_all(vmi_instance_t vmi, addr_t pa, void *buf, size_t count);
+/* The same for scans of many MiB (kallsyms, BTF): through the driver's copy
+ * path when it has one, so the pages read do not join the resident set. */
+bool vmi_read_pa_stream(vmi_instance_t vmi, addr_t pa, void *buf, size_t count);
 bool vmi_read_va_all(vmi_instance_t vmi, addr_t dtb, addr_t va, void *buf, size_t count);
 /* Reader for the page-table walkers. */
 bool vmi_pt_read(void *opaque, addr_t pa, void *buf, size_t len);

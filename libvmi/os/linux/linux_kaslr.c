@@ -19,8 +19,6 @@
 #include "linux.h"
 
 #define BANNER_PREFIX "Linux version "
-#define X86_64_START_KERNEL_MAP 0xffffffff80000000ull
-#define X86_64_KERNEL_IMAGE_SIZE (1ull << 30)     /* KASLR range of the image */
 /* PAGE_OFFSET of a 32-bit kernel (0xc0000000 for the usual 3G/1G split,
  * 0x80000000 for 2G/2G): _text is PAGE_OFFSET + a load address < 256 MiB. */
 #define I386_PAGE_OFFSET(map_text) ((map_text) & ~0x0fffffffull)
@@ -105,6 +103,10 @@ static bool kernel_at(vmi_instance_t vmi, linux_data_t *ld, addr_t phys, addr_t 
         vmi_set_page_mode(vmi, modes[i]);
         vmi->kdtb = dtb;
         ld->slide = virt_text - ld->map_text;
+        ld->sym_slide = ld->slide;
+        ld->virt_text = virt_text;
+        g_strlcpy(ld->how_found, ld->syms_kind == LINUX_SYMS_ISF ? "ISF symbols + banner probe"
+                  : "System.map + banner probe", sizeof(ld->how_found));
         ld->init_task = init_task + ld->slide;
         g_debug("Linux kernel: _text at 0x%" G_GINT64_MODIFIER "x (physical 0x%" G_GINT64_MODIFIER
                 "x), slide 0x%" G_GINT64_MODIFIER "x, %s paging, %s at 0x%" G_GINT64_MODIFIER "x",
@@ -117,17 +119,18 @@ static bool kernel_at(vmi_instance_t vmi, linux_data_t *ld, addr_t phys, addr_t 
 
 bool linux_find_kernel(vmi_instance_t vmi, linux_data_t *ld, GHashTable *config, GError **error)
 {
-    const char *map = sysmap_path(ld->sysmap);
+    const char *map = linux_syms_name(ld);
     /* every symbol needed here, in one pass over the map */
     enum { S_TEXT, S_STEXT, S_BANNER, S_INIT_TASK, S_PGD_TOP, S_PGD_L4, S_PGD_SWAPPER, S_N };
     static const char *const names[S_N] = { "_text", "_stext", "linux_banner", "init_task",
                                             "init_top_pgt", "init_level4_pgt", "swapper_pg_dir" };
     addr_t a[S_N] = { 0 };
     bool found[S_N];
-    sysmap_lookup_many(ld->sysmap, names, S_N, a, found);
+    ld->sym_slide = 0;      /* unrelocated addresses until the slide is known */
+    linux_sym_many(ld, names, S_N, a, found);
     if (!found[S_TEXT] && !found[S_STEXT]) {
         g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
-                    "%s has no _text symbol: is it a kernel System.map?", map);
+                    "%s has no _text symbol: is it a kernel's symbol table?", map);
         return false;
     }
     ld->map_text = found[S_TEXT] ? a[S_TEXT] : a[S_STEXT];

@@ -22,6 +22,11 @@ static bool read_ptr(vmi_instance_t vmi, addr_t va, addr_t *out)
 
 static bool no_offsets(vmi_instance_t vmi, GError **error)
 {
+    linux_data_t *ld = linux_data(vmi);
+    if (ld->off_error) {
+        g_set_error_literal(error, VMI_ERROR, VMI_ERROR_NOT_FOUND, ld->off_error);
+        return false;
+    }
     g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
                 "%s: processes need the offsets linux_tasks, linux_mm, linux_pid, linux_name "
                 "and linux_pgd", vmi->config_origin ? vmi->config_origin : vmi->name);

@@ -1,0 +1,82 @@
+/*
+ * linux_symbols.c - the symbol source: one System.map, the kallsyms tables
+ * in guest memory, or an ISF file.  Callers see runtime addresses only.
+ */
+#include <string.h>
+#include "linux.h"
+#include "kallsyms.h"
+#include "isf.h"
+
+bool linux_sym(linux_data_t *ld, const char *name, addr_t *va)
+{
+    addr_t a;
+    switch (ld->syms_kind) {
+    case LINUX_SYMS_SYSMAP:
+        if (!sysmap_lookup(ld->sysmap, name, &a))
+            return false;
+        *va = a + ld->sym_slide;
+        return true;
+    case LINUX_SYMS_KALLSYMS:
+        return ksyms_lookup(ld->ksyms, name, va, NULL);
+    case LINUX_SYMS_ISF:
+        if (!isf_symbol(ld->isf, name, &a))
+            return false;
+        *va = a + ld->sym_slide;
+        return true;
+    default:
+        return false;
+    }
+}
+
+size_t linux_sym_many(linux_data_t *ld, const char *const *names, size_t n, addr_t *va,
+                      bool *found)
+{
+    size_t k = 0;
+    switch (ld->syms_kind) {
+    case LINUX_SYMS_SYSMAP:
+        k = sysmap_lookup_many(ld->sysmap, names, n, va, found);
+        for (size_t i = 0; i < n; i++)
+            if (found[i])
+                va[i] += ld->sym_slide;
+        return k;
+    case LINUX_SYMS_KALLSYMS:
+        return ksyms_lookup_many(ld->ksyms, names, n, va, found);
+    default:
+        for (size_t i = 0; i < n; i++)
+            k += (found[i] = linux_sym(ld, names[i], &va[i]));
+        return k;
+    }
+}
+
+bool linux_sym_nearest(linux_data_t *ld, addr_t va, char *buf, size_t size, addr_t *sym_va)
+{
+    addr_t a;
+    switch (ld->syms_kind) {
+    case LINUX_SYMS_SYSMAP: {
+        char *name = sysmap_nearest(ld->sysmap, va - ld->sym_slide, &a);
+        if (!name)
+            return false;
+        g_strlcpy(buf, name, size);
+        g_free(name);
+        *sym_va = a + ld->sym_slide;
+        return true;
+    }
+    case LINUX_SYMS_KALLSYMS:
+        return ksyms_nearest(ld->ksyms, va, buf, size, sym_va, NULL);
+    case LINUX_SYMS_ISF: {
+        const char *name = isf_nearest(ld->isf, va - ld->sym_slide, &a);
+        if (!name)
+            return false;
+        g_strlcpy(buf, name, size);
+        *sym_va = a + ld->sym_slide;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+const char *linux_syms_name(const linux_data_t *ld)
+{
+    return ld->syms_origin ? ld->syms_origin : "no symbols";
+}
