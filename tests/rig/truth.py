@@ -7,6 +7,13 @@ truth.py ps-after CONSOLE OFFSET    first complete VMI-PS block starting at/afte
 truth.py extract CONSOLE OUTDIR     ksyms.txt banner.txt argv.txt uptime.txt from the
                                     first VMI-READY section
 truth.py sysmap KALLSYMS TEXT_ADDR  System.map (slide removed) on stdout
+truth.py kallsyms KALLSYMS          the guest's /proc/kallsyms without module/bpf
+                                    lines (those with '['), checked: complete, real
+                                    (non-zero) addresses; exit 1 when not
+truth.py ksym-sample FILE N         >= N "ADDR TYPE NAME" lines of FILE (kallsyms or
+                                    System.map format), spread over all symbol types
+                                    present (T/t R/r D/d B/b first), names unique in
+                                    FILE, kernel addresses only; deterministic
 
 ps blocks are printed as `pid comm` lines sorted by pid, comm as in the
 task_struct (kworker "+desc"/"-desc" suffixes removed, max 15 chars).
@@ -119,8 +126,87 @@ def main():
             return 1
         sys.stdout.write("".join(sorted(set(out))))
         return 0
+    if cmd == "kallsyms":
+        return kallsyms(sys.argv[2])
+    if cmd == "ksym-sample":
+        return ksym_sample(sys.argv[2], int(sys.argv[3]))
     sys.stderr.write(__doc__)
     return 2
+
+
+def kallsyms(path):
+    out, zero, text = [], 0, None
+    for line in lines_of(open(path, "rb").read()):
+        if not line or "[" in line:
+            continue
+        p = line.split()
+        if len(p) != 3 or len(p[1]) != 1 or not re.fullmatch(r"[0-9a-f]{8,16}", p[0]):
+            sys.stderr.write("truth.py: unexpected kallsyms line %r\n" % line)
+            return 1
+        a = int(p[0], 16)
+        zero += a == 0
+        if p[2] == "_text":
+            text = a
+        out.append(line + "\n")
+    # kptr_restrict would show every address as 0
+    if len(out) < 1000 or not text or zero * 100 > len(out):
+        sys.stderr.write("truth.py: kallsyms incomplete or hidden (%d lines, %d zero, _text %s)\n"
+                         % (len(out), zero, "0x%x" % text if text else "missing"))
+        return 1
+    sys.stdout.write("".join(out))
+    return 0
+
+
+TYPE_ORDER = "TtRrDdBb"
+
+
+def ksym_sample(path, n):
+    syms = []
+    names, addrs = {}, {}
+    for line in lines_of(open(path, "rb").read()):
+        p = line.split()
+        if len(p) != 3 or len(p[1]) != 1 or not re.fullmatch(r"[0-9a-fA-F]{8,16}", p[0]):
+            continue
+        a = int(p[0], 16)
+        syms.append((a, p[1], p[2], len(p[0])))
+        names[p[2]] = names.get(p[2], 0) + 1
+        addrs[a] = addrs.get(a, 0) + 1
+    width = max((s[3] for s in syms), default=16)
+    kbase = 0xFFFF800000000000 if width > 8 else 0xC0000000
+    bytype = {}
+    for s in syms:
+        if names[s[2]] == 1 and s[0] >= kbase:
+            bytype.setdefault(s[1], []).append(s)
+    # per type: those with an address of their own first
+    for t in bytype:
+        own = [s for s in bytype[t] if addrs[s[0]] == 1]
+        bytype[t] = own if own else bytype[t]
+    types = [t for t in TYPE_ORDER if t in bytype] + sorted(t for t in bytype if t not in TYPE_ORDER)
+    if not types:
+        sys.stderr.write("truth.py: no symbols in %s\n" % path)
+        return 1
+    quota = dict((t, 0) for t in types)
+    left = n
+    while left > 0:
+        grew = False
+        for t in types:
+            if left > 0 and quota[t] < len(bytype[t]):
+                quota[t] += 1
+                left -= 1
+                grew = True
+        if not grew:
+            break
+    if left > 0:
+        sys.stderr.write("truth.py: only %d suitable symbols in %s\n" % (n - left, path))
+        return 1
+    out = []
+    for t in types:
+        c, q = bytype[t], max(quota[t], 1)
+        for i in range(q):
+            s = c[(2 * i + 1) * len(c) // (2 * q)]
+            out.append("%0*x %s %s\n" % (width, s[0], s[1], s[2]))
+    sys.stdout.write("".join(out))
+    return 0
 
 
 if __name__ == "__main__":
