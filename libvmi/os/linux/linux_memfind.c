@@ -308,8 +308,9 @@ bool linux_find_kernel_in_memory(vmi_instance_t vmi, linux_data_t *ld, GHashTabl
     if (!c.n) {
         g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
                     "no 64-bit Linux kernel found in this guest's memory (no page directory maps "
-                    "a kernel image%s); a 32-bit kernel needs 'sysmap' and the linux_* offsets "
-                    "in the configuration", scanned_all ? "" : " within the probe limit");
+                    "a kernel image%s). A 32-bit kernel (no BTF) needs a configuration entry with "
+                    "'sysmap' (its System.map) and the offsets linux_tasks, linux_mm, linux_pid, "
+                    "linux_name and linux_pgd (pahole -C task_struct,mm_struct on its vmlinux)", scanned_all ? "" : " within the probe limit");
         return false;
     }
     GString *why = g_string_new(NULL);
