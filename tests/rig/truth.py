@@ -157,7 +157,7 @@ def kallsyms(path):
     # kptr_restrict would show every address as 0
     if len(out) < 1000 or not text or zero * 100 > len(out):
         sys.stderr.write("truth.py: kallsyms incomplete or hidden (%d lines, %d zero, _text %s)\n"
-                         % (len(out), zero, "0x%x" % text if text else "missing"))
+                         % (len(out), zero, "missing" if text is None else "0x%x" % text))
         return 1
     sys.stdout.write("".join(out))
     return 0
