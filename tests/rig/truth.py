@@ -16,7 +16,8 @@ truth.py ksym-sample FILE N         >= N "ADDR TYPE NAME" lines of FILE (kallsym
                                     FILE, kernel addresses only; deterministic
 
 ps blocks are printed as `pid comm` lines sorted by pid, comm as in the
-task_struct (kworker "+desc"/"-desc" suffixes removed, max 15 chars).
+task_struct (kworker "+desc"/"-desc" suffixes removed, max 15 chars; the
+"kworker/R-<workqueue>" rescuers of 6.9+ cut to 15 chars).
 """
 import re
 import sys
@@ -29,6 +30,11 @@ def lines_of(data):
 
 
 def task_comm(c):
+    # /proc/PID/stat of a workqueue worker shows task->comm plus "+desc" or
+    # "-desc".  Rescuers (6.9+) are "kworker/R-<workqueue name>" in full
+    # there, of which task->comm holds the first 15 characters.
+    if c.startswith("kworker/R-"):
+        return c[:15]
     if c.startswith("kworker/"):
         c = re.split(r"[+-]", c, maxsplit=1)[0]
     return c[:15]
@@ -151,7 +157,7 @@ def kallsyms(path):
     # kptr_restrict would show every address as 0
     if len(out) < 1000 or not text or zero * 100 > len(out):
         sys.stderr.write("truth.py: kallsyms incomplete or hidden (%d lines, %d zero, _text %s)\n"
-                         % (len(out), zero, "0x%x" % text if text else "missing"))
+                         % (len(out), zero, "missing" if text is None else "0x%x" % text))
         return 1
     sys.stdout.write("".join(out))
     return 0
