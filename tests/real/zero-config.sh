@@ -142,21 +142,47 @@ for l in open(sys.argv[1]):
     fi
     unset LIBVMI_CONF
 
+    # ---- vmi-kernel-info: the System.map it writes is the guest's own
+    # kallsyms with the slide taken off (the rig made one the same way from
+    # the guest's /proc/kallsyms); the entry it writes works as configured
+    echo "== vmi-kernel-info ($g raw)"
+    export LIBVMI_CONF=$work/none.conf LIBVMI_PROFILE_CACHE=off
+    if "$bin/vmi-kernel-info" --write-sysmap "$work/System.map" --write-config "$work/written.conf" \
+        "$RIG_RAW" >"$work/info.txt" 2>&1; then
+        awk '$2 !~ /^[wWvV]$/ { print $1, $2, $3 }' "$work/System.map" | sort -u >"$work/ours.map"
+        awk '$2 !~ /^[wWvV]$/ { print $1, $2, $3 }' "$RIG_SYSMAP" | sort -u >"$work/rig.map"
+        if cmp -s "$work/ours.map" "$work/rig.map"; then
+            ok "--write-sysmap: the $(wc -l <"$work/ours.map") symbols equal the guest's (System.map from its /proc/kallsyms)"
+        else
+            diff "$work/rig.map" "$work/ours.map" | head -5 || true
+            nok "--write-sysmap differs from the guest's symbols"
+        fi
+        sed -i "1s/^[^ ]*/$(basename "$RIG_RAW" .raw)/" "$work/written.conf"
+        if grep -q 'sysmap = ' "$work/written.conf" && grep -q 'linux_pgd = ' "$work/written.conf"; then
+            LIBVMI_CONF=$work/written.conf ps_matches "$RIG_RAW" "$RIG_TRUTH" "--write-config entry (System.map + offsets)"
+            LIBVMI_CONF=$work/written.conf "$bin/vmi-kernel-info" "$RIG_RAW" >"$work/info2.txt" 2>&1 || true
+            grep -q "symbols: *System.map" "$work/info2.txt" && grep -q "from config" "$work/info2.txt" &&
+                ok "the written entry is used: symbols from System.map, offsets from config" ||
+                nok "the written entry was not used as such: $(cat "$work/info2.txt")"
+        else
+            nok "--write-config wrote no usable entry: $(cat "$work/written.conf")"
+        fi
+        "$bin/vmi-kernel-info" --json "$RIG_RAW" | jq -e '.offsets.linux_tasks.source == "BTF" and .symbols.count > 50000' >/dev/null &&
+            ok "--json parses and names the sources" || nok "--json output wrong"
+    else
+        nok "vmi-kernel-info failed: $(cat "$work/info.txt")"
+    fi
+    unset LIBVMI_CONF LIBVMI_PROFILE_CACHE
+
     # ---- corrupt kallsyms and BTF in a copy of the snapshot: an error or the
     # right list, never a wrong list
     echo "== corrupt copies ($g raw)"
     export LIBVMI_CONF=$work/none.conf LIBVMI_PROFILE_CACHE=off
-    cp "$RIG_RAW" "$work/copy.raw"
-    python3 - "$work/copy.raw" "$work/spots" <<'EOF'
-import mmap, sys, random
-f = open(sys.argv[1], "r+b"); m = mmap.mmap(f.fileno(), 0)
-sig = b"".join(bytes([c, 0]) for c in b"0123456789")
-tok = m.find(sig)
-btf = m.find(b"\x9f\xeb\x01\x00\x18\x00\x00\x00")
-open(sys.argv[2], "w").write("%d %d\n" % (tok, btf))
-EOF
+    "$bin/vmi-kernel-info" --json "$RIG_RAW" >"$work/info.json"
+    jq -r '"\(.symbols.token_table_physical) \(.btf.physical)"' "$work/info.json" |
+        while read -r a b; do printf '%d %d\n' "$a" "$b"; done >"$work/spots"
     read -r tok btf <"$work/spots"
-    [ "$tok" -gt 0 ] && [ "$btf" -gt 0 ] || nok "the kallsyms token table or the BTF header not found in the copy"
+    [ "$tok" -gt 0 ] && [ "$btf" -gt 0 ] || nok "vmi-kernel-info gave no physical token table or BTF address"
     wrong=0 errors=0 right=0
     for round in $(seq 1 12); do
         cp --reflink=auto "$RIG_RAW" "$work/copy.raw" 2>/dev/null || cp "$RIG_RAW" "$work/copy.raw"
@@ -165,9 +191,10 @@ import mmap, sys, random
 f = open(sys.argv[1], "r+b"); m = mmap.mmap(f.fileno(), 0)
 tok, btf, r = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 rnd = random.Random(r)
+assert m[btf:btf + 2] == b"\x9f\xeb", "no BTF magic at the address vmi-kernel-info gave"
 if r <= 4:      # token table / index bytes
     for _ in range(8):
-        p = tok - 200 + rnd.randrange(1200); m[p] = m[p] ^ (1 << rnd.randrange(8))
+        p = tok + rnd.randrange(1500); m[p] = m[p] ^ (1 << rnd.randrange(8))
 elif r <= 6:    # wipe the region before the token table (markers, names' end)
     p = tok - rnd.randrange(1, 64) * 4096; m[p:p + 4096] = bytes(4096)
 elif r <= 10:   # BTF: header and type records
