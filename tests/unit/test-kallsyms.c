@@ -574,7 +574,7 @@ typedef struct truth {
  * kernel and is not part of this check. */
 static void corrupt_run(const seg_t *orig, int nseg, addr_t start, addr_t end, unsigned ptr,
                         const ksyms_layout_t *L, uint32_t nsyms, GHashTable *first, GPtrArray *sample,
-                        unsigned rounds)
+                        const gsym_t *syms, unsigned rounds)
 {
     g_autoptr(GRand) r = g_rand_new_with_seed(42);
     /* regions: [va, len) */
@@ -622,6 +622,15 @@ static void corrupt_run(const seg_t *orig, int nseg, addr_t start, addr_t end, u
                 if (ksyms_lookup(ks, nm, &a, NULL))
                     g_assert_cmphex(a, ==, *want);
             }
+            /* by index too (the markers give random access) */
+            for (uint32_t i = 0; syms && i < nsyms; i += 7) {
+                char name[512];
+                addr_t a;
+                if (ksyms_get(ks, i, name, sizeof(name), &a, NULL)) {
+                    g_assert_cmpstr(name, ==, syms[i].name);
+                    g_assert_cmphex(a, ==, syms[i].addr);
+                }
+            }
             ksyms_free(ks);
         }
         for (int i = 0; i < nseg; i++)
@@ -651,7 +660,7 @@ static void test_corrupt_synthetic(void)
             }
         seg_t seg = {g->base, g->img->data, g->img->len};
         corrupt_run(&seg, 1, g->base, g->base + g->img->len, L->ptr, ksyms_layout(ks), g->n, first, sample,
-                    24);
+                    g->sym, 24);
         ksyms_free(ks);
         g_hash_table_destroy(first);
         g_ptr_array_unref(sample);
@@ -865,7 +874,7 @@ static void test_real(void)
                 g_ptr_array_add(cs, g_ptr_array_index(sample, s));
             corrupt_run(e.seg, e.nseg, MIN(L->names, L->addresses) - (1u << 20),
                         MAX(L->token_index + 512, L->seqs_of_names) + (1u << 20), e.ptr, L,
-                        ksyms_count(ks), first, cs, 40);
+                        ksyms_count(ks), first, cs, NULL, 40);
             g_ptr_array_unref(cs);
         }
         ksyms_free(ks);
