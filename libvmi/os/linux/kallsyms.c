@@ -70,6 +70,11 @@ struct ksyms {
     uint32_t cur_i;
     uint32_t cur_off;
     bool cur_valid;
+    /* without seqs: a name hash index (symbol index + 1 per slot, first of
+     * duplicates), built at the second lookup */
+    uint32_t *hidx;
+    uint32_t hmask;
+    unsigned lookups;
     /* extent of the last symbol (_end), looked up once */
     int end_state;                   /* 0 unknown, 1 known, -1 none */
     addr_t end_addr;
@@ -989,6 +994,7 @@ void ksyms_free(ksyms_t *ks)
     g_free(ks->markers);
     g_free(ks->addrs);
     g_free(ks->seqs);
+    g_free(ks->hidx);
     g_free(ks);
 }
 
@@ -1121,6 +1127,7 @@ uint64_t ksyms_fingerprint(const ksyms_t *ks)
 size_t ksyms_memory_size(const ksyms_t *ks)
 {
     return sizeof(*ks) + ks->names_len + (size_t)ks->nmarkers * 4 +
+           (ks->hidx ? ((size_t)ks->hmask + 1) * 4 : 0) +
            (size_t)ks->lay.num_syms * ks->addr_size +
            (ks->seqs ? (size_t)ks->lay.num_syms * ks->seq_size : 0);
 }
@@ -1224,6 +1231,79 @@ static bool lookup_seqs(ksyms_t *ks, const char *name, uint32_t *idx)
     return found;
 }
 
+static uint32_t name_hash(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (uint8_t)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* names offset of symbol @i via its marker, leaving the cursor alone */
+static size_t sym_off_nocursor(const ksyms_t *ks, uint32_t i)
+{
+    bool big = false;
+    return walk_names(ks->names, ks->names_len, ks->markers[i >> 8], i & 0xFF, &big, ks->tok_len);
+}
+
+/* One decode pass filling an open-addressing table of n / 0.7 slots. */
+static bool build_index(ksyms_t *ks)
+{
+    uint32_t n = ks->lay.num_syms;
+    uint64_t cap = 1;
+    while (cap < (uint64_t)n + n / 2 + 1)
+        cap <<= 1;
+    uint32_t *h = g_try_new0(uint32_t, cap);
+    if (!h)
+        return false;
+    char buf[KS_NAME_MAX];
+    size_t off = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len;
+        size_t next = decode_full(ks, off, buf, sizeof(buf), NULL, &len);
+        if (next == SIZE_MAX) {
+            g_free(h);
+            return false;
+        }
+        len = MIN(len, sizeof(buf) - 1);
+        uint32_t slot = name_hash(buf, len) & (uint32_t)(cap - 1);
+        for (;;) {
+            if (!h[slot]) {
+                h[slot] = i + 1;
+                break;
+            }
+            size_t o2 = sym_off_nocursor(ks, h[slot] - 1);
+            if (o2 != SIZE_MAX && entry_is(ks, o2, buf, len, NULL))
+                break;   /* an earlier symbol of that name */
+            slot = (slot + 1) & (uint32_t)(cap - 1);
+        }
+        off = next;
+    }
+    ks->hidx = h;
+    ks->hmask = (uint32_t)(cap - 1);
+    return true;
+}
+
+static bool lookup_index(ksyms_t *ks, const char *name, uint32_t *idx)
+{
+    size_t len = strlen(name);
+    uint32_t slot = name_hash(name, len) & ks->hmask;
+    for (uint32_t probes = 0; probes <= ks->hmask; probes++) {
+        uint32_t v = ks->hidx[slot];
+        if (!v)
+            return false;
+        size_t o = sym_off_nocursor(ks, v - 1);
+        if (o != SIZE_MAX && entry_is(ks, o, name, len, NULL)) {
+            *idx = v - 1;
+            return true;
+        }
+        slot = (slot + 1) & ks->hmask;
+    }
+    return false;
+}
+
 bool ksyms_lookup(ksyms_t *ks, const char *name, addr_t *addr, char *type)
 {
     if (!ks || !name)
@@ -1232,6 +1312,8 @@ bool ksyms_lookup(ksyms_t *ks, const char *name, addr_t *addr, char *type)
     bool found = false;
     if (ks->seqs) {
         found = lookup_seqs(ks, name, &idx);
+    } else if (ks->hidx || (++ks->lookups >= 2 && build_index(ks))) {
+        found = lookup_index(ks, name, &idx);
     } else {
         size_t nlen = strlen(name), off = 0;
         for (uint32_t i = 0; i < ks->lay.num_syms; i++) {
