@@ -497,10 +497,12 @@ static void test_malformed_header(void)
     expect_corrupt(d, len, VMI_ERROR_CORRUPT, "header length");
     memcpy(d, good, len);
     put32(d + 12, tlen + slen + 1);
-    expect_corrupt(d, len, VMI_ERROR_CORRUPT, "type section");
+    g_autofree char *past = g_strdup_printf("type section at 24..%zu runs past the end of the "
+                                            "%zu-byte buffer", len + 1, len);
+    expect_corrupt(d, len, VMI_ERROR_CORRUPT, past);
     put32(d + 8, 0xfffffff0);               /* offset + length wraps in 32 bits */
     put32(d + 12, 0x20);
-    expect_corrupt(d, len, VMI_ERROR_CORRUPT, "type section");
+    expect_corrupt(d, len, VMI_ERROR_CORRUPT, "type section at 4294967304..4294967336 runs past");
     memcpy(d, good, len);
     put32(d + 16, 0xffffffff);
     expect_corrupt(d, len, VMI_ERROR_CORRUPT, "string section");
@@ -582,6 +584,12 @@ static void test_malformed_records(void)
     }
     put32(d + 12, 13);
     expect_corrupt(d, len, VMI_ERROR_CORRUPT, "type 2 at type section offset 12: record runs past");
+    /* the section ends 2 bytes into the 4 that follow the decl tag (the last but one) */
+    put32(d + 12, tlen - 12 - 2);
+    g_autofree char *tag = g_strdup_printf("type %u (declaration tag) at type section offset %u: "
+                                           "its 4 bytes of data run past the end", count - 2,
+                                           tlen - 12 - 16);
+    expect_corrupt(d, len, VMI_ERROR_CORRUPT, tag);
 }
 
 /* Random flips of the sample: never a crash or a hang. */

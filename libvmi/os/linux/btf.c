@@ -337,6 +337,7 @@ static bool walk_types(btf_t *btf, GArray *named, GError **error)
         pos += BTF_REC + (size_t)extra;
     }
     btf->nr = id;
+    btf->off = g_renew(uint32_t, btf->off, btf->nr);
     if (refs.max >= btf->nr) {
         g_set_error(error, VMI_ERROR, VMI_ERROR_CORRUPT,
                     "BTF: type %u (at type section offset %u) refers to type %u, but there "
