@@ -633,6 +633,10 @@ bool isf_member_offset(const isf_t *isf, const char *type, const char *member, u
         return false;
     }
     g_auto(GStrv) parts = g_strsplit(member, ".", ISF_MAX_PATH + 1);
+    if (!parts[0]) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "no member named for '%s'", bare);
+        return false;
+    }
     if (g_strv_length(parts) > ISF_MAX_PATH) {
         g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "member path '%s' has more than %d parts",
                     member, ISF_MAX_PATH);
