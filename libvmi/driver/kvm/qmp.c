@@ -43,6 +43,7 @@ struct qmp {
     GQueue events;          /* JsonObject*, oldest first */
     gint64 next_id;
     char *broken;           /* why the connection is unusable, or NULL */
+    int broken_code;        /* QMP_ERROR_GONE when QEMU closed it, else QMP_ERROR_IO */
     qmp_relay_func relay;   /* non-NULL: commands go through it, not @fd */
     void *relay_data;
     GDestroyNotify relay_destroy;
@@ -73,12 +74,14 @@ static void mark_broken(qmp_t *q, const GError *why)
 {
     if (!q->broken)
         q->broken = g_strdup(why->message);
+        q->broken_code = why->domain == QMP_ERROR && why->code == QMP_ERROR_GONE ? QMP_ERROR_GONE
+                                                                                : QMP_ERROR_IO;
 }
 
 static bool check_usable(qmp_t *q, GError **error)
 {
     if (q->broken) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_IO,
+        g_set_error(error, QMP_ERROR, q->broken_code,
                     "The QMP connection is unusable after an earlier error: %s", q->broken);
         return false;
     }
@@ -170,7 +173,7 @@ static char *read_line(qmp_t *q, gint64 deadline, const char *what, GError **err
         if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
             continue;
         if (n == 0) {
-            fail(q, error, QMP_ERROR_IO, "QEMU closed the QMP connection%s (%s)",
+            fail(q, error, QMP_ERROR_GONE, "QEMU closed the QMP connection%s (%s)",
                  old > 0 ? " in the middle of a message" : "", what);
             return NULL;
         }

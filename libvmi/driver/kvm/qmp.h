@@ -79,6 +79,7 @@ bool qmp_parse_gpa2hva(const char *text, uint64_t *hva, GError **error);
 
 GQuark qmp_error_quark(void);
 #define QMP_ERROR (qmp_error_quark())
-enum { QMP_ERROR_IO, QMP_ERROR_TIMEOUT, QMP_ERROR_PROTOCOL, QMP_ERROR_COMMAND };
+/* GONE: QEMU closed the monitor (it exits) */
+enum { QMP_ERROR_IO, QMP_ERROR_TIMEOUT, QMP_ERROR_PROTOCOL, QMP_ERROR_COMMAND, QMP_ERROR_GONE };
 
 #endif
