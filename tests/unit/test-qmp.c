@@ -475,7 +475,8 @@ static void check_bad_reply(const char *reply, int code, const char *in_message)
     gint64 t0 = g_get_monotonic_time();
     g_assert_false(qmp_stop(q, &error));
     /* a QEMU that closed the monitor stays gone */
-    g_assert_error(error, QMP_ERROR, code == QMP_ERROR_GONE ? QMP_ERROR_GONE : QMP_ERROR_IO);
+    int later = code == QMP_ERROR_GONE ? QMP_ERROR_GONE : QMP_ERROR_IO;
+    g_assert_error(error, QMP_ERROR, later);
     g_assert_nonnull(strstr(error->message, "unusable"));
     g_assert_cmpint(g_get_monotonic_time() - t0, <, 100000);
     qmp_free(q);

@@ -72,10 +72,11 @@ static int ms_left(gint64 deadline)
  * socket. */
 static void mark_broken(qmp_t *q, const GError *why)
 {
-    if (!q->broken)
-        q->broken = g_strdup(why->message);
-        q->broken_code = why->domain == QMP_ERROR && why->code == QMP_ERROR_GONE ? QMP_ERROR_GONE
-                                                                                : QMP_ERROR_IO;
+    if (q->broken)
+        return;
+    q->broken = g_strdup(why->message);
+    q->broken_code = why->domain == QMP_ERROR && why->code == QMP_ERROR_GONE ? QMP_ERROR_GONE
+                                                                            : QMP_ERROR_IO;
 }
 
 static bool check_usable(qmp_t *q, GError **error)
