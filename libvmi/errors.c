@@ -39,6 +39,10 @@ static vmi_error_code_t code_of(const GError *error)
         return error->code == G_FILE_ERROR_NOENT ? VMI_ERR_NOT_FOUND
                : error->code == G_FILE_ERROR_ACCES || error->code == G_FILE_ERROR_PERM
                    ? VMI_ERR_PERMISSION : VMI_ERR_IO;
+    if (error->domain == VMI_CONFIG_ERROR)
+        /* a file that cannot be read is I/O; everything else is a bad
+         * configuration */
+        return error->code == VMI_CONFIG_ERROR_IO ? VMI_ERR_IO : VMI_ERR_INVALID;
 #ifdef ENABLE_KVM
     if (error->domain == QMP_ERROR)
         switch (error->code) {

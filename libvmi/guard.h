@@ -8,13 +8,14 @@
  * such a mapping goes through vmi_guarded_copy(): the fault ends that copy
  * with false, and the caller reports an error for its instance.
  *
- * vmi_guard_install() puts a SIGBUS handler in place once per process
- * (drivers call it before they map a file).  A SIGBUS outside a guarded
- * copy goes on to the handler that was there before (or the default
- * action), so a program's own handling is unchanged.  A program that
- * replaces the SIGBUS handler after the library installed its own turns the
- * guard off (a shrunk file then kills as it did before); pointers handed
- * out by vmi_get_dgpma() are never guarded.
+ * vmi_guard_install() puts a SIGBUS handler in place (drivers call it
+ * each time they map a file; it does nothing when ours is still there).  A
+ * SIGBUS outside a guarded copy goes on to the handler that was there
+ * before (or the default action), so a program's own handling is
+ * unchanged.  A program that replaces the SIGBUS handler after an instance
+ * was opened turns the guard off until the next open (a shrunk file then
+ * kills as it did before); pointers handed out by vmi_get_dgpma() are
+ * never guarded.
  */
 #ifndef VMI_GUARD_H
 #define VMI_GUARD_H
@@ -22,12 +23,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Installs the SIGBUS handler (idempotent, thread-safe). */
+/* Installs the SIGBUS handler unless it is in place (thread-safe). */
 void vmi_guard_install(void);
 
 /* memcpy(@dst, @src, @n); false when a mapping under either faulted
  * (SIGBUS): then some bytes of @dst may have been written. */
 bool vmi_guarded_copy(void *dst, const void *src, size_t n);
+/* The same, but on a fault the bytes before the faulting page are copied
+ * again: returns how many bytes from the start were copied (n when all). */
+size_t vmi_guarded_copy_part(void *dst, const void *src, size_t n);
 
 /* Whether the handler is in place (for tests). */
 bool vmi_guard_installed(void);

@@ -55,12 +55,13 @@ static size_t access_pa(vmi_instance_t vmi, addr_t pa, void *buf, size_t count, 
                 }
             }
             size_t n = MIN(avail, count - done);
-            if (!(write ? vmi_guarded_copy(p, (const uint8_t *)buf + done, n)
-                        : vmi_guarded_copy((uint8_t *)buf + done, p, n))) {
-                mapping_fault(vmi, cur, write);
+            size_t got = write ? vmi_guarded_copy_part(p, (const uint8_t *)buf + done, n)
+                               : vmi_guarded_copy_part((uint8_t *)buf + done, p, n);
+            done += got;
+            if (got < n) {
+                mapping_fault(vmi, cur + got, write);
                 break;
             }
-            done += n;
         }
         return done;
     }

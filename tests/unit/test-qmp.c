@@ -808,6 +808,39 @@ static void test_mtree_bad(void)
     expect_mtree_error(no_ram3, "no RAM");
 
     expect_mtree_error("", "no flat view");
+
+    /* a huge @offset: offset + size wraps around 2^64 (it would place the
+     * range's host pointer before the mapping) */
+    g_autofree char *wrap_offset =
+        replace_in_memory_view(text, "@00000000c0000000", "@ffffffffc0000000");
+    expect_mtree_error(wrap_offset, "wraps around 2^64");
+    /* RAM at the very top: its end, the memory size, would be 0 */
+    g_autofree char *top =
+        replace_in_memory_view(text, "0000000100000000-000000017fffffff",
+                               "ffffffff80000000-ffffffffffffffff");
+    expect_mtree_error(top, "wraps around 2^64");
+}
+
+/* The RAM-file check of every range: offset + size <= the file's size, also
+ * where the sum would wrap (kvm.c points a range into the mapping only when
+ * this holds). */
+static void test_range_fits(void)
+{
+    const uint64_t file = 0x140000000ull;  /* 5 GiB */
+    qmp_ram_range_t r = { .gpa = 0x100000000ull, .size = 0x80000000ull, .offset = 0xc0000000ull };
+    g_assert_true(qmp_range_fits(&r, file));
+    r.offset = 0xc0000001ull;       /* one byte past the end */
+    g_assert_false(qmp_range_fits(&r, file));
+    r.offset = UINT64_MAX - 0x7fffffffull + 1;   /* offset + size == 2^64: wraps to 0 */
+    g_assert_false(qmp_range_fits(&r, file));
+    r.offset = UINT64_MAX;          /* wraps to size - 1, below the file size */
+    g_assert_false(qmp_range_fits(&r, file));
+    r.offset = 0;
+    r.size = file + 1;
+    g_assert_false(qmp_range_fits(&r, file));
+    r.size = file;
+    g_assert_true(qmp_range_fits(&r, file));
+    g_assert_false(qmp_range_fits(&r, 0));
 }
 
 /* Ranges come out sorted whatever the order of the lines. */
@@ -1169,6 +1202,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp/client/hmp-not-a-string", test_hmp_not_a_string);
     g_test_add_func("/qmp/mtree/512m-memory-backend", test_mtree_512m);
     g_test_add_func("/qmp/mtree/5g", test_mtree_5g);
+    g_test_add_func("/qmp/mtree/range-fits", test_range_fits);
     g_test_add_func("/qmp/mtree/bad", test_mtree_bad);
     g_test_add_func("/qmp/mtree/sorted", test_mtree_sorted);
     g_test_add_func("/qmp/mtree/mutations", test_mtree_mutations);

@@ -263,8 +263,7 @@ static bool setup_shm(vmi_instance_t vmi, kvm_data_t *k, GArray *mtree, const ch
         kvm_range_t *r = &g_array_index(k->ranges, kvm_range_t, i);
         if (backend && strcmp(m->name, backend) != 0)
             continue;
-        /* overflow-safe: offset + size <= file size, without the sum */
-        if (m->size <= k->shm_size && m->offset <= k->shm_size - m->size) {
+        if (qmp_range_fits(m, k->shm_size)) {
             r->host = k->shm_map + m->offset;
             mapped++;
         } else {
@@ -651,13 +650,14 @@ static size_t kvm_read(vmi_instance_t vmi, addr_t pa, void *buf, size_t count)
         if (!p)
             break;
         size_t n = MIN(avail, count - done);
-        if (!vmi_guarded_copy((uint8_t *)buf + done, p, n)) {
+        size_t got = vmi_guarded_copy_part((uint8_t *)buf + done, p, n);
+        done += got;
+        if (got < n) {
             vmi_errorc(vmi, VMI_ERR_IO, "reading guest-physical 0x%" G_GINT64_MODIFIER "x failed: "
                        "the guest's RAM file '%s' no longer covers it (it shrank under the "
                        "mapping)", (guint64)(pa + done), k->shm_file ? k->shm_file : "?");
             return done;
         }
-        done += n;
     }
     if (done == count || k->snapshot)
         return done;

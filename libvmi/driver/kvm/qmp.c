@@ -673,8 +673,18 @@ GArray *qmp_parse_mtree(const char *text, GError **error)
         bool is_ram;
         if (!parse_range_line(l, lineno, &r, &is_ram, error))
             return NULL;
-        if (is_ram)
-            g_array_append_val(ranges, r);
+        if (!is_ram)
+            continue;
+        /* Guest memory ends at a 64-bit number (the memory size), and the
+         * range's bytes in its block, at offset .. offset + size, too. */
+        if (r.gpa + (r.size - 1) == UINT64_MAX || r.offset > UINT64_MAX - r.size) {
+            g_set_error(error, QMP_ERROR, QMP_ERROR_PROTOCOL,
+                        "info mtree line %u: RAM range 0x%" G_GINT64_MODIFIER "x+0x%"
+                        G_GINT64_MODIFIER "x @0x%" G_GINT64_MODIFIER "x wraps around 2^64",
+                        lineno, r.gpa, r.size, r.offset);
+            return NULL;
+        }
+        g_array_append_val(ranges, r);
     }
 
     if (!found) {
@@ -699,6 +709,11 @@ GArray *qmp_parse_mtree(const char *text, GError **error)
         }
     }
     return g_steal_pointer(&ranges);
+}
+
+bool qmp_range_fits(const qmp_ram_range_t *r, uint64_t file_size)
+{
+    return r->size <= file_size && r->offset <= file_size - r->size;
 }
 
 /* Register names of QEMU's x86_cpu_dump_state(); the 32-bit layout prints

@@ -57,6 +57,9 @@ typedef struct qmp_ram_range {
  * flat view that holds address space "memory", sorted by gpa.  Returns a
  * GArray of qmp_ram_range_t. */
 GArray *qmp_parse_mtree(const char *text, GError **error);
+/* Whether RAM range @r lies inside a file of @file_size bytes (its
+ * offset + size <= @file_size, computed without overflow). */
+bool qmp_range_fits(const qmp_ram_range_t *r, uint64_t file_size);
 
 /* Registers of one vCPU from `info registers` (one CPU's block). */
 typedef struct qmp_regs {
