@@ -483,6 +483,41 @@ static void check_bad_reply(const char *reply, int code, const char *in_message)
     peer_finish(p);
 }
 
+/* Nesting deeper than QMP_MAX_JSON_DEPTH is refused before json-glib
+ * (which recurses without a limit) sees it. */
+static void test_deep_json(void)
+{
+    GString *deep = g_string_new("{\"return\": ");
+    for (int i = 0; i < 100; i++)
+        g_string_append(deep, "[");
+    for (int i = 0; i < 100; i++)
+        g_string_append(deep, "]");
+    g_string_append(deep, ", \"id\": 2}\r\n");
+    check_bad_reply(deep->str, QMP_ERROR_PROTOCOL, "nested deeper than 64");
+    g_string_free(deep, TRUE);
+}
+
+static void test_json_depth(void)
+{
+    g_assert_cmpuint(qmp_json_depth("", 0), ==, 0);
+    g_assert_cmpuint(qmp_json_depth("{\"a\": [1, {\"b\": []}]}", 21), ==, 4);
+    /* brackets in strings, escaped quotes */
+    const char *s1 = "{\"a\": \"[[[[\\\"[[[\"}";
+    g_assert_cmpuint(qmp_json_depth(s1, strlen(s1)), ==, 1);
+    /* counted up to the limit + 1, whatever the input */
+    GString *g = g_string_new(NULL);
+    for (int i = 0; i < 1000000; i++)
+        g_string_append_c(g, '[');
+    g_assert_cmpuint(qmp_json_depth(g->str, g->len), ==, QMP_MAX_JSON_DEPTH + 1);
+    g_string_free(g, TRUE);
+    /* exactly the limit is fine */
+    g = g_string_new(NULL);
+    for (int i = 0; i < QMP_MAX_JSON_DEPTH; i++)
+        g_string_append_c(g, '{');
+    g_assert_cmpuint(qmp_json_depth(g->str, g->len), ==, QMP_MAX_JSON_DEPTH);
+    g_string_free(g, TRUE);
+}
+
 static void test_garbage_line(void)
 {
     check_bad_reply("this is not json\r\n", QMP_ERROR_PROTOCOL, "not JSON");
@@ -1119,6 +1154,45 @@ static void test_gpa2hva(void)
 }
 
 #ifdef ENABLE_LIBVIRT
+/* The /proc fallback's test of a process: a QEMU executable with the
+ * domain's -uuid and -name, not any process with `-uuid X` in its
+ * arguments. */
+static void test_is_qemu_of(void)
+{
+    const char *uuid = "9a7b1c3e-0000-4000-8000-123456789abc";
+#define CMD(lit) lit, sizeof(lit) - 1
+    /* libvirt's command line */
+    g_assert_true(kvm_libvirt_is_qemu_of("/usr/bin/qemu-system-x86_64",
+        CMD("/usr/bin/qemu-system-x86_64\0-name\0guest=web1,debug-threads=on\0-uuid\0"
+            "9A7B1C3E-0000-4000-8000-123456789ABC\0-m\0512\0"), uuid, "web1"));
+    g_assert_true(kvm_libvirt_is_qemu_of("/usr/libexec/qemu-kvm (deleted)",
+        CMD("qemu-kvm\0-name\0we,,b1\0-uuid\09a7b1c3e-0000-4000-8000-123456789abc\0"), uuid,
+        "we,b1"));
+    /* not a QEMU: a script that names the UUID */
+    g_assert_false(kvm_libvirt_is_qemu_of("/usr/bin/python3",
+        CMD("python3\0-name\0guest=web1\0-uuid\09a7b1c3e-0000-4000-8000-123456789abc\0"), uuid,
+        "web1"));
+    g_assert_false(kvm_libvirt_is_qemu_of("/tmp/qemu-system-x86_64-not/sleep",
+        CMD("sleep\0-name\0guest=web1\0-uuid\09a7b1c3e-0000-4000-8000-123456789abc\0"), uuid,
+        "web1"));
+    /* a QEMU of another domain, or without -name */
+    g_assert_false(kvm_libvirt_is_qemu_of("/usr/bin/qemu-system-x86_64",
+        CMD("q\0-name\0guest=web2\0-uuid\09a7b1c3e-0000-4000-8000-123456789abc\0"), uuid,
+        "web1"));
+    g_assert_false(kvm_libvirt_is_qemu_of("/usr/bin/qemu-system-x86_64",
+        CMD("q\0-uuid\09a7b1c3e-0000-4000-8000-123456789abc\0"), uuid, "web1"));
+    /* -uuid as the last word, or the value cut */
+    g_assert_false(kvm_libvirt_is_qemu_of("/usr/bin/qemu-system-x86_64",
+        CMD("q\0-name\0guest=web1\0-uuid\0"), uuid, "web1"));
+    g_assert_false(kvm_libvirt_is_qemu_of("/usr/bin/qemu-system-x86_64",
+        "q\0-name\0guest=web1\0-uuid\09a7b", 28, uuid, "web1"));
+    /* the executable cannot be read: cannot tell, so no */
+    g_assert_false(kvm_libvirt_is_qemu_of(NULL,
+        CMD("q\0-name\0guest=web1\0-uuid\09a7b1c3e-0000-4000-8000-123456789abc\0"), uuid,
+        "web1"));
+#undef CMD
+}
+
 /* The gdbstub of a libvirt domain, from the -gdb argument of its
  * <qemu:commandline> (as virt-vmi enable writes it, or by hand). */
 static void test_gdb_from_xml(void)
@@ -1181,10 +1255,13 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp/client/replay-session", test_replay_session);
 #ifdef ENABLE_LIBVIRT
     g_test_add_func("/libvirt/gdb-from-xml", test_gdb_from_xml);
+    g_test_add_func("/libvirt/is-qemu-of", test_is_qemu_of);
 #endif
     g_test_add_func("/qmp/client/arguments", test_arguments_object_not_consumed);
     g_test_add_func("/qmp/client/events-before-reply", test_events_before_reply);
     g_test_add_func("/qmp/client/garbage-line", test_garbage_line);
+    g_test_add_func("/qmp/client/deep-json", test_deep_json);
+    g_test_add_func("/qmp/json-depth", test_json_depth);
     g_test_add_func("/qmp/client/non-object", test_non_object);
     g_test_add_func("/qmp/client/non-object-scalar", test_non_object_scalar);
     g_test_add_func("/qmp/client/neither-reply-nor-event", test_neither_reply_nor_event);

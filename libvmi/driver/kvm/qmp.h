@@ -61,6 +61,15 @@ GArray *qmp_parse_mtree(const char *text, GError **error);
  * offset + size <= @file_size, computed without overflow). */
 bool qmp_range_fits(const qmp_ram_range_t *r, uint64_t file_size);
 
+/* Deepest nesting of objects and arrays QMP messages may have: json-glib
+ * recurses once per level with no limit of its own, so deeper input (a
+ * hostile QEMU or peer on a directly opened socket) is refused before it
+ * is parsed.  QEMU's replies nest a handful of levels. */
+#define QMP_MAX_JSON_DEPTH 64
+/* The nesting depth of JSON @text (brackets outside strings), counted up to
+ * QMP_MAX_JSON_DEPTH + 1 at most. */
+size_t qmp_json_depth(const char *text, size_t len);
+
 /* Registers of one vCPU from `info registers` (one CPU's block). */
 typedef struct qmp_regs {
     uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
