@@ -1,16 +1,64 @@
 /*
- * vmi-dump-memory - write a guest's physical memory to a raw image file
- * (file offset = physical address; unbacked ranges stay holes).
+ * vmi-dump-memory - write a guest's physical memory as a raw image to a
+ * file, a pipe or a device (offset = physical address; unbacked ranges
+ * stay holes in a regular file and are zeros elsewhere).  Memory use is
+ * one chunk, whatever the guest's size.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "common.h"
 
 #define CHUNK (1u << 20)
+
+/* Writes @len bytes at offset @at of a regular file, or next on anything
+ * else (a pipe, a device): all of them, or false with errno set. */
+static bool put(int fd, bool seekable, const unsigned char *p, size_t len, uint64_t at)
+{
+    while (len > 0) {
+        ssize_t n = seekable ? pwrite(fd, p, len, (off_t)at) : write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return false;
+        }
+        p += n;
+        len -= (size_t)n;
+        at += (uint64_t)n;
+    }
+    return true;
+}
+
+/* Memory stays bounded whatever the guest's size: the pages of the
+ * snapshot or RAM file that this chunk mapped into us are dropped from our
+ * address space (they stay in the page cache; a later access maps them
+ * again).  Drivers without a mapping (process, gdbstub) have nothing to
+ * drop. */
+static void drop_behind(vmi_instance_t vmi, uint64_t pa, size_t len)
+{
+    static bool no_mapping;
+    long page = sysconf(_SC_PAGESIZE);
+    for (size_t off = 0; off < len && !no_mapping;) {
+        void *p = NULL;
+        size_t n = vmi_get_dgpma(vmi, pa + off, &p, len - off);
+        if (n == 0) {
+            no_mapping = vmi_get_last_error_code(vmi) == VMI_ERR_UNSUPPORTED;
+            off += 4096;        /* a hole: on to the next page */
+            continue;
+        }
+        uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(page - 1);
+        uintptr_t hi = (uintptr_t)p + n;
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+        off += n;
+    }
+}
 
 int main(int argc, char **argv)
 {
@@ -25,7 +73,9 @@ int main(int argc, char **argv)
     g_option_context_set_description(ctx,
         "NAME is a domain name or the path of a memory snapshot. FILE receives a raw\n"
         "image: the byte at offset X is the guest-physical byte X; ranges that are not\n"
-        "backed by guest RAM are left as holes (sparse). Progress goes to stderr.\n\n"
+        "backed by guest RAM are left as holes (sparse) in a regular file, and written\n"
+        "as zeros to a pipe or a device. FILE may be '-' (standard output), a pipe or\n"
+        "a device such as /dev/null. Progress goes to stderr.\n\n"
         "Exit status: 0 success, 1 failure, 2 usage error.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     common_add_options(ctx, &opts, false);
@@ -36,9 +86,27 @@ int main(int argc, char **argv)
     vmi_instance_t vmi = common_open(argv[1], &opts);
     if (!vmi)
         return EXIT_FAILED;
-    int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* "-" is standard output; any other FILE is opened for writing, created
+     * if missing: a regular file gets holes for unbacked ranges, anything
+     * else (a pipe, /dev/null, a device) gets the bytes in order, with zeros
+     * for the holes. */
+    const char *out = argv[2];
+    bool to_stdout = strcmp(out, "-") == 0;
+    int fd = to_stdout ? STDOUT_FILENO : open(out, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        fprintf(stderr, "%s: cannot create '%s': %s\n", g_get_prgname(), argv[2], strerror(errno));
+        fprintf(stderr, "%s: cannot open '%s': %s\n", g_get_prgname(), out, strerror(errno));
+        vmi_destroy(vmi);
+        return EXIT_FAILED;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        fprintf(stderr, "%s: '%s': %s\n", g_get_prgname(), out, strerror(errno));
+        vmi_destroy(vmi);
+        return EXIT_FAILED;
+    }
+    bool seekable = S_ISREG(st.st_mode);
+    if (seekable && ftruncate(fd, 0) < 0) {
+        fprintf(stderr, "%s: cannot truncate '%s': %s\n", g_get_prgname(), out, strerror(errno));
         vmi_destroy(vmi);
         return EXIT_FAILED;
     }
@@ -50,29 +118,33 @@ int main(int argc, char **argv)
     vmi_pause_vm(vmi);
     for (uint64_t pa = 0; pa < size; pa += CHUNK) {
         size_t want = MIN((uint64_t)CHUNK, size - pa);
-        /* page by page so that holes are skipped, not fatal; only pages that
-         * were read are written, so holes stay holes in FILE */
-        bool whole = true, failed = false;
-        for (size_t off = 0; off < want; off += 4096) {
-            size_t n = MIN(4096, want - off);
-            if (vmi_read_pa(vmi, pa + off, buf + off, n) == n) {
+        bool failed = false;
+        /* Runs of backed bytes: vmi_read_pa stops at the first byte that
+         * is not backed; that page is a hole, skipped (a hole in a regular
+         * FILE, zeros elsewhere: the chunk then goes out in one write). */
+        size_t off = 0;
+        while (off < want && !failed) {
+            size_t n = vmi_read_pa(vmi, pa + off, buf + off, want - off);
+            if (n > 0) {
                 copied += n;
-                if (!whole && pwrite(fd, buf + off, n, pa + off) != (ssize_t)n)
-                    failed = true;
-            } else if (whole) {
-                /* write what came before the first hole of this chunk */
-                whole = false;
-                if (off && pwrite(fd, buf, off, pa) != (ssize_t)off)
-                    failed = true;
+                if (seekable)
+                    failed = !put(fd, true, buf + off, n, pa + off);
+                off += n;
+                continue;
             }
+            size_t hole = MIN(4096 - ((pa + off) & 4095), want - off);
+            if (!seekable)
+                memset(buf + off, 0, hole);
+            off += hole;
         }
-        if (whole && pwrite(fd, buf, want, pa) != (ssize_t)want)
-            failed = true;
+        if (!seekable && !failed)
+            failed = !put(fd, false, buf, want, pa);
         if (failed) {
-            fprintf(stderr, "\n%s: writing '%s' failed: %s\n", g_get_prgname(), argv[2], strerror(errno));
+            fprintf(stderr, "\n%s: writing '%s' failed: %s\n", g_get_prgname(), out, strerror(errno));
             rc = EXIT_FAILED;
             break;
         }
+        drop_behind(vmi, pa, want);
         int pct = (int)((pa + want) * 100 / size);
         if (show && pct != last_pct) {
             fprintf(stderr, "\r%s: %3d%% (%" PRIu64 " of %" PRIu64 " MiB)", g_get_prgname(), pct,
@@ -81,19 +153,20 @@ int main(int argc, char **argv)
         }
     }
     vmi_resume_vm(vmi);
-    if (rc == EXIT_OK && ftruncate(fd, (off_t)size) < 0) {
-        fprintf(stderr, "%s: cannot size '%s': %s\n", g_get_prgname(), argv[2], strerror(errno));
+    /* a regular file ends where memory ends, even after a trailing hole */
+    if (rc == EXIT_OK && seekable && ftruncate(fd, (off_t)size) < 0) {
+        fprintf(stderr, "%s: cannot size '%s': %s\n", g_get_prgname(), out, strerror(errno));
         rc = EXIT_FAILED;
     }
     if (show)
         fputc('\n', stderr);
     if (close(fd) < 0 && rc == EXIT_OK) {
-        fprintf(stderr, "%s: closing '%s' failed: %s\n", g_get_prgname(), argv[2], strerror(errno));
+        fprintf(stderr, "%s: closing '%s' failed: %s\n", g_get_prgname(), out, strerror(errno));
         rc = EXIT_FAILED;
     }
     if (rc == EXIT_OK && !quiet)
         fprintf(stderr, "%s: wrote %" PRIu64 " bytes of guest memory (%" PRIu64 " bytes of RAM) to %s\n",
-                g_get_prgname(), size, copied, argv[2]);
+                g_get_prgname(), size, copied, to_stdout ? "standard output" : out);
     g_free(buf);
     vmi_destroy(vmi);
     return rc;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "private.h"
+#include "libvmi-helper.h"
 
 /* ------------------------------------------------------------ config */
 
@@ -370,7 +371,7 @@ status_t vmi_init(vmi_instance_t *vmi, uint32_t flags, char *name)
 {
     GError *error = NULL;
     if (!vmi || !name || !*name) {
-        vmi_errorf(NULL, "vmi_init: %s is missing", vmi ? "the name" : "the instance pointer");
+        vmi_errorc(NULL, VMI_ERR_INVALID, "vmi_init: %s is missing", vmi ? "the name" : "the instance pointer");
         return VMI_FAILURE;
     }
     *vmi = NULL;
@@ -447,7 +448,7 @@ status_t vmi_init_custom(vmi_instance_t *vmi, uint32_t flags, vmi_config_t confi
 {
     GError *error = NULL;
     if (!vmi) {
-        vmi_errorf(NULL, "vmi_init_custom: the instance pointer is missing");
+        vmi_errorc(NULL, VMI_ERR_INVALID, "vmi_init_custom: the instance pointer is missing");
         return VMI_FAILURE;
     }
     *vmi = NULL;
@@ -456,7 +457,7 @@ status_t vmi_init_custom(vmi_instance_t *vmi, uint32_t flags, vmi_config_t confi
     if (flags & VMI_CONFIG_GLOBAL_FILE_ENTRY) {
         /* here @config is the name of the entry */
         if (!config) {
-            vmi_errorf(NULL, "VMI_CONFIG_GLOBAL_FILE_ENTRY needs the entry name");
+            vmi_errorc(NULL, VMI_ERR_INVALID, "VMI_CONFIG_GLOBAL_FILE_ENTRY needs the entry name");
             return VMI_FAILURE;
         }
         return vmi_init(vmi, flags & ~VMI_CONFIG_GLOBAL_FILE_ENTRY, config);
@@ -470,7 +471,7 @@ status_t vmi_init_custom(vmi_instance_t *vmi, uint32_t flags, vmi_config_t confi
     if (!name) {
         g_hash_table_unref(table);
         g_free(origin);
-        vmi_errorf(NULL, "the configuration names no guest: give 'name' (domain name or "
+        vmi_errorc(NULL, VMI_ERR_INVALID, "the configuration names no guest: give 'name' (domain name or "
                    "snapshot path) or 'domid'");
         return VMI_FAILURE;
     }
@@ -486,7 +487,7 @@ status_t vmi_init_custom(vmi_instance_t *vmi, uint32_t flags, vmi_config_t confi
 status_t vmi_init_complete(vmi_instance_t *vmi, char *config)
 {
     if (!vmi || !*vmi) {
-        vmi_errorf(NULL, "vmi_init_complete: no instance");
+        vmi_errorc(NULL, VMI_ERR_INVALID, "vmi_init_complete: no instance");
         return VMI_FAILURE;
     }
     if (config)
@@ -498,12 +499,12 @@ status_t vmi_init_complete_custom(vmi_instance_t *vmi, uint32_t flags, vmi_confi
 {
     GError *error = NULL;
     if (!vmi || !*vmi) {
-        vmi_errorf(NULL, "vmi_init_complete_custom: no instance");
+        vmi_errorc(NULL, VMI_ERR_INVALID, "vmi_init_complete_custom: no instance");
         return VMI_FAILURE;
     }
     vmi_instance_t v = *vmi;
     if (v->init_complete) {
-        vmi_errorf(v, "the instance is already completely initialised");
+        vmi_errorc(v, VMI_ERR_INVALID, "the instance is already completely initialised");
         return VMI_FAILURE;
     }
     GHashTable *table = NULL;
@@ -593,7 +594,7 @@ const char *vmi_get_winver_str(vmi_instance_t vmi)
 win_ver_t vmi_get_winver_manual(vmi_instance_t vmi, addr_t kdvb_pa)
 {
     if (vmi)
-        vmi_errorf(vmi, "Windows guests are not supported yet (kdvb 0x%" G_GINT64_MODIFIER "x)",
+        vmi_errorc(vmi, VMI_ERR_UNSUPPORTED, "Windows guests are not supported yet (kdvb 0x%" G_GINT64_MODIFIER "x)",
                    (guint64)kdvb_pa);
     return VMI_OS_WINDOWS_NONE;
 }
@@ -607,7 +608,7 @@ unsigned long vmi_get_offset(vmi_instance_t vmi, char *offset_name)
         return value;
     if (vmi_config_get_num(vmi->config, offset_name, &value))
         return value;
-    vmi_errorf(vmi, "no offset named '%s' is known", offset_name);
+    vmi_errorc(vmi, VMI_ERR_NOT_FOUND, "no offset named '%s' is known", offset_name);
     return 0;
 }
 
@@ -623,6 +624,22 @@ unsigned long vmi_get_memsize(vmi_instance_t vmi)
 addr_t vmi_get_max_physical_address(vmi_instance_t vmi)
 {
     return vmi && vmi->driver && vmi->driver->memsize ? vmi->driver->memsize(vmi) : 0;
+}
+
+int vmi_helper_ram_file_fd(vmi_instance_t vmi, dev_t *dev, ino_t *ino)
+{
+    if (!vmi)
+        return -1;
+    if (!vmi->driver->ram_file_fd) {
+        vmi_errorc(vmi, VMI_ERR_NOT_FOUND, "the %s driver reads no shared RAM file",
+                   vmi->driver->name);
+        return -1;
+    }
+    GError *error = NULL;
+    int fd = vmi->driver->ram_file_fd(vmi, dev, ino, &error);
+    if (fd < 0)
+        vmi_set_error(vmi, error);
+    return fd;
 }
 
 const char *vmi_get_ram_file(vmi_instance_t vmi)
@@ -666,7 +683,7 @@ char *vmi_config_read_entry(const char *path, const char *entry)
 {
     GError *error = NULL;
     if (!entry || !*entry) {
-        vmi_errorf(NULL, "vmi_config_read_entry: no entry name given");
+        vmi_errorc(NULL, VMI_ERR_INVALID, "vmi_config_read_entry: no entry name given");
         return NULL;
     }
     g_autofree char *file = NULL;
@@ -678,7 +695,7 @@ char *vmi_config_read_entry(const char *path, const char *entry)
             if (g_file_test(files->pdata[i], G_FILE_TEST_EXISTS))
                 file = g_strdup(files->pdata[i]);
         if (!file) {
-            vmi_errorf(NULL, "no libvmi configuration file exists (looked for $LIBVMI_CONF, "
+            vmi_errorc(NULL, VMI_ERR_NOT_FOUND, "no libvmi configuration file exists (looked for $LIBVMI_CONF, "
                        "~/etc/libvmi.conf and %s)", SYSCONFDIR_LIBVMI_CONF);
             return NULL;
         }
@@ -690,7 +707,7 @@ char *vmi_config_read_entry(const char *path, const char *entry)
     }
     GHashTable *table = g_hash_table_lookup(all, entry);
     if (!table) {
-        vmi_errorf(NULL, "no entry for '%s' in %s", entry, file);
+        vmi_errorc(NULL, VMI_ERR_NOT_FOUND, "no entry for '%s' in %s", entry, file);
         return NULL;
     }
     if (!config_validate_entry(table, file, &error)) {
@@ -722,7 +739,7 @@ addr_t vmi_get_kaslr_offset(vmi_instance_t vmi)
 static bool os_has(vmi_instance_t vmi, const void *op, const char *what)
 {
     if (!vmi->os) {
-        vmi_errorf(vmi, "%s needs an OS layer, such as the Linux OS layer (VMI_INIT_COMPLETE)", what);
+        vmi_errorc(vmi, VMI_ERR_UNSUPPORTED, "%s needs an OS layer, such as the Linux OS layer (VMI_INIT_COMPLETE)", what);
         return false;
     }
     if (!op) {
@@ -807,7 +824,7 @@ bool vmi_check_gone(vmi_instance_t vmi)
 {
     if (G_LIKELY(!g_atomic_int_get(&vmi->gone)))
         return false;
-    vmi_errorf(vmi, "%s", vmi->gone_reason);
+    vmi_errorc(vmi, VMI_ERR_GONE, "%s", vmi->gone_reason);
     return true;
 }
 

@@ -385,6 +385,26 @@ status_t vmi_events_listen(vmi_instance_t vmi, uint32_t timeout_ms);
  *  on this thread when @vmi is NULL); never NULL, owned by the library. */
 const char *vmi_get_last_error(vmi_instance_t vmi);
 
+/** The kind of the last error, kept with its text, so that a program can
+ *  act on a failure without matching English words.  Not classic API. */
+typedef enum vmi_error_code {
+    VMI_ERR_NONE = 0,     /* no error recorded */
+    VMI_ERR_FAILED,       /* anything else */
+    VMI_ERR_UNSUPPORTED,  /* the driver or OS layer lacks the operation */
+    VMI_ERR_INVALID,      /* a bad argument or configuration */
+    VMI_ERR_NOT_FOUND,    /* no such symbol, pid, address, entry, vCPU, domain */
+    VMI_ERR_IO,           /* a file/socket/system call failed */
+    VMI_ERR_CORRUPT,      /* guest data or a file does not make sense */
+    VMI_ERR_GONE,         /* the guest or its QEMU went away */
+    VMI_ERR_PERMISSION,   /* not allowed (writes off, file permissions) */
+    VMI_ERR_TIMEOUT,      /* no answer in time */
+} vmi_error_code_t;
+/* Code of the last error on @vmi (NULL: the calling thread's last failed vmi_init*). */
+/** The code is that of the same error vmi_get_last_error() describes: it
+ *  changes only when a new error is recorded (a successful call leaves the
+ *  previous one in place, as for the text).  Not classic API. */
+vmi_error_code_t vmi_get_last_error_code(vmi_instance_t vmi);
+
 /** One process as returned by vmi_get_processes(). */
 typedef struct vmi_process {
     vmi_pid_t pid;

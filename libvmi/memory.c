@@ -5,6 +5,18 @@
  */
 #include <string.h>
 #include "private.h"
+#include "guard.h"
+
+/* A copy through a driver's mapping faulted: the file under it shrank. */
+static void mapping_fault(vmi_instance_t vmi, addr_t pa, bool write)
+{
+    vmi->memo_len = 0;
+    vmi_errorc(vmi, VMI_ERR_IO, "%s guest-physical 0x%" G_GINT64_MODIFIER "x failed: the file "
+               "that holds this memory (%s) no longer covers it (it shrank under the mapping)",
+               write ? "writing" : "reading", (guint64)pa,
+               vmi->driver && vmi->driver->ram_file && vmi->driver->ram_file(vmi)
+                   ? vmi->driver->ram_file(vmi) : vmi->name);
+}
 
 /* ------------------------------------------------------------ physical */
 
@@ -43,11 +55,13 @@ static size_t access_pa(vmi_instance_t vmi, addr_t pa, void *buf, size_t count, 
                 }
             }
             size_t n = MIN(avail, count - done);
-            if (write)
-                memcpy(p, (const uint8_t *)buf + done, n);
-            else
-                memcpy((uint8_t *)buf + done, p, n);
-            done += n;
+            size_t got = write ? vmi_guarded_copy_part(p, (const uint8_t *)buf + done, n)
+                               : vmi_guarded_copy_part((uint8_t *)buf + done, p, n);
+            done += got;
+            if (got < n) {
+                mapping_fault(vmi, cur + got, write);
+                break;
+            }
         }
         return done;
     }
@@ -96,9 +110,13 @@ size_t vmi_read_pa(vmi_instance_t vmi, addr_t paddr, void *buf, size_t count)
 {
     if (!vmi || !buf)
         return 0;
+    unsigned serial = vmi_error_serial(vmi);
     size_t n = access_pa(vmi, paddr, buf, count, false);
-    if (n < count)
-        vmi_errorf(vmi, "physical address 0x%" G_GINT64_MODIFIER "x is not backed by guest memory",
+    /* a driver or the guard that said why (gone, I/O, a shrunk file) is
+     * not overwritten by the generic reason */
+    if (n < count && vmi_error_serial(vmi) == serial)
+        vmi_errorc(vmi, VMI_ERR_NOT_FOUND,
+                   "physical address 0x%" G_GINT64_MODIFIER "x is not backed by guest memory",
                    (guint64)(paddr + n));
     return n;
 }
@@ -228,7 +246,7 @@ static bool addr_width(vmi_instance_t vmi, size_t *width)
     if (!vmi)
         return false;
     if (vmi->address_width != 4 && vmi->address_width != 8) {
-        vmi_errorf(vmi, "the guest's address width is unknown (paging mode not set up)");
+        vmi_errorc(vmi, VMI_ERR_INVALID, "the guest's address width is unknown (paging mode not set up)");
         return false;
     }
     *width = vmi->address_width;
@@ -285,7 +303,7 @@ size_t vmi_get_dgpma(vmi_instance_t vmi, addr_t paddr, void **buf_ptr, size_t co
     size_t avail = 0;
     uint8_t *p = vmi->driver->map(vmi, paddr, count, &avail, false);
     if (!p) {
-        vmi_errorf(vmi, "physical address 0x%" G_GINT64_MODIFIER "x is not backed by guest memory",
+        vmi_errorc(vmi, VMI_ERR_NOT_FOUND, "physical address 0x%" G_GINT64_MODIFIER "x is not backed by guest memory",
                    (guint64)paddr);
         return 0;
     }

@@ -75,6 +75,8 @@ struct vmi_instance {
     GHashTable *rva_cache;      /* "base:pid:rva" -> sym */
 
     char *last_error;
+    vmi_error_code_t last_error_code;
+    unsigned error_serial;      /* errors recorded so far */
     unsigned hold_depth;        /* nesting of vmi_hold() */
     /* Set (from any thread) by a driver whose guest went away (QEMU
      * exited): every access fails from then on with @gone_reason. */
@@ -89,14 +91,25 @@ void vmi_set_error(vmi_instance_t vmi, GError *error);
 void vmi_errorf(vmi_instance_t vmi, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 GQuark vmi_error_quark(void);
 #define VMI_ERROR (vmi_error_quark())
-typedef enum {
-    VMI_ERROR_FAILED,
-    VMI_ERROR_UNSUPPORTED,
-    VMI_ERROR_INVALID,
-    VMI_ERROR_NOT_FOUND,
-    VMI_ERROR_IO,
-    VMI_ERROR_CORRUPT,
-} vmi_error_code_t;
+/* The GError codes of domain VMI_ERROR are the public vmi_error_code_t
+ * values (libvmi.h), one for one: vmi_set_error() keeps error->code. */
+#define VMI_ERROR_FAILED      VMI_ERR_FAILED
+#define VMI_ERROR_UNSUPPORTED VMI_ERR_UNSUPPORTED
+#define VMI_ERROR_INVALID     VMI_ERR_INVALID
+#define VMI_ERROR_NOT_FOUND   VMI_ERR_NOT_FOUND
+#define VMI_ERROR_IO          VMI_ERR_IO
+#define VMI_ERROR_CORRUPT     VMI_ERR_CORRUPT
+#define VMI_ERROR_GONE        VMI_ERR_GONE
+#define VMI_ERROR_PERMISSION  VMI_ERR_PERMISSION
+#define VMI_ERROR_TIMEOUT     VMI_ERR_TIMEOUT
+/* printf-style, with a kind */
+void vmi_errorc(vmi_instance_t vmi, vmi_error_code_t code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* The number of errors recorded on @vmi so far: a caller that wants to add
+ * a generic error only when nothing below it said more compares two. */
+static inline unsigned vmi_error_serial(vmi_instance_t vmi)
+{
+    return vmi->error_serial;
+}
 /* Reports that the driver lacks @what, once per call. */
 void vmi_unsupported(vmi_instance_t vmi, const char *what);
 

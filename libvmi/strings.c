@@ -52,7 +52,7 @@ static char *read_str_held(vmi_instance_t vmi, addr_t addr, vmi_pid_t pid, piece
         }
         g_byte_array_append(acc, piece, n);
     }
-    vmi_errorf(vmi, "string at 0x%" G_GINT64_MODIFIER "x has no terminator within %d bytes",
+    vmi_errorc(vmi, VMI_ERR_CORRUPT, "string at 0x%" G_GINT64_MODIFIER "x has no terminator within %d bytes",
                (guint64)addr, VMI_MAX_STRING);
     g_byte_array_unref(acc);
     return NULL;
@@ -87,7 +87,7 @@ unicode_string_t *vmi_read_unicode_str_va(vmi_instance_t vmi, addr_t vaddr, vmi_
         vmi_read_addr_va(vmi, vaddr + width, pid, &buffer) != VMI_SUCCESS)
         return NULL;
     if (length % 2) {
-        vmi_errorf(vmi, "UNICODE_STRING at 0x%" G_GINT64_MODIFIER "x has an odd length %u",
+        vmi_errorc(vmi, VMI_ERR_CORRUPT, "UNICODE_STRING at 0x%" G_GINT64_MODIFIER "x has an odd length %u",
                    (guint64)vaddr, length);
         return NULL;
     }

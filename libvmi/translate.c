@@ -119,7 +119,7 @@ addr_t vmi_translate_ksym2v(vmi_instance_t vmi, const char *symbol)
     }
     g_free(key);
     if (!vmi->os || !vmi->os->ksym2v) {
-        vmi_errorf(vmi, "cannot look up kernel symbol '%s': no OS layer (instance not "
+        vmi_errorc(vmi, VMI_ERR_UNSUPPORTED, "cannot look up kernel symbol '%s': no OS layer (instance not "
                    "completely initialised?)", symbol);
         return 0;
     }
@@ -141,7 +141,7 @@ addr_t vmi_translate_sym2v(vmi_instance_t vmi, addr_t base_vaddr, vmi_pid_t pid,
     g_free(key);
     if (hit)
         return *(addr_t *)cached;
-    vmi_errorf(vmi, "looking up '%s' in the export table of the image at 0x%" G_GINT64_MODIFIER
+    vmi_errorc(vmi, VMI_ERR_UNSUPPORTED, "looking up '%s' in the export table of the image at 0x%" G_GINT64_MODIFIER
                "x needs a PE parser, which this libvmi does not have yet", symbol,
                (guint64)base_vaddr);
     return 0;
@@ -163,7 +163,7 @@ const char *vmi_translate_v2sym(vmi_instance_t vmi, addr_t base_vaddr, vmi_pid_t
         if (sym)
             return sym;
     }
-    vmi_errorf(vmi, "no symbol known at 0x%" G_GINT64_MODIFIER "x + 0x%" G_GINT64_MODIFIER "x",
+    vmi_errorc(vmi, VMI_ERR_NOT_FOUND, "no symbol known at 0x%" G_GINT64_MODIFIER "x + 0x%" G_GINT64_MODIFIER "x",
                (guint64)base_vaddr, (guint64)rva);
     return NULL;
 }
@@ -194,7 +194,7 @@ vmi_pid_t vmi_dtb_to_pid(vmi_instance_t vmi, addr_t dtb)
         if (*(addr_t *)v == dtb && GPOINTER_TO_INT(k) != 0)
             return GPOINTER_TO_INT(k);
     if (!vmi->os || !vmi->os->dtb_to_pid) {
-        vmi_errorf(vmi, "no OS layer to map a page directory to a process");
+        vmi_errorc(vmi, VMI_ERR_UNSUPPORTED, "no OS layer to map a page directory to a process");
         return -1;
     }
     vmi_hold(vmi);
@@ -213,7 +213,7 @@ status_t vmi_get_processes(vmi_instance_t vmi, vmi_process_t **list, size_t *cou
     if (!vmi || !list || !count)
         return VMI_FAILURE;
     if (!vmi->os || !vmi->os->processes) {
-        vmi_errorf(vmi, "listing processes needs the OS layer (VMI_INIT_COMPLETE)");
+        vmi_errorc(vmi, VMI_ERR_UNSUPPORTED, "listing processes needs the OS layer (VMI_INIT_COMPLETE)");
         return VMI_FAILURE;
     }
     vmi_hold(vmi);

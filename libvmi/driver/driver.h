@@ -9,6 +9,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include "libvmi.h"
 
 typedef struct vmi_driver_ops {
@@ -37,6 +38,10 @@ typedef struct vmi_driver_ops {
     /* Path of the file that holds guest RAM (a shared RAM file, a
      * snapshot), NULL when there is none. */
     const char *(*ram_file)(vmi_instance_t vmi);
+    /* That file as the driver validated it when it opened it: a new
+     * read-only, close-on-exec descriptor (the caller closes it), its
+     * device and inode; -1 with @error set when there is none. */
+    int (*ram_file_fd)(vmi_instance_t vmi, dev_t *dev, ino_t *ino, GError **error);
 
     unsigned (*num_vcpus)(vmi_instance_t vmi);
     bool (*get_vcpureg)(vmi_instance_t vmi, reg_t *value, registers_t reg, unsigned long vcpu,

@@ -7,6 +7,15 @@
 #include <glib/gstdio.h>
 #include <elf.h>
 #include <string.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <libvmi.h>
 
 static char *tmpdir;
@@ -231,6 +240,196 @@ static void test_ram_file_and_vcpus(void)
     g_assert_null(vmi_get_ram_file(NULL));
 }
 
+/* ------------------------------------------------------------ error kinds */
+
+static void test_error_codes(void)
+{
+    vmi_instance_t vmi = NULL;
+    /* init failures: the thread's code */
+    g_assert_cmpint(vmi_init(&vmi, VMI_FILE | VMI_INIT_PARTIAL | VMI_CONFIG_NONE,
+                             "/nonexistent/snapshot.raw"), ==, VMI_FAILURE);
+    g_assert_cmpint(vmi_get_last_error_code(NULL), ==, VMI_ERR_NOT_FOUND);
+    g_autofree char *empty = write_file("codes-empty.raw", "", 0);
+    g_assert_cmpint(vmi_init(&vmi, VMI_FILE | VMI_INIT_PARTIAL | VMI_CONFIG_NONE, empty), ==,
+                    VMI_FAILURE);
+    g_assert_cmpint(vmi_get_last_error_code(NULL), ==, VMI_ERR_CORRUPT);
+    g_assert_cmpint(vmi_init(&vmi, VMI_FILE | VMI_INIT_PARTIAL | VMI_CONFIG_NONE, NULL), ==,
+                    VMI_FAILURE);
+    g_assert_cmpint(vmi_get_last_error_code(NULL), ==, VMI_ERR_INVALID);
+    g_assert_cmpint(vmi_init_custom(&vmi, VMI_FILE | VMI_INIT_PARTIAL | VMI_CONFIG_STRING,
+                                    (vmi_config_t)"name = \"x\"; ostype = 7;"), ==, VMI_FAILURE);
+    g_assert_cmpint(vmi_get_last_error_code(NULL), ==, VMI_ERR_INVALID);
+
+    /* on an instance */
+    g_autofree char *path = write_elf_core("codes.elf", 1, 4);
+    g_assert_cmpint(vmi_init(&vmi, VMI_FILE | VMI_INIT_PARTIAL | VMI_CONFIG_NONE, path), ==,
+                    VMI_SUCCESS);
+    g_assert_cmpint(vmi_get_last_error_code(vmi), ==, VMI_ERR_NONE);
+    reg_t v;
+    g_assert_cmpint(vmi_get_vcpureg(vmi, &v, RIP, 5), ==, VMI_FAILURE);   /* no vCPU 5 */
+    g_assert_cmpint(vmi_get_last_error_code(vmi), ==, VMI_ERR_NOT_FOUND);
+    guint32 w = 1;
+    g_assert_cmpint(vmi_write_32_pa(vmi, 4096, &w), ==, VMI_FAILURE);      /* read-only */
+    g_assert_cmpint(vmi_get_last_error_code(vmi), ==, VMI_ERR_PERMISSION);
+    guint8 b[16];
+    g_assert_cmpuint(vmi_read_pa(vmi, 1ull << 40, b, sizeof(b)), ==, 0);  /* not backed */
+    g_assert_cmpint(vmi_get_last_error_code(vmi), ==, VMI_ERR_NOT_FOUND);
+    g_assert_cmpint(vmi_shm_snapshot_create(vmi), ==, VMI_SUCCESS);
+    /* a success leaves the last error as it was */
+    g_assert_cmpint(vmi_get_last_error_code(vmi), ==, VMI_ERR_NOT_FOUND);
+    vmi_destroy(vmi);
+
+    guint8 *img = g_malloc0(2 * 4096);
+    g_autofree char *raw = write_file("codes.raw", img, 2 * 4096);
+    g_free(img);
+    g_assert_cmpint(vmi_init(&vmi, VMI_FILE | VMI_INIT_PARTIAL | VMI_CONFIG_NONE, raw), ==,
+                    VMI_SUCCESS);
+    g_assert_cmpint(vmi_get_vcpureg(vmi, &v, CR3, 0), ==, VMI_FAILURE);  /* raw: no registers */
+    g_assert_cmpint(vmi_get_last_error_code(vmi), ==, VMI_ERR_UNSUPPORTED);
+    g_assert_cmpint(vmi_translate_ksym2v(vmi, "init_task"), ==, 0);      /* no OS layer */
+    g_assert_cmpint(vmi_get_last_error_code(vmi), ==, VMI_ERR_UNSUPPORTED);
+    vmi_destroy(vmi);
+}
+
+#ifdef ENABLE_KVM
+/* A QMP "server" that accepts one client and then closes it at once
+ * (@silent false: QEMU went away) or says nothing (@silent true). */
+typedef struct {
+    int fd;
+    bool silent;
+    char path[108];
+} fake_qmp_t;
+
+static gpointer fake_qmp_main(gpointer data)
+{
+    fake_qmp_t *f = data;
+    int c = accept(f->fd, NULL, NULL);
+    if (c >= 0 && f->silent) {
+        char buf[256];
+        /* until the client gives up */
+        while (read(c, buf, sizeof(buf)) > 0)
+            ;
+    }
+    if (c >= 0)
+        close(c);
+    return NULL;
+}
+
+static vmi_error_code_t kvm_init_code(bool silent)
+{
+    fake_qmp_t f = { .silent = silent };
+    g_snprintf(f.path, sizeof(f.path), "%s/qmp-%d.sock", tmpdir, silent);
+    f.fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    g_strlcpy(sa.sun_path, f.path, sizeof(sa.sun_path));
+    g_assert_cmpint(bind(f.fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+    g_assert_cmpint(listen(f.fd, 1), ==, 0);
+    GThread *t = g_thread_new("fake-qmp", fake_qmp_main, &f);
+    g_autofree char *conf = g_strdup_printf("name = \"fake\"; qmp = \"%s\";", f.path);
+    vmi_instance_t vmi = NULL;
+    g_assert_cmpint(vmi_init_custom(&vmi, VMI_KVM | VMI_INIT_PARTIAL | VMI_CONFIG_STRING,
+                                    (vmi_config_t)conf), ==, VMI_FAILURE);
+    if (g_test_verbose())
+        g_test_message("%s", vmi_get_last_error(NULL));
+    vmi_error_code_t code = vmi_get_last_error_code(NULL);
+    g_thread_join(t);
+    close(f.fd);
+    unlink(f.path);
+    return code;
+}
+
+static void test_error_codes_kvm(void)
+{
+    /* QEMU closes the monitor: gone */
+    g_assert_cmpint(kvm_init_code(false), ==, VMI_ERR_GONE);
+    /* QEMU says nothing: no answer in time (the driver waits 5 s) */
+    g_assert_cmpint(kvm_init_code(true), ==, VMI_ERR_TIMEOUT);
+    /* no socket at all */
+    vmi_instance_t vmi = NULL;
+    g_assert_cmpint(vmi_init_custom(&vmi, VMI_KVM | VMI_INIT_PARTIAL | VMI_CONFIG_STRING,
+                                    (vmi_config_t)"name = \"fake\"; qmp = \"/nonexistent/q\";"),
+                    ==, VMI_FAILURE);
+    g_assert_cmpint(vmi_get_last_error_code(NULL), ==, VMI_ERR_IO);
+}
+#endif
+
+/* ------------------------------------------------------------ shrinking files */
+
+static sigjmp_buf own_jump;
+static volatile sig_atomic_t own_calls;
+
+static void own_bus_handler(int sig)
+{
+    (void)sig;
+    own_calls++;
+    siglongjmp(own_jump, 1);
+}
+
+/* A snapshot truncated under the library's mapping: reads of the vanished
+ * part fail with an error for that instance; the process lives on, reads
+ * of what is left still work, and a SIGBUS outside the library still
+ * reaches the program's own handler. */
+static void test_shrinking_file(void)
+{
+    const size_t size = 1 << 20, cut = 64 << 10;
+    guint8 *img = g_malloc(size);
+    for (size_t i = 0; i < size; i++)
+        img[i] = (guint8)(i * 7 + (i >> 12));
+    g_autofree char *path = write_file("shrink.raw", img, size);
+
+    /* the program's own SIGBUS handler, there before libvmi */
+    struct sigaction own = { .sa_handler = own_bus_handler }, saved;
+    sigemptyset(&own.sa_mask);
+    g_assert_cmpint(sigaction(SIGBUS, &own, &saved), ==, 0);
+
+    vmi_instance_t vmi = NULL;
+    g_assert_cmpint(vmi_init(&vmi, VMI_FILE | VMI_INIT_PARTIAL | VMI_CONFIG_NONE, path), ==,
+                    VMI_SUCCESS);
+    guint8 *buf = g_malloc(64 << 10);
+    g_assert_cmpuint(vmi_read_pa(vmi, 512 << 10, buf, 64 << 10), ==, 64 << 10);
+    g_assert_cmpmem(buf, 64 << 10, img + (512 << 10), 64 << 10);
+    g_assert_cmpint(truncate(path, cut), ==, 0);
+
+    /* a large read (through the mapping) of the part that is gone */
+    g_assert_cmpuint(vmi_read_pa(vmi, 512 << 10, buf, 64 << 10), ==, 0);
+    g_assert_cmpint(vmi_get_last_error_code(vmi), ==, VMI_ERR_IO);
+    g_assert_nonnull(strstr(vmi_get_last_error(vmi), "shrank"));
+    /* a read across the new end gets the bytes before it */
+    g_assert_cmpuint(vmi_read_pa(vmi, cut - 8192, buf, 16384), ==, 8192);
+    g_assert_cmpmem(buf, 8192, img + cut - 8192, 8192);
+    /* a small read (the copy path) of the vanished part */
+    guint64 v = 0;
+    g_assert_cmpint(vmi_read_64_pa(vmi, 768 << 10, &v), ==, VMI_FAILURE);
+    /* what is left still reads */
+    g_assert_cmpuint(vmi_read_pa(vmi, 0, buf, cut), ==, cut);
+    g_assert_cmpmem(buf, cut, img, cut);
+    own_calls = 0;
+    g_assert_cmpint(own_calls, ==, 0);  /* libvmi handled its faults itself */
+
+    /* a fault of the program's own is the program's */
+    int fd = open(path, O_RDWR);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, 2 * 4096), ==, 0);
+    volatile guint8 *m = mmap(NULL, 4 * 4096, PROT_READ, MAP_SHARED, fd, 0);
+    g_assert_true(m != MAP_FAILED);
+    g_assert_cmpint(ftruncate(fd, 4096), ==, 0);
+    if (sigsetjmp(own_jump, 1) == 0) {
+        guint8 x = m[3 * 4096];
+        (void)x;
+        g_assert_not_reached();
+    }
+    g_assert_cmpint(own_calls, ==, 1);
+    munmap((void *)m, 4 * 4096);
+    close(fd);
+
+    /* the instance still answers on what is left */
+    g_assert_cmpuint(vmi_read_pa(vmi, 0, buf, 4096), ==, 4096);
+    vmi_destroy(vmi);
+    g_free(buf);
+    g_free(img);
+    sigaction(SIGBUS, &saved, NULL);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -244,6 +443,11 @@ int main(int argc, char **argv)
     g_test_add_func("/core/config-read-entry/missing-file", test_read_entry_missing_file);
     g_test_add_func("/core/config-read-entry/syntax-error", test_read_entry_syntax_error);
     g_test_add_func("/core/ram-file-and-vcpus", test_ram_file_and_vcpus);
+    g_test_add_func("/core/error-codes", test_error_codes);
+#ifdef ENABLE_KVM
+    g_test_add_func("/core/error-codes/kvm", test_error_codes_kvm);
+#endif
+    g_test_add_func("/core/shrinking-file", test_shrinking_file);
     int rc = g_test_run();
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)

@@ -474,11 +474,48 @@ static void check_bad_reply(const char *reply, int code, const char *in_message)
 
     gint64 t0 = g_get_monotonic_time();
     g_assert_false(qmp_stop(q, &error));
-    g_assert_error(error, QMP_ERROR, QMP_ERROR_IO);
+    /* a QEMU that closed the monitor stays gone */
+    int later = code == QMP_ERROR_GONE ? QMP_ERROR_GONE : QMP_ERROR_IO;
+    g_assert_error(error, QMP_ERROR, later);
     g_assert_nonnull(strstr(error->message, "unusable"));
     g_assert_cmpint(g_get_monotonic_time() - t0, <, 100000);
     qmp_free(q);
     peer_finish(p);
+}
+
+/* Nesting deeper than QMP_MAX_JSON_DEPTH is refused before json-glib
+ * (which recurses without a limit) sees it. */
+static void test_deep_json(void)
+{
+    GString *deep = g_string_new("{\"return\": ");
+    for (int i = 0; i < 100; i++)
+        g_string_append(deep, "[");
+    for (int i = 0; i < 100; i++)
+        g_string_append(deep, "]");
+    g_string_append(deep, ", \"id\": 2}\r\n");
+    check_bad_reply(deep->str, QMP_ERROR_PROTOCOL, "nested deeper than 64");
+    g_string_free(deep, TRUE);
+}
+
+static void test_json_depth(void)
+{
+    g_assert_cmpuint(qmp_json_depth("", 0), ==, 0);
+    g_assert_cmpuint(qmp_json_depth("{\"a\": [1, {\"b\": []}]}", 21), ==, 4);
+    /* brackets in strings, escaped quotes */
+    const char *s1 = "{\"a\": \"[[[[\\\"[[[\"}";
+    g_assert_cmpuint(qmp_json_depth(s1, strlen(s1)), ==, 1);
+    /* counted up to the limit + 1, whatever the input */
+    GString *g = g_string_new(NULL);
+    for (int i = 0; i < 1000000; i++)
+        g_string_append_c(g, '[');
+    g_assert_cmpuint(qmp_json_depth(g->str, g->len), ==, QMP_MAX_JSON_DEPTH + 1);
+    g_string_free(g, TRUE);
+    /* exactly the limit is fine */
+    g = g_string_new(NULL);
+    for (int i = 0; i < QMP_MAX_JSON_DEPTH; i++)
+        g_string_append_c(g, '{');
+    g_assert_cmpuint(qmp_json_depth(g->str, g->len), ==, QMP_MAX_JSON_DEPTH);
+    g_string_free(g, TRUE);
 }
 
 static void test_garbage_line(void)
@@ -509,12 +546,12 @@ static void test_wrong_id(void)
 
 static void test_close_mid_line(void)
 {
-    check_bad_reply("{\"return\": {\"status\": \"runn", QMP_ERROR_IO, "middle of a message");
+    check_bad_reply("{\"return\": {\"status\": \"runn", QMP_ERROR_GONE, "middle of a message");
 }
 
 static void test_close_before_reply(void)
 {
-    check_bad_reply(NULL, QMP_ERROR_IO, "closed");
+    check_bad_reply(NULL, QMP_ERROR_GONE, "closed");
 }
 
 static void test_stall(void)
@@ -806,6 +843,39 @@ static void test_mtree_bad(void)
     expect_mtree_error(no_ram3, "no RAM");
 
     expect_mtree_error("", "no flat view");
+
+    /* a huge @offset: offset + size wraps around 2^64 (it would place the
+     * range's host pointer before the mapping) */
+    g_autofree char *wrap_offset =
+        replace_in_memory_view(text, "@00000000c0000000", "@ffffffffc0000000");
+    expect_mtree_error(wrap_offset, "wraps around 2^64");
+    /* RAM at the very top: its end, the memory size, would be 0 */
+    g_autofree char *top =
+        replace_in_memory_view(text, "0000000100000000-000000017fffffff",
+                               "ffffffff80000000-ffffffffffffffff");
+    expect_mtree_error(top, "wraps around 2^64");
+}
+
+/* The RAM-file check of every range: offset + size <= the file's size, also
+ * where the sum would wrap (kvm.c points a range into the mapping only when
+ * this holds). */
+static void test_range_fits(void)
+{
+    const uint64_t file = 0x140000000ull;  /* 5 GiB */
+    qmp_ram_range_t r = { .gpa = 0x100000000ull, .size = 0x80000000ull, .offset = 0xc0000000ull };
+    g_assert_true(qmp_range_fits(&r, file));
+    r.offset = 0xc0000001ull;       /* one byte past the end */
+    g_assert_false(qmp_range_fits(&r, file));
+    r.offset = UINT64_MAX - 0x7fffffffull + 1;   /* offset + size == 2^64: wraps to 0 */
+    g_assert_false(qmp_range_fits(&r, file));
+    r.offset = UINT64_MAX;          /* wraps to size - 1, below the file size */
+    g_assert_false(qmp_range_fits(&r, file));
+    r.offset = 0;
+    r.size = file + 1;
+    g_assert_false(qmp_range_fits(&r, file));
+    r.size = file;
+    g_assert_true(qmp_range_fits(&r, file));
+    g_assert_false(qmp_range_fits(&r, 0));
 }
 
 /* Ranges come out sorted whatever the order of the lines. */
@@ -1084,6 +1154,45 @@ static void test_gpa2hva(void)
 }
 
 #ifdef ENABLE_LIBVIRT
+/* The /proc fallback's test of a process: a QEMU executable with the
+ * domain's -uuid and -name, not any process with `-uuid X` in its
+ * arguments. */
+static void test_is_qemu_of(void)
+{
+    const char *uuid = "9a7b1c3e-0000-4000-8000-123456789abc";
+#define CMD(lit) lit, sizeof(lit) - 1
+    /* libvirt's command line */
+    g_assert_true(kvm_libvirt_is_qemu_of("/usr/bin/qemu-system-x86_64",
+        CMD("/usr/bin/qemu-system-x86_64\0-name\0guest=web1,debug-threads=on\0-uuid\0"
+            "9A7B1C3E-0000-4000-8000-123456789ABC\0-m\0512\0"), uuid, "web1"));
+    g_assert_true(kvm_libvirt_is_qemu_of("/usr/libexec/qemu-kvm (deleted)",
+        CMD("qemu-kvm\0-name\0we,,b1\0-uuid\09a7b1c3e-0000-4000-8000-123456789abc\0"), uuid,
+        "we,b1"));
+    /* not a QEMU: a script that names the UUID */
+    g_assert_false(kvm_libvirt_is_qemu_of("/usr/bin/python3",
+        CMD("python3\0-name\0guest=web1\0-uuid\09a7b1c3e-0000-4000-8000-123456789abc\0"), uuid,
+        "web1"));
+    g_assert_false(kvm_libvirt_is_qemu_of("/tmp/qemu-system-x86_64-not/sleep",
+        CMD("sleep\0-name\0guest=web1\0-uuid\09a7b1c3e-0000-4000-8000-123456789abc\0"), uuid,
+        "web1"));
+    /* a QEMU of another domain, or without -name */
+    g_assert_false(kvm_libvirt_is_qemu_of("/usr/bin/qemu-system-x86_64",
+        CMD("q\0-name\0guest=web2\0-uuid\09a7b1c3e-0000-4000-8000-123456789abc\0"), uuid,
+        "web1"));
+    g_assert_false(kvm_libvirt_is_qemu_of("/usr/bin/qemu-system-x86_64",
+        CMD("q\0-uuid\09a7b1c3e-0000-4000-8000-123456789abc\0"), uuid, "web1"));
+    /* -uuid as the last word, or the value cut */
+    g_assert_false(kvm_libvirt_is_qemu_of("/usr/bin/qemu-system-x86_64",
+        CMD("q\0-name\0guest=web1\0-uuid\0"), uuid, "web1"));
+    g_assert_false(kvm_libvirt_is_qemu_of("/usr/bin/qemu-system-x86_64",
+        "q\0-name\0guest=web1\0-uuid\09a7b", 28, uuid, "web1"));
+    /* the executable cannot be read: cannot tell, so no */
+    g_assert_false(kvm_libvirt_is_qemu_of(NULL,
+        CMD("q\0-name\0guest=web1\0-uuid\09a7b1c3e-0000-4000-8000-123456789abc\0"), uuid,
+        "web1"));
+#undef CMD
+}
+
 /* The gdbstub of a libvirt domain, from the -gdb argument of its
  * <qemu:commandline> (as virt-vmi enable writes it, or by hand). */
 static void test_gdb_from_xml(void)
@@ -1146,10 +1255,13 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp/client/replay-session", test_replay_session);
 #ifdef ENABLE_LIBVIRT
     g_test_add_func("/libvirt/gdb-from-xml", test_gdb_from_xml);
+    g_test_add_func("/libvirt/is-qemu-of", test_is_qemu_of);
 #endif
     g_test_add_func("/qmp/client/arguments", test_arguments_object_not_consumed);
     g_test_add_func("/qmp/client/events-before-reply", test_events_before_reply);
     g_test_add_func("/qmp/client/garbage-line", test_garbage_line);
+    g_test_add_func("/qmp/client/deep-json", test_deep_json);
+    g_test_add_func("/qmp/json-depth", test_json_depth);
     g_test_add_func("/qmp/client/non-object", test_non_object);
     g_test_add_func("/qmp/client/non-object-scalar", test_non_object_scalar);
     g_test_add_func("/qmp/client/neither-reply-nor-event", test_neither_reply_nor_event);
@@ -1167,6 +1279,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp/client/hmp-not-a-string", test_hmp_not_a_string);
     g_test_add_func("/qmp/mtree/512m-memory-backend", test_mtree_512m);
     g_test_add_func("/qmp/mtree/5g", test_mtree_5g);
+    g_test_add_func("/qmp/mtree/range-fits", test_range_fits);
     g_test_add_func("/qmp/mtree/bad", test_mtree_bad);
     g_test_add_func("/qmp/mtree/sorted", test_mtree_sorted);
     g_test_add_func("/qmp/mtree/mutations", test_mtree_mutations);

@@ -498,8 +498,10 @@ add_load(const parser_t *p, size_t i, const phdr_t *ph, GArray *loads, GError **
                     i, ph->offset, ph->filesz, p->size);
         return false;
     }
-    /* memsz - 1 is the offset of the last byte; memsz >= filesz > 0 */
-    if (ph->paddr > UINT64_MAX - (ph->memsz - 1)) {
+    /* The end, paddr + memsz, must be a 64-bit number: the memory size
+     * (the end of the last range) is one, and a range that ends at 2^64
+     * would make it 0.  memsz >= filesz > 0. */
+    if (ph->memsz > UINT64_MAX - ph->paddr) {
         g_set_error(error, ELFCORE_ERROR, ELFCORE_ERROR_INVALID,
                     "PT_LOAD (program header %zu) at physical address 0x%" PRIx64 " "
                     "with 0x%" PRIx64 " bytes wraps around the address space",

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "private.h"
 #include "elfcore.h"
+#include "guard.h"
 
 #define EM_X86_64_ 62
 
@@ -54,6 +55,21 @@ static void file_close(vmi_instance_t vmi)
     vmi->driver_data = NULL;
 }
 
+typedef struct {
+    file_data_t *f;
+    GError **error;
+    bool is_elf;
+} parse_args_t;
+
+/* The format and, for an ELF core, its headers: everything open reads
+ * through the mapping, run guarded (the file may shrink meanwhile). */
+static bool parse_guarded(void *arg)
+{
+    parse_args_t *a = arg;
+    a->is_elf = elfcore_is_elf(a->f->map, a->f->size);
+    return !a->is_elf || elfcore_parse(a->f->map, a->f->size, &a->f->core, a->error);
+}
+
 static bool file_open(vmi_instance_t vmi, const char *name, GHashTable *config, GError **error)
 {
     uint64_t writable = 0;
@@ -67,8 +83,11 @@ static bool file_open(vmi_instance_t vmi, const char *name, GHashTable *config, 
     f->fd = open(name, (f->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
     if (f->fd < 0) {
         int e = errno;
-        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "cannot open '%s'%s: %s", name,
-                    f->writable ? " for writing" : "", g_strerror(e));
+        g_set_error(error, VMI_ERROR,
+                    e == ENOENT ? VMI_ERROR_NOT_FOUND
+                    : e == EACCES || e == EPERM || e == EROFS ? VMI_ERROR_PERMISSION : VMI_ERROR_IO,
+                    "cannot open '%s'%s: %s", name, f->writable ? " for writing" : "",
+                    g_strerror(e));
         file_close(vmi);
         return false;
     }
@@ -84,7 +103,14 @@ static bool file_open(vmi_instance_t vmi, const char *name, GHashTable *config, 
         file_close(vmi);
         return false;
     }
+    if ((uint64_t)st.st_size > SIZE_MAX) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "'%s' is too large to map here", name);
+        file_close(vmi);
+        return false;
+    }
     f->size = (size_t)st.st_size;
+    /* a snapshot that shrinks while open must fail reads, not kill us */
+    vmi_guard_install();
     f->map = mmap(NULL, f->size, PROT_READ | (f->writable ? PROT_WRITE : 0),
                   f->writable ? MAP_SHARED : MAP_PRIVATE, f->fd, 0);
     if (f->map == MAP_FAILED) {
@@ -97,11 +123,21 @@ static bool file_open(vmi_instance_t vmi, const char *name, GHashTable *config, 
     /* Accesses are scattered (page tables, task structs): no read-ahead. */
     madvise(f->map, f->size, MADV_RANDOM);
 
-    if (elfcore_is_elf(f->map, f->size)) {
-        if (!elfcore_parse(f->map, f->size, &f->core, error)) {
-            file_close(vmi);
-            return false;
-        }
+    parse_args_t pa = { f, error, false };
+    bool faulted;
+    bool ok = vmi_guarded_run(parse_guarded, &pa, f->map, f->size, &faulted);
+    if (faulted) {
+        elfcore_clear(&f->core);
+        g_clear_error(error);
+        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "'%s' shrank while it was being read", name);
+        file_close(vmi);
+        return false;
+    }
+    if (!ok) {
+        file_close(vmi);
+        return false;
+    }
+    if (pa.is_elf) {
         if (f->core.nranges == 0) {
             g_set_error(error, VMI_ERROR, VMI_ERROR_CORRUPT,
                         "'%s' is an ELF file without memory (no PT_LOAD segment)", name);
@@ -109,6 +145,7 @@ static bool file_open(vmi_instance_t vmi, const char *name, GHashTable *config, 
             return false;
         }
         f->is_elf = true;
+        /* elfcore_parse refuses a PT_LOAD whose end does not fit 64 bits */
         const elfcore_range_t *last = &f->core.ranges[f->core.nranges - 1];
         f->memsize = last->pa + last->memsize;
         g_debug("'%s': ELF core, %zu ranges, %zu vCPUs, memory up to 0x%" G_GINT64_MODIFIER "x",
@@ -125,7 +162,7 @@ static uint8_t *file_map(vmi_instance_t vmi, addr_t pa, size_t want, size_t *ava
     file_data_t *f = fdata(vmi);
     (void)want;
     if (write && !f->writable) {
-        vmi_errorf(vmi, "the snapshot '%s' is open read-only: set 'writable = 1' in its "
+        vmi_errorc(vmi, VMI_ERR_PERMISSION, "the snapshot '%s' is open read-only: set 'writable = 1' in its "
                    "configuration to write to it", vmi->name);
         return NULL;
     }
@@ -277,7 +314,7 @@ static bool file_get_vcpureg(vmi_instance_t vmi, reg_t *value, registers_t reg,
         return false;
     }
     if (vcpu >= f->core.ncpus) {
-        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
+        g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
                     "vCPU %lu does not exist: the snapshot '%s' has %zu vCPU(s)", vcpu,
                     vmi->name, f->core.ncpus);
         return false;

@@ -350,7 +350,7 @@ static void note_stop(gdb_client_t *c, const rsp_stop_t *st, bool replaced_reply
 static bool check_exit(gdb_client_t *c, const rsp_stop_t *st, GError **error)
 {
     if (st->kind == RSP_STOP_EXITED || st->kind == RSP_STOP_TERMINATED)
-        return fail(c, error, GDB_CLIENT_ERROR_REMOTE, "the guest is gone (%s%02x)",
+        return fail(c, error, GDB_CLIENT_ERROR_GONE, "the guest is gone (%s%02x)",
                     st->kind == RSP_STOP_EXITED ? "W" : "X", st->signal);
     return true;
 }

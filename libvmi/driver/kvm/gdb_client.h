@@ -89,6 +89,6 @@ GQuark gdb_client_error_quark(void);
  * (every later call fails at once, saying why); REMOTE (an "Exx" or an
  * unsupported command) does not. */
 enum { GDB_CLIENT_ERROR_IO, GDB_CLIENT_ERROR_TIMEOUT, GDB_CLIENT_ERROR_PROTOCOL,
-       GDB_CLIENT_ERROR_REMOTE };
+       GDB_CLIENT_ERROR_REMOTE, GDB_CLIENT_ERROR_GONE /* the stub says the guest exited */ };
 
 #endif

@@ -37,6 +37,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "kvm.h"
+#include "guard.h"
 #ifdef ENABLE_LIBVIRT
 #include "kvm_libvirt.h"
 #endif
@@ -172,18 +173,31 @@ static bool setup_shm(vmi_instance_t vmi, kvm_data_t *k, GArray *mtree, const ch
                     "the guest's RAM is not a shared file (no memory-backend-file with share=on)");
         return false;
     }
-    uint64_t writable = 0;
-    vmi_config_get_num(vmi->config, "writable", &writable);
+    /* With writes off (`writable = 0`) the file is opened read-only and
+     * can never be written through us; with writes on, the mapping is still
+     * read-only until the first write (kvm_map). */
     /* A file QEMU names lives in a directory QEMU's user can write: a
      * compromised QEMU could put a symlink, a FIFO or another file there
      * for us (often root) to map. So: no symlink, a regular file, and the
      * very file QEMU has mapped. A path given in the config is trusted. */
-    int flags = O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (found ? O_NOFOLLOW : 0);
+    int flags = (k->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+                (found ? O_NOFOLLOW : 0);
     int fd = open(file, flags);
+    if (fd < 0 && k->writable && !k->writable_set && (errno == EACCES || errno == EROFS)) {
+        /* writes were not asked for: a file we may only read will do */
+        g_debug("kvm: the RAM file '%s' cannot be opened for writing: writes are off", file);
+        k->writable = false;
+        flags = (flags & ~O_RDWR) | O_RDONLY;
+        fd = open(file, flags);
+    }
     if (fd < 0) {
         int e = errno;
-        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "cannot open the guest's RAM file '%s': %s%s",
-                    file, g_strerror(e), e == ELOOP ? " (a symbolic link: refused)" : "");
+        g_set_error(error, VMI_ERROR,
+                    e == EACCES || e == EPERM || e == EROFS ? VMI_ERROR_PERMISSION
+                    : e == ENOENT ? VMI_ERROR_NOT_FOUND : VMI_ERROR_IO,
+                    "cannot open the guest's RAM file '%s'%s: %s%s", file,
+                    k->writable ? " for writing (writable = 0 opens it read-only)" : "",
+                    g_strerror(e), e == ELOOP ? " (a symbolic link: refused)" : "");
         return false;
     }
     struct stat st;
@@ -193,9 +207,10 @@ static bool setup_shm(vmi_instance_t vmi, kvm_data_t *k, GArray *mtree, const ch
                     file);
         return false;
     }
-    if (st.st_size == 0) {
+    if (st.st_size <= 0 || (uint64_t)st.st_size > SIZE_MAX) {
         close(fd);
-        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "the guest's RAM file '%s' is empty", file);
+        g_set_error(error, VMI_ERROR, VMI_ERROR_CORRUPT, "the guest's RAM file '%s' is %s", file,
+                    st.st_size <= 0 ? "empty" : "larger than this process can map");
         return false;
     }
     if (found && k->pid > 0 && !kvm_pid_maps_file(k->pid, &st)) {
@@ -205,16 +220,39 @@ static bool setup_shm(vmi_instance_t vmi, kvm_data_t *k, GArray *mtree, const ch
         return false;
     }
     k->shm_size = st.st_size;
-    k->shm_map = mmap(NULL, k->shm_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
+    /* a shrinking file must fail reads, not kill us (guard.h) */
+    vmi_guard_install();
+    k->shm_map = mmap(NULL, k->shm_size, PROT_READ, MAP_SHARED, fd, 0);
     if (k->shm_map == MAP_FAILED) {
         int e = errno;
+        close(fd);
         k->shm_map = NULL;
         g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "cannot map the guest's RAM file '%s': %s",
                     file, g_strerror(e));
         return false;
     }
     madvise(k->shm_map, k->shm_size, MADV_RANDOM);
+    /* The file we validated, kept for kvm_ram_file_fd(): whoever hands it
+     * out (vmi-helperd's OpenMemory) gives this very inode, read-only,
+     * never a file reopened by a path QEMU's user controls.  With writes
+     * on, the read-only descriptor comes from /proc/self/fd (the same open
+     * file's inode, not a path lookup). */
+    if (k->writable) {
+        char self[64];
+        g_snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+        k->shm_fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        struct stat st2;
+        if (k->shm_fd >= 0 && (fstat(k->shm_fd, &st2) < 0 || st2.st_dev != st.st_dev ||
+                               st2.st_ino != st.st_ino)) {
+            close(k->shm_fd);
+            k->shm_fd = -1;
+        }
+        close(fd);
+    } else {
+        k->shm_fd = fd;
+    }
+    k->shm_dev = st.st_dev;
+    k->shm_ino = st.st_ino;
     g_free(k->shm_file);
     k->shm_file = g_strdup(file);
     /* Ranges carry their offset inside the RAM block; those of the block
@@ -223,9 +261,16 @@ static bool setup_shm(vmi_instance_t vmi, kvm_data_t *k, GArray *mtree, const ch
     for (guint i = 0; i < mtree->len; i++) {
         const qmp_ram_range_t *m = &g_array_index(mtree, qmp_ram_range_t, i);
         kvm_range_t *r = &g_array_index(k->ranges, kvm_range_t, i);
-        if ((!backend || strcmp(m->name, backend) == 0) && m->offset + m->size <= k->shm_size) {
+        if (backend && strcmp(m->name, backend) != 0)
+            continue;
+        if (qmp_range_fits(m, k->shm_size)) {
             r->host = k->shm_map + m->offset;
             mapped++;
+        } else {
+            g_debug("kvm: RAM range 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER "x at "
+                    "offset 0x%" G_GINT64_MODIFIER "x of '%s' does not fit the file (%zu bytes): "
+                    "not read through it", (guint64)m->gpa, (guint64)m->size,
+                    (guint64)m->offset, m->name, k->shm_size);
         }
     }
     g_debug("kvm: RAM file %s mapped (%zu bytes, %zu of %u ranges)", file, k->shm_size, mapped,
@@ -373,6 +418,8 @@ static void kvm_close(vmi_instance_t vmi)
         munmap(k->snap_mem, k->snap_size);
     if (k->shm_map)
         munmap(k->shm_map, k->shm_size);
+    if (k->shm_fd >= 0)
+        close(k->shm_fd);
     g_free(k->shm_file);
     if (k->gdb)
         gdb_client_free(k->gdb);
@@ -394,6 +441,7 @@ static bool kvm_open(vmi_instance_t vmi, const char *name, GHashTable *config, G
     GError *why_shm = NULL, *why_process = NULL;
     kvm_data_t *k = g_new0(kvm_data_t, 1);
     k->pidfd = k->stop_pipe[0] = k->stop_pipe[1] = -1;
+    k->shm_fd = -1;
     vmi->driver_data = k;
     const char *qmp_path = vmi_config_get_str(config, "qmp");
     const char *gdb_path = vmi_config_get_str(config, "gdb");
@@ -401,6 +449,12 @@ static bool kvm_open(vmi_instance_t vmi, const char *name, GHashTable *config, G
     const char *force = vmi_config_get_str(config, "kvm_access");
     uint64_t pid = 0;
 
+    /* Writes to the guest are on unless `writable = 0` (classic LibVMI
+     * writes to live guests); off, every write is refused and the RAM file
+     * is opened read-only. */
+    uint64_t writable = 1;
+    k->writable_set = vmi_config_get_num(config, "writable", &writable);
+    k->writable = writable != 0;
     if (force && strcmp(force, "shm") && strcmp(force, "process") && strcmp(force, "gdbstub")) {
         g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
                     "kvm_access = \"%s\": use \"shm\", \"process\" or \"gdbstub\"", force);
@@ -520,8 +574,23 @@ static uint8_t *kvm_map(vmi_instance_t vmi, addr_t pa, size_t want, size_t *avai
     if (!base)
         return NULL;
     if (write && k->snapshot) {
-        vmi_errorf(vmi, "a shm-snapshot exists: writes would go nowhere (destroy it first)");
+        vmi_errorc(vmi, VMI_ERR_INVALID, "a shm-snapshot exists: writes would go nowhere (destroy it first)");
         return NULL;
+    }
+    if (write && !k->shm_writable) {
+        if (!k->writable) {
+            vmi_errorc(vmi, VMI_ERR_PERMISSION, "writes to '%s' are off ('writable = 0' in its "
+                       "configuration)", vmi->name);
+            return NULL;
+        }
+        /* the first write: the mapping becomes writable now */
+        if (mprotect(k->shm_map, k->shm_size, PROT_READ | PROT_WRITE) < 0) {
+            int e = errno;
+            vmi_errorc(vmi, e == EACCES || e == EPERM ? VMI_ERR_PERMISSION : VMI_ERR_IO,
+                       "cannot make the guest's RAM file mapping writable: %s", g_strerror(e));
+            return NULL;
+        }
+        k->shm_writable = true;
     }
     *avail = r->size - (pa - r->gpa);
     return base + (pa - r->gpa);
@@ -581,8 +650,14 @@ static size_t kvm_read(vmi_instance_t vmi, addr_t pa, void *buf, size_t count)
         if (!p)
             break;
         size_t n = MIN(avail, count - done);
-        memcpy((uint8_t *)buf + done, p, n);
-        done += n;
+        size_t got = vmi_guarded_copy_part((uint8_t *)buf + done, p, n);
+        done += got;
+        if (got < n) {
+            vmi_errorc(vmi, VMI_ERR_IO, "reading guest-physical 0x%" G_GINT64_MODIFIER "x failed: "
+                       "the guest's RAM file '%s' no longer covers it (it shrank under the "
+                       "mapping)", (guint64)(pa + done), k->shm_file ? k->shm_file : "?");
+            return done;
+        }
     }
     if (done == count || k->snapshot)
         return done;
@@ -596,8 +671,13 @@ static size_t kvm_read(vmi_instance_t vmi, addr_t pa, void *buf, size_t count)
 static size_t kvm_write(vmi_instance_t vmi, addr_t pa, const void *buf, size_t count)
 {
     kvm_data_t *k = kvm_data(vmi);
+    if (!k->writable) {
+        vmi_errorc(vmi, VMI_ERR_PERMISSION, "writes to '%s' are off ('writable = 0' in its "
+                   "configuration)", vmi->name);
+        return 0;
+    }
     if (k->snapshot) {
-        vmi_errorf(vmi, "a shm-snapshot exists: writes would go nowhere (destroy it first)");
+        vmi_errorc(vmi, VMI_ERR_INVALID, "a shm-snapshot exists: writes would go nowhere (destroy it first)");
         return 0;
     }
     if (k->path == KVM_PATH_PROCESS)
@@ -634,6 +714,35 @@ static const char *kvm_ram_file(vmi_instance_t vmi)
 {
     kvm_data_t *k = kvm_data(vmi);
     return k->path == KVM_PATH_SHM ? k->shm_file : NULL;
+}
+
+/* The RAM file as validated at open: a new read-only descriptor of it, its
+ * device and inode. */
+static int kvm_ram_file_fd(vmi_instance_t vmi, dev_t *dev, ino_t *ino, GError **error)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    if (k->path != KVM_PATH_SHM || !k->shm_map) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND, "'%s' is not read through a shared "
+                    "RAM file (access path %s)", vmi->name, kvm_access_path(vmi));
+        return -1;
+    }
+    if (k->shm_fd < 0) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "no read-only descriptor of the RAM file "
+                    "'%s' could be made when it was opened (/proc/self/fd)", k->shm_file);
+        return -1;
+    }
+    int fd = fcntl(k->shm_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+        int e = errno;
+        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "cannot duplicate the RAM file's "
+                    "descriptor: %s", g_strerror(e));
+        return -1;
+    }
+    if (dev)
+        *dev = k->shm_dev;
+    if (ino)
+        *ino = k->shm_ino;
+    return fd;
 }
 
 /* ------------------------------------------------------------ registers */
@@ -734,7 +843,7 @@ static bool qmp_vcpu_regs(kvm_data_t *k, unsigned long vcpu, qmp_regs_t *regs, G
         return false;
     g_autoptr(GPtrArray) cpus = qmp_split_cpus(text);
     if (vcpu >= cpus->len) {
-        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "vCPU %lu does not exist (the guest has %u)",
+        g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND, "vCPU %lu does not exist (the guest has %u)",
                     vcpu, cpus->len);
         return false;
     }
@@ -869,6 +978,7 @@ typedef struct {
     const uint8_t *src;     /* NULL: only fault in dst */
     size_t len;
     const uint8_t *prefault;    /* with src NULL: also map these source pages */
+    bool faulted;               /* the RAM file shrank under the copy */
 } snap_job_t;
 
 static gpointer snap_worker(gpointer data)
@@ -884,12 +994,13 @@ static gpointer snap_worker(gpointer data)
             madvise((void *)((uintptr_t)j->prefault & ~(uintptr_t)(VMI_PAGE_SIZE - 1)), j->len,
                     MADV_POPULATE_READ);
     } else {
-        memcpy(j->dst, j->src, j->len);
+        j->faulted = !vmi_guarded_copy(j->dst, j->src, j->len);
     }
     return NULL;
 }
 
-static void snap_parallel(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *prefault)
+/* False when the source faulted (the RAM file shrank). */
+static bool snap_parallel(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *prefault)
 {
     GThread *threads[SNAP_THREADS];
     snap_job_t jobs[SNAP_THREADS];
@@ -897,12 +1008,16 @@ static void snap_parallel(uint8_t *dst, const uint8_t *src, size_t len, const ui
     for (int i = 0; i < SNAP_THREADS; i++) {
         size_t off = MIN(len, i * per);
         jobs[i] = (snap_job_t){ dst + off, src ? src + off : NULL, MIN(per, len - off),
-                                prefault ? prefault + off : NULL };
+                                prefault ? prefault + off : NULL, false };
         threads[i] = i ? g_thread_new("vmi-snapshot", snap_worker, &jobs[i]) : NULL;
     }
     snap_worker(&jobs[0]);
-    for (int i = 1; i < SNAP_THREADS; i++)
+    bool ok = !jobs[0].faulted;
+    for (int i = 1; i < SNAP_THREADS; i++) {
         g_thread_join(threads[i]);
+        ok = ok && !jobs[i].faulted;
+    }
+    return ok;
 }
 
 static bool kvm_snapshot_create(vmi_instance_t vmi, GError **error)
@@ -923,7 +1038,7 @@ static bool kvm_snapshot_create(vmi_instance_t vmi, GError **error)
     size_t at = 0;
     for (guint i = 0; i < k->ranges->len; i++) {
         kvm_range_t *r = &g_array_index(k->ranges, kvm_range_t, i);
-        snap_parallel(mem + at, NULL, r->size, r->host);
+        (void)snap_parallel(mem + at, NULL, r->size, r->host);
         at += r->size;
     }
     gint64 t0 = g_get_monotonic_time();
@@ -938,7 +1053,7 @@ static bool kvm_snapshot_create(vmi_instance_t vmi, GError **error)
         kvm_range_t *r = &g_array_index(k->ranges, kvm_range_t, i);
         r->snap = mem + off;
         if (r->host)
-            snap_parallel(r->snap, r->host, r->size, NULL);
+            ok = snap_parallel(r->snap, r->host, r->size, NULL);
         else
             ok = kvm_read(vmi, r->gpa, r->snap, r->size) == r->size;
         off += r->size;
@@ -950,7 +1065,8 @@ static bool kvm_snapshot_create(vmi_instance_t vmi, GError **error)
         for (guint i = 0; i < k->ranges->len; i++)
             g_array_index(k->ranges, kvm_range_t, i).snap = NULL;
         munmap(mem, total);
-        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "copying the guest's RAM for a snapshot failed");
+        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "copying the guest's RAM for a snapshot failed%s",
+                    k->path == KVM_PATH_SHM ? " (the RAM file shrank under the copy?)" : "");
         return false;
     }
     k->snap_mem = mem;
@@ -987,6 +1103,7 @@ const vmi_driver_ops_t kvm_driver_ops = {
     .ram_size = kvm_ram_size,
     .access_path = kvm_access_path,
     .ram_file = kvm_ram_file,
+    .ram_file_fd = kvm_ram_file_fd,
     .num_vcpus = kvm_num_vcpus,
     .get_vcpureg = kvm_get_vcpureg,
     .set_vcpureg = kvm_set_vcpureg,

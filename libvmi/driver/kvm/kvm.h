@@ -6,6 +6,7 @@
 #ifndef VMI_KVM_H
 #define VMI_KVM_H
 
+#include <sys/types.h>
 #include "private.h"
 #include "gdb_client.h"
 #include "qmp.h"
@@ -42,6 +43,12 @@ typedef struct kvm_data {
     uint8_t *shm_map;
     size_t shm_size;
     char *shm_file;             /* the shared RAM file mapped at shm_map */
+    int shm_fd;                 /* that file, read-only, as validated; -1 if none */
+    dev_t shm_dev;              /* its device and inode */
+    ino_t shm_ino;
+    bool writable;              /* writes allowed (`writable`, default 1) */
+    bool writable_set;          /* `writable` was in the configuration */
+    bool shm_writable;          /* the mapping was made writable (first write) */
     bool snapshot;              /* a shm-snapshot exists */
     uint8_t *snap_mem;
     size_t snap_size;

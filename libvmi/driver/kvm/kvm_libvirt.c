@@ -343,23 +343,75 @@ qmp_t *kvm_libvirt_qmp(kvm_libvirt_t *lv, GError **error)
 
 /* ------------------------------------------------------------ pid */
 
-/* Whether process @pid's command line holds `-uuid UUID`. */
-static bool pid_has_uuid(int pid, const char *uuid)
+/* The value of option @opt (the argument after it) in a NUL-separated
+ * command line, or NULL.  The first occurrence counts (QEMU refuses a
+ * second -uuid; a second -name would be a different spelling). */
+static const char *cmdline_value(const char *text, size_t len, const char *opt)
+{
+    for (size_t i = 0; i < len;) {
+        const char *arg = text + i;
+        size_t alen = strnlen(arg, len - i);
+        if (alen == len - i)
+            return NULL;    /* unterminated: not a kernel-made cmdline */
+        size_t next = i + alen + 1;
+        if (strcmp(arg, opt) == 0) {
+            if (next >= len || strnlen(text + next, len - next) == len - next)
+                return NULL;
+            return text + next;
+        }
+        i = next;
+    }
+    return NULL;
+}
+
+bool kvm_libvirt_is_qemu_of(const char *exe, const char *cmdline, size_t len, const char *uuid,
+                            const char *name)
+{
+    if (!exe || !cmdline || !uuid || !name)
+        return false;
+    /* a deleted binary (upgraded under a running guest) reads "... (deleted)" */
+    g_autofree char *base = g_path_get_basename(exe);
+    char *del = g_strrstr(base, " (deleted)");
+    if (del && del[strlen(" (deleted)")] == '\0')
+        *del = '\0';
+    if (!g_str_has_prefix(base, "qemu-system-") && strcmp(base, "qemu-kvm") != 0)
+        return false;
+    const char *u = cmdline_value(cmdline, len, "-uuid");
+    if (!u || g_ascii_strcasecmp(u, uuid) != 0)
+        return false;
+    const char *n = cmdline_value(cmdline, len, "-name");
+    if (!n)
+        return false;
+    /* "guest=NAME,debug-threads=on" (libvirt) or "NAME,..."; a comma in a
+     * name is written ",," */
+    if (g_str_has_prefix(n, "guest="))
+        n += strlen("guest=");
+    GString *got = g_string_new(NULL);
+    for (const char *c = n; *c; c++) {
+        if (*c == ',') {
+            if (c[1] != ',')
+                break;
+            c++;
+        }
+        g_string_append_c(got, *c);
+    }
+    bool same = strcmp(got->str, name) == 0;
+    g_string_free(got, TRUE);
+    return same;
+}
+
+/* Whether process @pid is libvirt's QEMU of @lv (see kvm_libvirt_is_qemu_of):
+ * without read access to its executable link, it cannot be told. */
+static bool pid_is_qemu_of(int pid, const kvm_libvirt_t *lv)
 {
     g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
+    g_autofree char *exe_link = g_strdup_printf("/proc/%d/exe", pid);
     g_autofree char *text = NULL;
     gsize len = 0;
     if (!g_file_get_contents(path, &text, &len, NULL) || len > MAX_CMDLINE)
         return false;
-    size_t ulen = strlen(uuid);
-    for (gsize i = 0; i < len; i += strlen(text + i) + 1) {
-        const char *arg = text + i;
-        if (strcmp(arg, "-uuid") != 0)
-            continue;
-        size_t next = i + strlen(arg) + 1;
-        return next + ulen < len && g_ascii_strcasecmp(text + next, uuid) == 0;
-    }
-    return false;
+    g_autofree char *exe = g_file_read_link(exe_link, NULL);
+    return kvm_libvirt_is_qemu_of(exe, text, len, lv->uuid, lv->name);
 }
 
 int kvm_libvirt_pid(kvm_libvirt_t *lv, GError **error)
@@ -371,20 +423,35 @@ int kvm_libvirt_pid(kvm_libvirt_t *lv, GError **error)
      * another process by now */
     if (g_file_get_contents(pidfile, &text, NULL, NULL) &&
         g_ascii_string_to_unsigned(g_strstrip(text), 10, 1, G_MAXINT, &pid, NULL) &&
-        pid_has_uuid((int)pid, lv->uuid))
+        pid_is_qemu_of((int)pid, lv))
         return (int)pid;
 
-    /* other daemons (session, modular) keep the file elsewhere */
+    /* Other daemons (session, modular) keep the file elsewhere: a search
+     * of /proc, where anyone can start a process with `-uuid X` on its
+     * command line.  Only a QEMU executable with this domain's -uuid and
+     * -name counts, and only when it is the only one. */
     g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
     const char *entry;
+    int found = 0, matches = 0;
     while (proc && (entry = g_dir_read_name(proc)) != NULL) {
         if (g_ascii_string_to_unsigned(entry, 10, 1, G_MAXINT, &pid, NULL) &&
-            pid_has_uuid((int)pid, lv->uuid))
-            return (int)pid;
+            pid_is_qemu_of((int)pid, lv)) {
+            found = (int)pid;
+            matches++;
+        }
+    }
+    if (matches == 1)
+        return found;
+    if (matches > 1) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
+                    "QEMU's process for libvirt domain '%s' cannot be told: %d QEMU processes "
+                    "have -uuid %s and its -name (no %s)", lv->name, matches, lv->uuid, pidfile);
+        return 0;
     }
     g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
-                "QEMU's process for libvirt domain '%s' was not found (no %s, no process with "
-                "-uuid %s: a remote libvirt?)", lv->name, pidfile, lv->uuid);
+                "QEMU's process for libvirt domain '%s' was not found (no %s, no QEMU process "
+                "with -uuid %s and -name guest=%s whose executable can be read: a remote "
+                "libvirt, or not root?)", lv->name, pidfile, lv->uuid, lv->name);
     return 0;
 }
 

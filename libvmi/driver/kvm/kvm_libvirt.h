@@ -38,6 +38,14 @@ const char *kvm_libvirt_uri(kvm_libvirt_t *lv);
 qmp_t *qmp_connect_libvirt(virDomainPtr dom, GError **error);
 qmp_t *kvm_libvirt_qmp(kvm_libvirt_t *lv, GError **error);
 
+/* Whether a process whose executable is @exe (the target of /proc/PID/exe)
+ * and whose command line is @cmdline (@len bytes, NUL-separated arguments)
+ * is libvirt's QEMU for the domain @name with UUID @uuid: the executable is
+ * a QEMU system emulator (qemu-system-*, qemu-kvm), `-uuid` gives @uuid
+ * and `-name` (guest=NAME,... or NAME,...) gives @name. */
+bool kvm_libvirt_is_qemu_of(const char *exe, const char *cmdline, size_t len, const char *uuid,
+                            const char *name);
+
 /* QEMU's pid: from libvirt's pid file, else from /proc (the process whose
  * command line has `-uuid UUID`); 0 with @error set when neither has it. */
 int kvm_libvirt_pid(kvm_libvirt_t *lv, GError **error);

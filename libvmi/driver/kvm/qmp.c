@@ -43,6 +43,7 @@ struct qmp {
     GQueue events;          /* JsonObject*, oldest first */
     gint64 next_id;
     char *broken;           /* why the connection is unusable, or NULL */
+    int broken_code;        /* QMP_ERROR_GONE when QEMU closed it, else QMP_ERROR_IO */
     qmp_relay_func relay;   /* non-NULL: commands go through it, not @fd */
     void *relay_data;
     GDestroyNotify relay_destroy;
@@ -71,14 +72,17 @@ static int ms_left(gint64 deadline)
  * socket. */
 static void mark_broken(qmp_t *q, const GError *why)
 {
-    if (!q->broken)
-        q->broken = g_strdup(why->message);
+    if (q->broken)
+        return;
+    q->broken = g_strdup(why->message);
+    q->broken_code = why->domain == QMP_ERROR && why->code == QMP_ERROR_GONE ? QMP_ERROR_GONE
+                                                                            : QMP_ERROR_IO;
 }
 
 static bool check_usable(qmp_t *q, GError **error)
 {
     if (q->broken) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_IO,
+        g_set_error(error, QMP_ERROR, q->broken_code,
                     "The QMP connection is unusable after an earlier error: %s", q->broken);
         return false;
     }
@@ -170,7 +174,7 @@ static char *read_line(qmp_t *q, gint64 deadline, const char *what, GError **err
         if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
             continue;
         if (n == 0) {
-            fail(q, error, QMP_ERROR_IO, "QEMU closed the QMP connection%s (%s)",
+            fail(q, error, QMP_ERROR_GONE, "QEMU closed the QMP connection%s (%s)",
                  old > 0 ? " in the middle of a message" : "", what);
             return NULL;
         }
@@ -192,6 +196,12 @@ static JsonObject *read_message(qmp_t *q, gint64 deadline, const char *what, GEr
         if (line[strspn(line, " \t")] == '\0')
             continue;
 
+        size_t depth = qmp_json_depth(line, strlen(line));
+        if (depth > QMP_MAX_JSON_DEPTH) {
+            fail(q, error, QMP_ERROR_PROTOCOL, "QEMU sent a QMP message nested deeper than %d "
+                 "levels: refused (%s)", QMP_MAX_JSON_DEPTH, what);
+            return NULL;
+        }
         g_autoptr(JsonParser) parser = json_parser_new_immutable();
         g_autoptr(GError) perr = NULL;
         if (!json_parser_load_from_data(parser, line, -1, &perr)) {
@@ -407,6 +417,11 @@ static JsonNode *execute_relayed(qmp_t *q, const char *command, JsonObject *args
     g_autofree char *text = q->relay(q->relay_data, g_strchomp(request), error);
     if (!text)
         return NULL;
+    if (qmp_json_depth(text, strlen(text)) > QMP_MAX_JSON_DEPTH) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_PROTOCOL, "The reply to QMP command '%s' is "
+                    "nested deeper than %d levels: refused", command, QMP_MAX_JSON_DEPTH);
+        return NULL;
+    }
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
     g_autoptr(GError) perr = NULL;
     if (!json_parser_load_from_data(parser, text, -1, &perr)) {
@@ -669,8 +684,18 @@ GArray *qmp_parse_mtree(const char *text, GError **error)
         bool is_ram;
         if (!parse_range_line(l, lineno, &r, &is_ram, error))
             return NULL;
-        if (is_ram)
-            g_array_append_val(ranges, r);
+        if (!is_ram)
+            continue;
+        /* Guest memory ends at a 64-bit number (the memory size), and the
+         * range's bytes in its block, at offset .. offset + size, too. */
+        if (r.gpa + (r.size - 1) == UINT64_MAX || r.offset > UINT64_MAX - r.size) {
+            g_set_error(error, QMP_ERROR, QMP_ERROR_PROTOCOL,
+                        "info mtree line %u: RAM range 0x%" G_GINT64_MODIFIER "x+0x%"
+                        G_GINT64_MODIFIER "x @0x%" G_GINT64_MODIFIER "x wraps around 2^64",
+                        lineno, r.gpa, r.size, r.offset);
+            return NULL;
+        }
+        g_array_append_val(ranges, r);
     }
 
     if (!found) {
@@ -695,6 +720,41 @@ GArray *qmp_parse_mtree(const char *text, GError **error)
         }
     }
     return g_steal_pointer(&ranges);
+}
+
+size_t qmp_json_depth(const char *text, size_t len)
+{
+    /* Brackets inside strings do not count; a string ends at an unescaped
+     * quote.  The counter stops growing past the limit, so any input is
+     * one pass in constant space. */
+    size_t depth = 0, max = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (depth <= QMP_MAX_JSON_DEPTH)
+                depth++;
+            if (depth > max)
+                max = depth;
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            depth--;
+        }
+    }
+    return max;
+}
+
+bool qmp_range_fits(const qmp_ram_range_t *r, uint64_t file_size)
+{
+    return r->size <= file_size && r->offset <= file_size - r->size;
 }
 
 /* Register names of QEMU's x86_cpu_dump_state(); the 32-bit layout prints

@@ -57,6 +57,18 @@ typedef struct qmp_ram_range {
  * flat view that holds address space "memory", sorted by gpa.  Returns a
  * GArray of qmp_ram_range_t. */
 GArray *qmp_parse_mtree(const char *text, GError **error);
+/* Whether RAM range @r lies inside a file of @file_size bytes (its
+ * offset + size <= @file_size, computed without overflow). */
+bool qmp_range_fits(const qmp_ram_range_t *r, uint64_t file_size);
+
+/* Deepest nesting of objects and arrays QMP messages may have: json-glib
+ * recurses once per level with no limit of its own, so deeper input (a
+ * hostile QEMU or peer on a directly opened socket) is refused before it
+ * is parsed.  QEMU's replies nest a handful of levels. */
+#define QMP_MAX_JSON_DEPTH 64
+/* The nesting depth of JSON @text (brackets outside strings), counted up to
+ * QMP_MAX_JSON_DEPTH + 1 at most. */
+size_t qmp_json_depth(const char *text, size_t len);
 
 /* Registers of one vCPU from `info registers` (one CPU's block). */
 typedef struct qmp_regs {
@@ -79,6 +91,7 @@ bool qmp_parse_gpa2hva(const char *text, uint64_t *hva, GError **error);
 
 GQuark qmp_error_quark(void);
 #define QMP_ERROR (qmp_error_quark())
-enum { QMP_ERROR_IO, QMP_ERROR_TIMEOUT, QMP_ERROR_PROTOCOL, QMP_ERROR_COMMAND };
+/* GONE: QEMU closed the monitor (it exits) */
+enum { QMP_ERROR_IO, QMP_ERROR_TIMEOUT, QMP_ERROR_PROTOCOL, QMP_ERROR_COMMAND, QMP_ERROR_GONE };
 
 #endif
