@@ -1,0 +1,65 @@
+/*
+ * fuzz-common.h - what every libFuzzer target of fuzz/ shares: quiet
+ * logging (the parsers log at debug level; printing it would slow the
+ * fuzzer), criticals made fatal (a g_return_if_fail() reached from hostile
+ * input is a bug), and helpers to turn the input into a C string.
+ */
+#ifndef VMI_FUZZ_COMMON_H
+#define VMI_FUZZ_COMMON_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+static GLogWriterOutput fuzz_log_writer(GLogLevelFlags level, const GLogField *fields,
+                                        gsize n_fields, gpointer user_data)
+{
+    (void)user_data;
+    if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) {
+        g_log_writer_standard_streams(level, fields, n_fields, NULL);
+        abort();
+    }
+    return G_LOG_WRITER_HANDLED;
+}
+
+static void fuzz_log_handler(const gchar *domain, GLogLevelFlags level, const gchar *message,
+                             gpointer user_data)
+{
+    (void)user_data;
+    if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) {
+        g_printerr("%s: %s\n", domain ? domain : "", message);
+        abort();
+    }
+}
+
+static inline void fuzz_init_logging(void)
+{
+    g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+    g_log_set_default_handler(fuzz_log_handler, NULL);
+    g_log_set_writer_func(fuzz_log_writer, NULL, NULL);
+}
+
+/* A NUL-terminated copy of the input (free with g_free). */
+static inline char *fuzz_strdup(const uint8_t *data, size_t size)
+{
+    char *s = g_malloc(size + 1);
+    memcpy(s, data, size);
+    s[size] = '\0';
+    return s;
+}
+
+/* A fatal check of a property the fuzzed code documents. */
+#define FUZZ_CHECK(cond)                                                         \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            g_printerr("%s:%d: property violated: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                             \
+        }                                                                        \
+    } while (0)
+
+#endif

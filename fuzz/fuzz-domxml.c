@@ -1,0 +1,84 @@
+/*
+ * fuzz-domxml.c - the domain-XML transformer (xml/vmi-domxml.c) on
+ * arbitrary XML: enable (the first byte picks the mode and the socket
+ * directory), disable and status.  Checks what vmi-domxml.h promises:
+ * a result or an error, never both or neither; enabling an enabled
+ * domain again gives the same text; status after enable reports the
+ * mode; disabling the enabled text gives what disabling the input gives
+ * (byte for byte, as tests/xml/test-domxml.c checks on golden files).
+ */
+#include <libxml/parser.h>
+#include "fuzz-common.h"
+#include "vmi-domxml.h"
+
+static void silent(void *ctx, const char *msg, ...)
+{
+    (void)ctx; (void)msg;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc; (void)argv;
+    fuzz_init_logging();
+    xmlInitParser();
+    xmlSetGenericErrorFunc(NULL, silent);
+    return 0;
+}
+
+static char *checked(char *out, GError *err)
+{
+    FUZZ_CHECK((out == NULL) != (err == NULL));
+    if (err) {
+        FUZZ_CHECK(err->domain == VMI_DOMXML_ERROR && err->message);
+        g_error_free(err);
+    }
+    return out;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    static const vmi_domxml_mode_t modes[] = {
+        VMI_DOMXML_SHM, VMI_DOMXML_GDBSTUB, VMI_DOMXML_SHM | VMI_DOMXML_GDBSTUB
+    };
+    vmi_domxml_mode_t mode = modes[data[0] % 3];
+    const char *dir = (data[0] & 4) ? "/run/libvmi-fuzz" : NULL;
+    char *xml = fuzz_strdup(data + 1, size - 1);
+    GError *err = NULL;
+
+    vmi_domxml_mode_t st_mode = 0;
+    char *sock = NULL;
+    if (!vmi_domxml_status(xml, &st_mode, &sock, &err)) {
+        FUZZ_CHECK(err && sock == NULL);
+        g_clear_error(&err);
+    }
+    g_free(sock);
+
+    char *disabled = checked(vmi_domxml_disable(xml, &err), err);
+    err = NULL;
+    char *enabled = checked(vmi_domxml_enable(xml, mode, dir, &err), err);
+    err = NULL;
+    if (enabled) {
+        char *again = checked(vmi_domxml_enable(enabled, mode, dir, &err), err);
+        err = NULL;
+        FUZZ_CHECK(again && strcmp(again, enabled) == 0);
+        g_free(again);
+
+        sock = NULL;
+        st_mode = 0;
+        FUZZ_CHECK(vmi_domxml_status(enabled, &st_mode, &sock, &err));
+        FUZZ_CHECK(st_mode == mode);
+        FUZZ_CHECK((sock != NULL) == ((mode & VMI_DOMXML_GDBSTUB) != 0));
+        g_free(sock);
+
+        char *undone = checked(vmi_domxml_disable(enabled, &err), err);
+        err = NULL;
+        FUZZ_CHECK(undone && disabled && strcmp(undone, disabled) == 0);
+        g_free(undone);
+    }
+    g_free(enabled);
+    g_free(disabled);
+    g_free(xml);
+    return 0;
+}

@@ -1,0 +1,100 @@
+/*
+ * fuzz-qmp.c - the QMP client (qmp.c) against a hostile QEMU: the input is
+ * everything QEMU sends on the socket (greeting, replies, events, one JSON
+ * object a line).  After the handshake the client runs what the kvm
+ * driver runs: query-status, stop/cont, the HMP commands whose text it
+ * parses (info mtree -f, info registers -a, gpa2hva), and takes the events.
+ * The same lines are then played through a relay (qmp_new_relayed, the
+ * libvirt path): one line per command.  Nothing may crash, leak or wait
+ * for the 1 s timeout (the input ends with the end of the stream).
+ */
+#include "fuzz-peer.h"
+#include "qmp.h"
+
+static fuzz_peer_t peer;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc; (void)argv;
+    fuzz_init_logging();
+    fuzz_peer_listen(&peer, "qmp.sock");
+    return 0;
+}
+
+static void expect(bool ok, GError **err)
+{
+    FUZZ_CHECK(ok == (*err == NULL));
+    if (*err)
+        FUZZ_CHECK((*err)->message != NULL);
+    g_clear_error(err);
+}
+
+static void session(qmp_t *q)
+{
+    GError *err = NULL;
+    bool running = false;
+    expect(qmp_query_running(q, &running, &err), &err);
+    expect(qmp_stop(q, &err), &err);
+    expect(qmp_cont(q, &err), &err);
+    const char *hmp[] = { "info mtree -f", "info registers -a", "gpa2hva 0x1000" };
+    for (size_t i = 0; i < G_N_ELEMENTS(hmp); i++) {
+        char *text = qmp_hmp(q, hmp[i], &err);
+        expect(text != NULL, &err);
+        if (text && i == 0) {
+            GArray *r = qmp_parse_mtree(text, &err);
+            expect(r != NULL, &err);
+            if (r)
+                g_array_unref(r);
+        }
+        g_free(text);
+    }
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "path", "/machine");
+    JsonNode *n = qmp_execute(q, "qom-list", args, &err);
+    expect(n != NULL, &err);
+    if (n)
+        json_node_unref(n);
+    json_object_unref(args);
+    g_list_free_full(qmp_take_events(q), (GDestroyNotify)json_object_unref);
+}
+
+typedef struct {
+    char **lines;
+    guint next;
+} relay_t;
+
+static char *relay(void *data, const char *request, GError **error)
+{
+    relay_t *r = data;
+    (void)request;
+    if (!r->lines[r->next]) {
+        g_set_error_literal(error, QMP_ERROR, QMP_ERROR_IO, "the relay has no more replies");
+        return NULL;
+    }
+    return g_strdup(r->lines[r->next++]);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    GError *err = NULL;
+
+    fuzz_peer_start(&peer, data, size);
+    qmp_t *q = qmp_connect(peer.path, 1000, &err);
+    expect(q != NULL, &err);
+    if (q) {
+        FUZZ_CHECK(qmp_peer_pid(q) == (int)getpid());
+        session(q);
+        qmp_free(q);
+    }
+    fuzz_peer_join(&peer);
+
+    char *text = fuzz_strdup(data, size);
+    relay_t r = { .lines = g_strsplit(text, "\n", 64) };
+    q = qmp_new_relayed(relay, &r, NULL);
+    FUZZ_CHECK(q != NULL);
+    session(q);
+    qmp_free(q);
+    g_strfreev(r.lines);
+    g_free(text);
+    return 0;
+}

@@ -1,0 +1,99 @@
+/*
+ * fuzz-sysmap.c - the System.map reader (sysmap.c) on arbitrary text: the
+ * lookups libvmi makes at init (a batch of names, one name) and the reverse
+ * lookup, with names and addresses taken from the input itself so that the
+ * fuzzer can reach the matches.  Checks: a name found by the batch lookup
+ * is found alone at the same address; sysmap_nearest() never returns a
+ * symbol above the address asked for; the map read from a file (chunked
+ * reads) answers exactly as the same map held in memory.
+ */
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "fuzz-common.h"
+#include "sysmap.h"
+
+static int memfd = -1;
+static char path[64];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc; (void)argv;
+    fuzz_init_logging();
+    memfd = memfd_create("fuzz-sysmap", MFD_CLOEXEC);
+    if (memfd < 0)
+        abort();
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
+    return 0;
+}
+
+/* The same map as a file (NULL when @size is 0: sysmap_open refuses an
+ * empty file). */
+static sysmap_t *as_file(const uint8_t *data, size_t size)
+{
+    if (ftruncate(memfd, 0) < 0 || pwrite(memfd, data, size, 0) != (ssize_t)size)
+        abort();
+    GError *err = NULL;
+    sysmap_t *m = sysmap_open(path, &err);
+    FUZZ_CHECK((m == NULL) == (size == 0));
+    if (err)
+        g_error_free(err);
+    return m;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    sysmap_t *map = sysmap_new_from_text((const char *)data, size);
+    /* Names to look up: fixed ones, plus the last word of the input's
+     * first line (a name the map may well hold). */
+    char *copy = fuzz_strdup(data, size < 256 ? size : 256);
+    char *nl = strchr(copy, '\n');
+    if (nl)
+        *nl = '\0';
+    char *sp = strrchr(copy, ' ');
+    const char *own = sp ? sp + 1 : copy;
+    const char *names[] = { "init_task", "swapper_pg_dir", "_text", "linux_banner", own, "" };
+    enum { N = G_N_ELEMENTS(names) };
+    addr_t addrs[N] = { 0 };
+    bool found[N] = { false };
+
+    size_t n = sysmap_lookup_many(map, names, N, addrs, found);
+    sysmap_t *fmap = as_file(data, size);
+    if (fmap) {
+        addr_t faddrs[N] = { 0 };
+        bool ffound[N] = { false };
+        FUZZ_CHECK(sysmap_lookup_many(fmap, names, N, faddrs, ffound) == n);
+        for (size_t i = 0; i < N; i++)
+            FUZZ_CHECK(ffound[i] == found[i] && (!found[i] || faddrs[i] == addrs[i]));
+    }
+    size_t count = 0;
+    for (size_t i = 0; i < N; i++) {
+        if (!found[i])
+            continue;
+        count++;
+        addr_t a = 0;
+        FUZZ_CHECK(sysmap_lookup(map, names[i], &a));
+        FUZZ_CHECK(a == addrs[i]);
+    }
+    FUZZ_CHECK(n == count);
+
+    addr_t probes[] = { 0, ~(addr_t)0, addrs[0], addrs[4] + 1, 0xffffffff81000000ull };
+    for (size_t i = 0; i < G_N_ELEMENTS(probes); i++) {
+        addr_t at = 0;
+        char *name = sysmap_nearest(map, probes[i], &at);
+        if (name)
+            FUZZ_CHECK(at <= probes[i]);
+        if (fmap) {
+            addr_t fat = 0;
+            char *fname = sysmap_nearest(fmap, probes[i], &fat);
+            FUZZ_CHECK((fname == NULL) == (name == NULL));
+            FUZZ_CHECK(!name || (strcmp(fname, name) == 0 && fat == at));
+            g_free(fname);
+        }
+        g_free(name);
+    }
+    g_free(copy);
+    sysmap_free(map);
+    sysmap_free(fmap);
+    return 0;
+}
