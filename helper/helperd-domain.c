@@ -88,6 +88,7 @@ struct HelperdWorker {
     GPtrArray *watches;         /* Watch* */
     guint next_watch_id;
     GArray *hits;               /* Hit */
+    char *paused_by;            /* the bus name whose Pause paused the domain */
     /* The instance is used under `run`: by the worker for every job, and by
      * the main thread for a read-only call when `fast` says the instance is
      * complete on a path that never waits for the guest (shm, process), no
@@ -508,8 +509,51 @@ static void worker_listen(HelperdWorker *w)
     watches_emit(w);
 }
 
+typedef struct {
+    char *path;
+    const char *state;
+} StateMsg;
+
+static gboolean state_apply(gpointer data)
+{
+    StateMsg *m = data;
+    HelperdDomain *d = g_hash_table_lookup(helperd.domains, m->path);
+    if (d)
+        helperd_domain_set_state(d, m->state);
+    g_free(m->path);
+    g_free(m);
+    return G_SOURCE_REMOVE;
+}
+
+/* The caller that paused the domain is gone (or the daemon exits): the
+ * guest runs again. */
+static void worker_resume_pauser(HelperdWorker *w, const char *why)
+{
+    if (!w->paused_by)
+        return;
+    g_autofree char *who = g_steal_pointer(&w->paused_by);
+    virDomainPtr dom = worker_dom(w);
+    int state = VIR_DOMAIN_NOSTATE;
+    if (dom && virDomainGetState(dom, &state, NULL, 0) == 0 && state == VIR_DOMAIN_PAUSED) {
+        if (virDomainResume(dom) == 0) {
+            helperd_log("domain %s resumed: %s paused it and %s", w->name, who, why);
+            StateMsg *m = g_new0(StateMsg, 1);
+            m->path = g_strdup(w->path);
+            m->state = "running";
+            g_main_context_invoke(NULL, state_apply, m);
+        } else {
+            helperd_log("domain %s: %s paused it and %s, but resuming failed: %s", w->name, who,
+                        why, helperd_virt_error());
+        }
+    }
+    if (dom)
+        virDomainFree(dom);
+}
+
 static void watches_drop_owner(HelperdWorker *w, const char *owner)
 {
+    if (g_strcmp0(w->paused_by, owner) == 0)
+        worker_resume_pauser(w, "left the bus");
     for (guint i = w->watches->len; i-- > 0;) {
         Watch *wt = w->watches->pdata[i];
         if (strcmp(wt->owner, owner) != 0)
@@ -758,33 +802,27 @@ static void m_get_registers(HelperdWorker *w, GDBusMethodInvocation *inv, GVaria
     g_dbus_method_invocation_return_value(inv, g_variant_new("(a{st})", &b));
 }
 
-typedef struct {
-    char *path;
-    const char *state;
-} StateMsg;
-
-static gboolean state_apply(gpointer data)
-{
-    StateMsg *m = data;
-    HelperdDomain *d = g_hash_table_lookup(helperd.domains, m->path);
-    if (d)
-        helperd_domain_set_state(d, m->state);
-    g_free(m->path);
-    g_free(m);
-    return G_SOURCE_REMOVE;
-}
-
 static void run_control(HelperdWorker *w, GDBusMethodInvocation *inv, gboolean pause)
 {
     virDomainPtr dom = worker_dom(w);
     int state = VIR_DOMAIN_NOSTATE;
     int rc = dom ? virDomainGetState(dom, &state, NULL, 0) : -1;
+    gboolean changed = FALSE;
     if (rc == 0) {
         gboolean paused = state == VIR_DOMAIN_PAUSED;
         if (paused == pause)
             rc = 0;
         else
             rc = pause ? virDomainSuspend(dom) : virDomainResume(dom);
+        changed = rc == 0 && paused != pause;
+    }
+    if (rc == 0 && !pause)
+        g_clear_pointer(&w->paused_by, g_free);
+    /* a domain paused by someone else (libvirt, an admin) is not ours to
+     * resume when this caller leaves */
+    if (changed && pause) {
+        g_free(w->paused_by);
+        w->paused_by = g_strdup(g_dbus_method_invocation_get_sender(inv));
     }
     if (rc < 0) {
         g_autofree char *err = g_strdup(dom ? helperd_virt_error() : "no libvirt connection");
@@ -1238,8 +1276,8 @@ static const struct {
     { "LookupSymbol", m_lookup_symbol, FALSE },
     { "ListProcesses", m_list_processes, FALSE },
     { "GetRegisters", m_get_registers, FALSE },
-    { "Pause", m_pause, FALSE },
-    { "Resume", m_resume, FALSE },
+    { "Pause", m_pause, TRUE },         /* libvirt's: no libvmi needed */
+    { "Resume", m_resume, TRUE },
     { "Snapshot", m_snapshot, FALSE },
     { "Enable", m_enable, TRUE },
     { "Disable", m_disable, TRUE },
@@ -1296,6 +1334,7 @@ static void worker_free(HelperdWorker *w)
     g_free(w->path);
     g_free(w->reason);
     g_free(w->last_logged);
+    g_free(w->paused_by);
     g_ptr_array_unref(w->watches);
     g_array_unref(w->hits);
     g_free(w);
@@ -1406,6 +1445,7 @@ static gpointer worker_main(gpointer data)
         job_free(job);
     }
     worker_close(w);
+    worker_resume_pauser(w, "the helper stops following the domain");
     g_mutex_unlock(&w->run);
     helperd_debug("domain %s: worker done", w->name);
     worker_free(w);
@@ -1618,7 +1658,8 @@ HelperdDomain *helperd_domain_publish(HelperdConn *conn, virDomainPtr dom)
     d->os_type = g_strdup("unknown");
     d->page_mode = g_strdup("unknown");
     d->kernel_version = g_strdup("");
-    d->writes = helperd_config_writes(cfg, name);
+    d->writes = helperd_config_writes(cfg, uuid);
+    d->control = helperd_config_control(cfg, uuid);
     g_hash_table_insert(helperd.domains, d->path, d);
     g_hash_table_remove(helperd.stale, d->path);
     d->worker = worker_new(d, dom, conn->uri);
@@ -1730,7 +1771,8 @@ void helperd_domains_config_changed(void)
     g_hash_table_iter_init(&it, helperd.domains);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         HelperdDomain *d = v;
-        gboolean writes = helperd_config_writes(cfg, d->name);
+        d->control = helperd_config_control(cfg, d->uuid);
+        gboolean writes = helperd_config_writes(cfg, d->uuid);
         if (writes != d->writes) {
             d->writes = writes;
             helperd_log("domain %s: writes %s", d->name, writes ? "enabled" : "disabled");
@@ -1785,10 +1827,29 @@ static gboolean check_symbol(GDBusMethodInvocation *inv, HelperdDomain *d, const
     return FALSE;
 }
 
-static void domain_method_call(GDBusConnection *bus, const gchar *sender, const gchar *path,
-                               const gchar *iface, const gchar *method, GVariant *params,
-                               GDBusMethodInvocation *inv, gpointer user_data)
+/* Methods that change the guest or its definition without writing its
+ * memory: gated like writes, per domain (control=true or writes=true). */
+static gboolean changes_guest(const char *method, GVariant *params)
 {
+    static const char *const control[] = { "Pause", "Resume", "Snapshot", "Enable", "Disable" };
+    for (size_t i = 0; i < G_N_ELEMENTS(control); i++)
+        if (strcmp(method, control[i]) == 0)
+            return TRUE;
+    if (strcmp(method, "Watch") == 0) {
+        const char *access;
+        g_variant_get(params, "(t&s)", NULL, &access);
+        return strcmp(access, "x") == 0;    /* INT3 in the guest's code */
+    }
+    return FALSE;
+}
+
+static void domain_authorized(GDBusMethodInvocation *inv)
+{
+    const char *sender = g_dbus_method_invocation_get_sender(inv);
+    const char *path = g_dbus_method_invocation_get_object_path(inv);
+    const char *iface = g_dbus_method_invocation_get_interface_name(inv);
+    const char *method = g_dbus_method_invocation_get_method_name(inv);
+    GVariant *params = g_dbus_method_invocation_get_parameters(inv);
     HelperdDomain *d = g_hash_table_lookup(helperd.domains, path);
     if (!d || !d->worker) {
         const char *name = g_hash_table_lookup(helperd.stale, path);
@@ -1796,7 +1857,20 @@ static void domain_method_call(GDBusConnection *bus, const gchar *sender, const 
                              "undefined: the object %s is stale.", name ? name : "?", path);
         return;
     }
+    if (strcmp(iface, HELPERD_PROPS_IFACE) == 0) {
+        helperd_return_properties(inv, HELPERD_DOMAIN_IFACE, helperd_domain_properties(d));
+        return;
+    }
     g_autoptr(HelperdConfig) cfg = helperd_config_get();
+    if (changes_guest(method, params) && !d->control) {
+        helperd_return_error(inv, HELPERD_ERROR_WRITES_DISABLED, "Domain '%s': %s changes the "
+                             "guest and is refused: set control=true (or writes=true) in the "
+                             "[domain %s] group of %s to allow it.", d->name, method, d->uuid,
+                             cfg->file ? cfg->file : "the helper's configuration file");
+        return;
+    }
+    if (strcmp(method, "Pause") == 0)
+        g_hash_table_add(helperd.watchers, g_strdup(sender));
     if (strcmp(method, "ReadPhysical") == 0 || strcmp(method, "ReadVirtual") == 0 ||
         strcmp(method, "ReadSymbol") == 0) {
         guint32 len;
@@ -1820,7 +1894,7 @@ static void domain_method_call(GDBusConnection *bus, const gchar *sender, const 
         if (!d->writes) {
             helperd_return_error(inv, HELPERD_ERROR_WRITES_DISABLED, "Writes to domain '%s' are "
                                  "disabled: set writes=true in the [domain %s] group of %s to "
-                                 "enable them.", d->name, d->name,
+                                 "enable them.", d->name, d->uuid,
                                  cfg->file ? cfg->file : "the helper's configuration file");
             return;
         }
@@ -1870,27 +1944,17 @@ static void domain_method_call(GDBusConnection *bus, const gchar *sender, const 
     worker_push(d->worker, job);
 }
 
-static GVariant *domain_get_property(GDBusConnection *bus, const gchar *sender, const gchar *path,
-                                     const gchar *iface, const gchar *prop, GError **error,
-                                     gpointer user_data)
+static void domain_method_call(GDBusConnection *bus, const gchar *sender, const gchar *path,
+                               const gchar *iface, const gchar *method, GVariant *params,
+                               GDBusMethodInvocation *inv, gpointer user_data)
 {
-    HelperdDomain *d = g_hash_table_lookup(helperd.domains, path);
-    if (!d) {
-        const char *name = g_hash_table_lookup(helperd.stale, path);
-        g_set_error(error, HELPERD_ERROR, HELPERD_ERROR_DOMAIN_GONE, "Domain '%s' was stopped or "
-                    "undefined: the object %s is stale.", name ? name : "?", path);
-        return NULL;
-    }
-    g_autoptr(GVariant) all = helperd_domain_properties(d);
-    GVariant *v = g_variant_lookup_value(all, prop, NULL);
-    if (!v)
-        g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, "No property %s", prop);
-    return v;
+    helperd_auth_call(inv, domain_authorized);
 }
 
 static const GDBusInterfaceVTable domain_vtable = {
     .method_call = domain_method_call,
-    .get_property = domain_get_property,
+    /* no get_property: Properties calls come to method_call, behind the
+     * authorization */
 };
 
 static gchar **subtree_enumerate(GDBusConnection *bus, const gchar *sender, const gchar *path,
@@ -1899,8 +1963,10 @@ static gchar **subtree_enumerate(GDBusConnection *bus, const gchar *sender, cons
     GPtrArray *nodes = g_ptr_array_new();
     GHashTableIter it;
     gpointer k;
+    guint32 uid;
+    /* the domains' UUIDs only to a caller already known to be allowed */
     g_hash_table_iter_init(&it, helperd.domains);
-    while (g_hash_table_iter_next(&it, &k, NULL))
+    while (sender && helperd_auth_uid(sender, &uid) && g_hash_table_iter_next(&it, &k, NULL))
         g_ptr_array_add(nodes, g_strdup((const char *)k + strlen(HELPERD_DOMAIN_PREFIX "/")));
     g_ptr_array_sort(nodes, (GCompareFunc)g_strcmp0);
     g_ptr_array_add(nodes, NULL);

@@ -50,6 +50,38 @@ void helperd_return_error(GDBusMethodInvocation *inv, HelperdError code, const c
     g_dbus_method_invocation_return_error_literal(inv, HELPERD_ERROR, code, msg);
 }
 
+/* Answers org.freedesktop.DBus.Properties Get/GetAll/Set on @iface from
+ * @all (a{sv}, floating or not; consumed). */
+void helperd_return_properties(GDBusMethodInvocation *inv, const char *iface, GVariant *all)
+{
+    const char *method = g_dbus_method_invocation_get_method_name(inv);
+    GVariant *params = g_dbus_method_invocation_get_parameters(inv);
+    g_autoptr(GVariant) props = g_variant_ref_sink(all);
+    const char *asked = NULL;
+    if (g_variant_n_children(params) > 0)
+        g_variant_get_child(params, 0, "&s", &asked);
+    if (!asked || strcmp(asked, iface) != 0) {
+        g_dbus_method_invocation_return_error(inv, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_INTERFACE,
+                                              "No interface %s here", asked ? asked : "");
+        return;
+    }
+    if (strcmp(method, "GetAll") == 0) {
+        g_dbus_method_invocation_return_value(inv, g_variant_new("(@a{sv})", props));
+    } else if (strcmp(method, "Get") == 0) {
+        const char *name;
+        g_variant_get_child(params, 1, "&s", &name);
+        g_autoptr(GVariant) v = g_variant_lookup_value(props, name, NULL);
+        if (v)
+            g_dbus_method_invocation_return_value(inv, g_variant_new("(v)", v));
+        else
+            g_dbus_method_invocation_return_error(inv, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY,
+                                                  "No property %s", name);
+    } else {
+        g_dbus_method_invocation_return_error(inv, G_DBUS_ERROR, G_DBUS_ERROR_PROPERTY_READ_ONLY,
+                                              "The properties of %s are read-only", iface);
+    }
+}
+
 /* ------------------------------------------------------------ logging */
 
 gboolean helperd_verbose;
