@@ -168,4 +168,78 @@ resumed() {
 check "a domain paused by a caller that left the bus is resumed" resumed
 check "the resume is logged with the caller" grep -q "resumed: .* paused it and left the bus" "$HLOG"
 
-finish
+# ------------------------------------- a domain backed by a snapshot (2)
+# The test driver runs no QEMU: the helper opens a test domain as the
+# snapshot its libvmi.conf entry names with "path" (a private copy of the
+# rig's raw amd64 snapshot, changed under the running helper as a running
+# guest would change its memory).
+RIG_DIR=
+for d in /var/cache/libvmi-rig/guests/amd64-*; do
+    [ -e "$d/.complete" ] && [ -r "$d/amd64.raw" ] && RIG_DIR=$d && break
+done
+skipped=0
+# u64 FILE: the little-endian number in gdbus's "([byte 0x.., ...],)" or "(b'...',)"
+u64() {
+    python3 - "$1" <<'PY'
+import ast, re, sys
+t = open(sys.argv[1]).read().strip()
+m = re.match(r"^\((b[\x27\x22].*),\)$", t, re.S)
+b = ast.literal_eval(m.group(1)) if m else bytes(int(x, 16) for x in re.findall(r"0x([0-9a-f]+)", t))
+print(int.from_bytes(b[:8], "little") if b else "")
+PY
+}
+# add A B: A + B as an unsigned 64-bit number (bash's arithmetic is signed)
+add() { printf '%u' $(( $1 + $2 )); }
+num() { sed -n 's/^(uint64 \([0-9]*\),)$/\1/p' "$1"; }
+if [ -n "$RIG_DIR" ] && command -v python3 >/dev/null 2>&1; then
+    cp --sparse=always "$RIG_DIR/amd64.raw" "$work/guest.raw"
+    {
+        echo "$UUID {"
+        echo "    path = \"$work/guest.raw\";"
+        grep -E '^ *(ostype|sysmap|linux_[a-z]+) *=' "$RIG_DIR/libvmi.conf"
+        echo "}"
+    } >"$work/libvmi.conf"
+    off() { sed -n "s/^ *linux_$1 *= *\(0x[0-9a-f]*\);.*/\1/p" "$RIG_DIR/libvmi.conf"; }
+    TASKS=$(off tasks) PIDOFF=$(off pid)
+    introspectable() {
+        local _
+        for _ in $(seq 60); do
+            call "$MEMBER" "$work/i" --object-path "$DOMAIN" --method $PROPS.Get $D Introspectable
+            grep -q true "$work/i" && return 0
+            call "$MEMBER" "$work/i" --object-path "$DOMAIN" --method $D.ListProcesses
+            sleep 0.2
+        done
+        call "$MEMBER" "$work/i" --object-path "$DOMAIN" --method $PROPS.Get $D IntrospectableReason
+        sed 's/^/#   /' "$work/i"
+        return 1
+    }
+    check "the test domain becomes introspectable from its snapshot" introspectable
+    # pid 1's task_struct: init_task.tasks.next - tasks; its pid field's
+    # physical address is the raw file's offset
+    call "$MEMBER" "$work/o" --object-path "$DOMAIN" --method $D.LookupSymbol init_task
+    init=$(num "$work/o")
+    call "$MEMBER" "$work/o" --object-path "$DOMAIN" --method $D.ReadVirtual "$(add "$init" "$TASKS")" 0 8
+    task1=$(( $(u64 "$work/o") - TASKS ))
+    call "$MEMBER" "$work/o" --object-path "$DOMAIN" --method $D.TranslateKernel "$(add "$task1" "$PIDOFF")"
+    pid_pa=$(num "$work/o")
+    call "$MEMBER" "$work/o" --object-path "$DOMAIN" --method $D.ReadPhysical "${pid_pa:-0}" 4
+    check "pid 1's task is found (its pid field reads 1)" test "$(u64 "$work/o")" = 1
+    # the lookup of pid 1 is made (and was cached before the fix) ...
+    expect "TranslateUser with pid 1 finds the process" "$MEMBER" '^\(uint64|is not mapped' \
+        --object-path "$DOMAIN" --method $D.TranslateUser "$init" 1
+    # ... then pid 1 "exits": its pid field becomes 0x7ffe
+    printf '\xfe\x7f\x00\x00' | dd of="$work/guest.raw" bs=1 seek="$pid_pa" conv=notrunc status=none
+    expect "after pid 1 is gone from the guest, TranslateUser with pid 1 is refused (no stale pid cache)" \
+        "$MEMBER" 'has no process with pid 1\.' --object-path "$DOMAIN" --method $D.TranslateUser "$init" 1
+    expect "... and ReadVirtual with pid 1 too" "$MEMBER" 'has no process with pid 1\.' \
+        --object-path "$DOMAIN" --method $D.ReadVirtual "$init" 1 8
+    expect "the new pid is found" "$MEMBER" '^\(uint64|is not mapped' \
+        --object-path "$DOMAIN" --method $D.TranslateUser "$init" 32766
+else
+    echo "# SKIP: no rig snapshot (/var/cache/libvmi-rig/guests/amd64-*): the snapshot-backed checks did not run"
+    skipped=$((skipped + 6))
+fi
+
+echo "$passed passed, $fails failed, $skipped skipped"
+[ "$fails" -eq 0 ] || exit 1
+[ "$passed" -gt 0 ] || exit 77
