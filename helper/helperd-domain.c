@@ -1057,8 +1057,9 @@ static void m_snapshot(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *p
         if (fstat(fd, &st) < 0)
             st.st_size = 0;
         close(fd);
-        helperd_log("domain %s: memory dumped to %s (%" G_GINT64_FORMAT " MiB in %.1f s) for uid %u",
-                    w->name, path, (gint64)st.st_size >> 20,
+        g_autofree char *esc = g_strescape(path, NULL);
+        helperd_log("domain %s: memory dumped to \"%s\" (%" G_GINT64_FORMAT " MiB in %.1f s) for uid %u",
+                    w->name, esc, (gint64)st.st_size >> 20,
                     (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC, (unsigned)uid);
         g_dbus_method_invocation_return_value(inv, NULL);
     }

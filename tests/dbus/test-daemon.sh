@@ -235,9 +235,13 @@ if [ -n "$RIG_DIR" ] && command -v python3 >/dev/null 2>&1; then
         --object-path "$DOMAIN" --method $D.ReadVirtual "$init" 1 8
     expect "the new pid is found" "$MEMBER" '^\(uint64|is not mapped' \
         --object-path "$DOMAIN" --method $D.TranslateUser "$init" 32766
+    # caller-chosen text in the log (12)
+    expect "Snapshot into a path with a newline fails" "$MEMBER" 'Error' \
+    --object-path "$DOMAIN" --method $D.Snapshot $'/nonexistent-libvmi-dir/a\nFAKE-INJECTED line'
+    check "a caller's newline does not forge a log line" bash -c "sleep 0.2; grep -q 'FAKE-INJECTED' '$HLOG' && ! grep -q '^FAKE-INJECTED' '$HLOG'"
 else
     echo "# SKIP: no rig snapshot (/var/cache/libvmi-rig/guests/amd64-*): the snapshot-backed checks did not run"
-    skipped=$((skipped + 6))
+    skipped=$((skipped + 8))
 fi
 
 echo "$passed passed, $fails failed, $skipped skipped"
