@@ -83,6 +83,8 @@ struct HelperdWorker {
     gboolean gone;
     char *reason;
     char *last_logged;
+    gboolean zero_config;       /* no libvmi.conf entry: ostype "Linux" alone */
+    guint zero_fails;
     gint64 first_try, next_try, last_try, last_log;
     guint tries;
     GPtrArray *watches;         /* Watch* */
@@ -343,23 +345,30 @@ static void worker_set_reason(HelperdWorker *w, char *reason)
 static char *worker_entry(HelperdWorker *w, const HelperdConfig *cfg)
 {
     char *entry = vmi_config_read_entry(cfg->libvmi_conf, w->name);
-    if (entry)
+    if (entry) {
+        w->zero_config = FALSE;
         return entry;
+    }
     g_autofree char *why = g_strdup(vmi_get_last_error(NULL));
     if (!g_str_has_prefix(why, "no entry for"))
         goto fail;
     entry = vmi_config_read_entry(cfg->libvmi_conf, w->uuid);
-    if (entry)
+    if (entry) {
+        w->zero_config = FALSE;
         return entry;
+    }
     if (!g_str_has_prefix(vmi_get_last_error(NULL), "no entry for")) {
         g_free(why);
         why = g_strdup(vmi_get_last_error(NULL));
         goto fail;
     }
-    worker_set_reason(w, g_strdup_printf("Domain '%s' has no entry in %s: no entry for '%s' "
-                                         "(nor for its UUID %s), so the guest kernel cannot be "
-                                         "found.", w->name, cfg->libvmi_conf, w->name, w->uuid));
-    return NULL;
+    /* zero-config: a Linux guest's kernel is found from its memory alone
+     * (kallsyms, BTF) by a library that can; tried with backoff */
+    if (!w->zero_config)
+        helperd_log("domain %s has no entry in %s: trying zero-config (ostype = \"Linux\" alone)",
+                    w->name, cfg->libvmi_conf);
+    w->zero_config = TRUE;
+    return g_strdup("ostype = \"Linux\";\n");
 fail:
     worker_set_reason(w, g_strdup_printf("Domain '%s' cannot be introspected: %s.", w->name, why));
     return NULL;
@@ -396,6 +405,11 @@ static gboolean worker_try_init(HelperdWorker *w)
     gint64 retry = now - w->first_try < RETRY_FAST_FOR_US ? RETRY_FAST_US : RETRY_SLOW_US;
     g_autoptr(HelperdConfig) cfg = helperd_config_get();
     g_autofree char *entry = worker_entry(w, cfg);
+    if (w->zero_config) {
+        /* backoff: 5 s, 10 s, ... at most 5 min between tries */
+        retry = MIN(RETRY_NO_ENTRY_US << MIN(w->zero_fails, 6u), 300 * G_USEC_PER_SEC);
+        w->zero_fails++;
+    }
     if (!entry) {
         if (w->vmi)
             worker_close(w);
@@ -420,7 +434,14 @@ static gboolean worker_try_init(HelperdWorker *w)
             const char *err = vmi_get_last_error(NULL);
             if (worker_check_gone(w, err))
                 return FALSE;
-            worker_set_reason(w, g_strdup_printf("Domain '%s' cannot be reached: %s.", w->name, err));
+            if (w->zero_config)
+                worker_set_reason(w, g_strdup_printf("Domain '%s' has no entry in %s; tried with "
+                                                     "ostype = \"Linux\" alone (zero-config, next "
+                                                     "try in %d s): cannot be reached: %s.", w->name,
+                                                     cfg->libvmi_conf, (int)(retry / G_USEC_PER_SEC),
+                                                     err));
+            else
+                worker_set_reason(w, g_strdup_printf("Domain '%s' cannot be reached: %s.", w->name, err));
             w->next_try = now + retry;
             worker_publish_props(w);
             return FALSE;
@@ -434,8 +455,14 @@ static gboolean worker_try_init(HelperdWorker *w)
             worker_close(w);
             return FALSE;
         }
-        worker_set_reason(w, g_strdup_printf("Domain '%s': guest kernel not found yet: %s.",
-                                             w->name, err));
+        if (w->zero_config)
+            worker_set_reason(w, g_strdup_printf("Domain '%s' has no entry in %s; tried with "
+                                                 "ostype = \"Linux\" alone (zero-config, next try "
+                                                 "in %d s): %s.", w->name, cfg->libvmi_conf,
+                                                 (int)(retry / G_USEC_PER_SEC), err));
+        else
+            worker_set_reason(w, g_strdup_printf("Domain '%s': guest kernel not found yet: %s.",
+                                                 w->name, err));
         /* a guest caught early in its boot may have shown the partial
          * instance a paging mode it left since: open afresh now and then */
         if (w->tries % REOPEN_EVERY == 0)
@@ -445,6 +472,7 @@ static gboolean worker_try_init(HelperdWorker *w)
         return FALSE;
     }
     w->complete = TRUE;
+    w->zero_fails = 0;
     g_clear_pointer(&w->reason, g_free);
     g_clear_pointer(&w->last_logged, g_free);
     worker_publish_props(w);

@@ -168,6 +168,14 @@ resumed() {
 check "a domain paused by a caller that left the bus is resumed" resumed
 check "the resume is logged with the caller" grep -q "resumed: .* paused it and left the bus" "$HLOG"
 
+# -------------------------------------------------- no entry: zero config (issue 7 item 8)
+zero_config() {
+    grep -q "zero-config" "$HLOG" &&
+        call "$MEMBER" "$work/r" --object-path "$DOMAIN" --method $PROPS.Get $D IntrospectableReason &&
+        grep -q "ostype = .*Linux.* alone (zero-config, next try in" "$work/r"
+}
+check "a domain without an entry is tried with ostype=Linux, and the reason says so" zero_config
+
 # ------------------------------------- a domain backed by a snapshot (2)
 # The test driver runs no QEMU: the helper opens a test domain as the
 # snapshot its libvmi.conf entry names with "path" (a private copy of the
