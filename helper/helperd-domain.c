@@ -1428,13 +1428,25 @@ static void worker_update_fast(HelperdWorker *w)
 static gboolean worker_try_inline(HelperdWorker *w, GDBusMethodInvocation *inv,
                                   const char *method)
 {
+    /* Constant-time work only: a pid is looked up afresh by walking the
+     * guest's task list (a hostile guest's may be long), and a symbol miss
+     * reads the System.map: both go to the worker. */
     static const char *const inline_methods[] = {
-        "ReadPhysical", "ReadVirtual", "ReadSymbol", "TranslateKernel", "TranslateUser",
-        "LookupSymbol",
+        "ReadPhysical", "ReadVirtual", "TranslateKernel", "TranslateUser",
     };
     gboolean ok = FALSE;
     for (size_t i = 0; i < G_N_ELEMENTS(inline_methods) && !ok; i++)
         ok = strcmp(method, inline_methods[i]) == 0;
+    GVariant *params = g_dbus_method_invocation_get_parameters(inv);
+    if (ok && strcmp(method, "ReadVirtual") == 0) {
+        gint32 pid;
+        g_variant_get(params, "(tiu)", NULL, &pid, NULL);
+        ok = pid == 0;
+    } else if (ok && strcmp(method, "TranslateUser") == 0) {
+        gint32 pid;
+        g_variant_get(params, "(ti)", NULL, &pid);
+        ok = pid == 0;
+    }
     if (!ok || !g_atomic_int_get(&w->fast) || g_async_queue_length(w->queue) > 0)
         return FALSE;
     if (!g_mutex_trylock(&w->run))
