@@ -10,8 +10,12 @@
  *   auto_enable_mode=shm
  *   gdbstub_dir=/var/lib/libvirt/qemu/libvmi
  *
- *   [domain web1]
+ *   [domain 6695eb01-f6a4-8304-79aa-97f2502e193f]
  *   writes=true
+ *   control=true
+ *
+ * Domain groups are keyed by UUID (a name can be reused by another domain
+ * once the first is undefined, or changed by a rename).
  *
  * The configuration is immutable once loaded and reference counted: a
  * reload (SIGHUP) swaps it, threads that hold the old one keep it.
@@ -45,6 +49,7 @@ static HelperdConfig *config_new(void)
     cfg->gdbstub_dir = g_strdup(VMI_DOMXML_DEFAULT_GDB_DIR);
     cfg->auto_enable_mode = VMI_DOMXML_SHM;
     cfg->writes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    cfg->control = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return cfg;
 }
 
@@ -68,6 +73,7 @@ void helperd_config_unref(HelperdConfig *cfg)
     g_strfreev(cfg->auto_enable);
     g_free(cfg->gdbstub_dir);
     g_hash_table_unref(cfg->writes);
+    g_hash_table_unref(cfg->control);
     g_free(box);
 }
 
@@ -189,23 +195,32 @@ static gboolean parse_domain_group(GKeyFile *kf, const char *file, const char *g
         name++;
     if (!*name)
         return fail(error, file, "[%s]: the group names no domain", group);
+    if (!g_uuid_string_is_valid(name)) {
+        g_autofree char *esc = g_strescape(name, NULL);
+        helperd_log("%s: [domain %s]: ignored: domain groups are keyed by UUID (a name can be "
+                    "reused or renamed); write [domain <uuid>] (virsh domuuid NAME)", file, esc);
+        return TRUE;
+    }
+    g_autofree char *uuid = g_ascii_strdown(name, -1);
     g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
     for (char **k = keys; k && *k; k++) {
-        if (strcmp(*k, "writes") != 0) {
+        GHashTable *table = strcmp(*k, "writes") == 0 ? cfg->writes :
+                            strcmp(*k, "control") == 0 ? cfg->control : NULL;
+        if (!table) {
             helperd_log("%s: [%s] %s: unknown key, ignored", file, group, *k);
             continue;
         }
         GError *e = NULL;
-        gboolean w = g_key_file_get_boolean(kf, group, "writes", &e);
+        gboolean on = g_key_file_get_boolean(kf, group, *k, &e);
         if (e) {
-            fail(error, file, "[%s] writes: %s (use true or false)", group, e->message);
+            fail(error, file, "[%s] %s: %s (use true or false)", group, *k, e->message);
             g_error_free(e);
             return FALSE;
         }
-        if (w)
-            g_hash_table_replace(cfg->writes, g_strdup(name), GINT_TO_POINTER(1));
+        if (on)
+            g_hash_table_replace(table, g_strdup(uuid), GINT_TO_POINTER(1));
         else
-            g_hash_table_remove(cfg->writes, name);
+            g_hash_table_remove(table, uuid);
     }
     return TRUE;
 }
@@ -260,9 +275,20 @@ HelperdConfig *helperd_config_load(const char *file, GError **error)
     return g_steal_pointer(&cfg);
 }
 
-gboolean helperd_config_writes(const HelperdConfig *cfg, const char *name)
+gboolean helperd_config_writes(const HelperdConfig *cfg, const char *uuid)
 {
-    return name && g_hash_table_contains(cfg->writes, name);
+    if (!uuid)
+        return FALSE;
+    g_autofree char *key = g_ascii_strdown(uuid, -1);
+    return g_hash_table_contains(cfg->writes, key);
+}
+
+gboolean helperd_config_control(const HelperdConfig *cfg, const char *uuid)
+{
+    if (!uuid)
+        return FALSE;
+    g_autofree char *key = g_ascii_strdown(uuid, -1);
+    return g_hash_table_contains(cfg->control, key) || g_hash_table_contains(cfg->writes, key);
 }
 
 gboolean helperd_config_auto_enable(const HelperdConfig *cfg, const char *name)

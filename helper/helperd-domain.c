@@ -83,11 +83,14 @@ struct HelperdWorker {
     gboolean gone;
     char *reason;
     char *last_logged;
+    gboolean zero_config;       /* no libvmi.conf entry: ostype "Linux" alone */
+    guint zero_fails;
     gint64 first_try, next_try, last_try, last_log;
     guint tries;
     GPtrArray *watches;         /* Watch* */
     guint next_watch_id;
     GArray *hits;               /* Hit */
+    char *paused_by;            /* the bus name whose Pause paused the domain */
     /* The instance is used under `run`: by the worker for every job, and by
      * the main thread for a read-only call when `fast` says the instance is
      * complete on a path that never waits for the guest (shm, process), no
@@ -342,23 +345,30 @@ static void worker_set_reason(HelperdWorker *w, char *reason)
 static char *worker_entry(HelperdWorker *w, const HelperdConfig *cfg)
 {
     char *entry = vmi_config_read_entry(cfg->libvmi_conf, w->name);
-    if (entry)
+    if (entry) {
+        w->zero_config = FALSE;
         return entry;
+    }
     g_autofree char *why = g_strdup(vmi_get_last_error(NULL));
     if (!g_str_has_prefix(why, "no entry for"))
         goto fail;
     entry = vmi_config_read_entry(cfg->libvmi_conf, w->uuid);
-    if (entry)
+    if (entry) {
+        w->zero_config = FALSE;
         return entry;
+    }
     if (!g_str_has_prefix(vmi_get_last_error(NULL), "no entry for")) {
         g_free(why);
         why = g_strdup(vmi_get_last_error(NULL));
         goto fail;
     }
-    worker_set_reason(w, g_strdup_printf("Domain '%s' has no entry in %s: no entry for '%s' "
-                                         "(nor for its UUID %s), so the guest kernel cannot be "
-                                         "found.", w->name, cfg->libvmi_conf, w->name, w->uuid));
-    return NULL;
+    /* zero-config: a Linux guest's kernel is found from its memory alone
+     * (kallsyms, BTF) by a library that can; tried with backoff */
+    if (!w->zero_config)
+        helperd_log("domain %s has no entry in %s: trying zero-config (ostype = \"Linux\" alone)",
+                    w->name, cfg->libvmi_conf);
+    w->zero_config = TRUE;
+    return g_strdup("ostype = \"Linux\";\n");
 fail:
     worker_set_reason(w, g_strdup_printf("Domain '%s' cannot be introspected: %s.", w->name, why));
     return NULL;
@@ -369,6 +379,19 @@ static char *worker_config(HelperdWorker *w, const char *entry)
     g_autofree char *uri = worker_uri(w);
     g_autofree char *quri = helperd_config_quote(uri ? uri : HELPERD_DEFAULT_URI);
     return g_strdup_printf("%s\nname = \"%s\";\nuri = \"%s\";\n", entry ? entry : "", w->uuid, quri);
+}
+
+/* libvirt's test driver (test:///default, the hermetic tests) runs no
+ * QEMU: a domain of it is opened as the snapshot file its libvmi.conf
+ * entry names with "path", else not at all.  Never the case on a host. */
+static gboolean worker_on_test_driver(HelperdWorker *w)
+{
+    virDomainPtr dom = worker_dom(w);
+    const char *type = dom ? virConnectGetType(virDomainGetConnect(dom)) : NULL;
+    gboolean test = type && g_ascii_strcasecmp(type, "TEST") == 0;
+    if (dom)
+        virDomainFree(dom);
+    return test;
 }
 
 /* One attempt; TRUE when the instance is complete. */
@@ -382,6 +405,11 @@ static gboolean worker_try_init(HelperdWorker *w)
     gint64 retry = now - w->first_try < RETRY_FAST_FOR_US ? RETRY_FAST_US : RETRY_SLOW_US;
     g_autoptr(HelperdConfig) cfg = helperd_config_get();
     g_autofree char *entry = worker_entry(w, cfg);
+    if (w->zero_config) {
+        /* backoff: 5 s, 10 s, ... at most 5 min between tries */
+        retry = MIN(RETRY_NO_ENTRY_US << MIN(w->zero_fails, 6u), 300 * G_USEC_PER_SEC);
+        w->zero_fails++;
+    }
     if (!entry) {
         if (w->vmi)
             worker_close(w);
@@ -389,16 +417,31 @@ static gboolean worker_try_init(HelperdWorker *w)
         worker_publish_props(w);
         return FALSE;
     }
-    g_autofree char *config = worker_config(w, entry);
+    gboolean test_driver = worker_on_test_driver(w);
+    /* the test driver's snapshot is named by the entry's path, not by name */
+    g_autofree char *config = test_driver ? g_strdup(entry) : worker_config(w, entry);
     if (!w->vmi) {
         g_autofree char *partial = worker_config(w, NULL);
         vmi_instance_t vmi = NULL;
-        if (vmi_init_custom(&vmi, VMI_KVM | VMI_INIT_PARTIAL | VMI_CONFIG_STRING, partial)
+        uint32_t mode = VMI_KVM;
+        if (test_driver) {
+            mode = VMI_FILE;
+            g_free(partial);
+            partial = g_strdup(config);     /* the snapshot's path is in the entry */
+        }
+        if (vmi_init_custom(&vmi, mode | VMI_INIT_PARTIAL | VMI_CONFIG_STRING, partial)
             != VMI_SUCCESS) {
             const char *err = vmi_get_last_error(NULL);
             if (worker_check_gone(w, err))
                 return FALSE;
-            worker_set_reason(w, g_strdup_printf("Domain '%s' cannot be reached: %s.", w->name, err));
+            if (w->zero_config)
+                worker_set_reason(w, g_strdup_printf("Domain '%s' has no entry in %s; tried with "
+                                                     "ostype = \"Linux\" alone (zero-config, next "
+                                                     "try in %d s): cannot be reached: %s.", w->name,
+                                                     cfg->libvmi_conf, (int)(retry / G_USEC_PER_SEC),
+                                                     err));
+            else
+                worker_set_reason(w, g_strdup_printf("Domain '%s' cannot be reached: %s.", w->name, err));
             w->next_try = now + retry;
             worker_publish_props(w);
             return FALSE;
@@ -412,8 +455,14 @@ static gboolean worker_try_init(HelperdWorker *w)
             worker_close(w);
             return FALSE;
         }
-        worker_set_reason(w, g_strdup_printf("Domain '%s': guest kernel not found yet: %s.",
-                                             w->name, err));
+        if (w->zero_config)
+            worker_set_reason(w, g_strdup_printf("Domain '%s' has no entry in %s; tried with "
+                                                 "ostype = \"Linux\" alone (zero-config, next try "
+                                                 "in %d s): %s.", w->name, cfg->libvmi_conf,
+                                                 (int)(retry / G_USEC_PER_SEC), err));
+        else
+            worker_set_reason(w, g_strdup_printf("Domain '%s': guest kernel not found yet: %s.",
+                                                 w->name, err));
         /* a guest caught early in its boot may have shown the partial
          * instance a paging mode it left since: open afresh now and then */
         if (w->tries % REOPEN_EVERY == 0)
@@ -423,6 +472,7 @@ static gboolean worker_try_init(HelperdWorker *w)
         return FALSE;
     }
     w->complete = TRUE;
+    w->zero_fails = 0;
     g_clear_pointer(&w->reason, g_free);
     g_clear_pointer(&w->last_logged, g_free);
     worker_publish_props(w);
@@ -508,8 +558,51 @@ static void worker_listen(HelperdWorker *w)
     watches_emit(w);
 }
 
+typedef struct {
+    char *path;
+    const char *state;
+} StateMsg;
+
+static gboolean state_apply(gpointer data)
+{
+    StateMsg *m = data;
+    HelperdDomain *d = g_hash_table_lookup(helperd.domains, m->path);
+    if (d)
+        helperd_domain_set_state(d, m->state);
+    g_free(m->path);
+    g_free(m);
+    return G_SOURCE_REMOVE;
+}
+
+/* The caller that paused the domain is gone (or the daemon exits): the
+ * guest runs again. */
+static void worker_resume_pauser(HelperdWorker *w, const char *why)
+{
+    if (!w->paused_by)
+        return;
+    g_autofree char *who = g_steal_pointer(&w->paused_by);
+    virDomainPtr dom = worker_dom(w);
+    int state = VIR_DOMAIN_NOSTATE;
+    if (dom && virDomainGetState(dom, &state, NULL, 0) == 0 && state == VIR_DOMAIN_PAUSED) {
+        if (virDomainResume(dom) == 0) {
+            helperd_log("domain %s resumed: %s paused it and %s", w->name, who, why);
+            StateMsg *m = g_new0(StateMsg, 1);
+            m->path = g_strdup(w->path);
+            m->state = "running";
+            g_main_context_invoke(NULL, state_apply, m);
+        } else {
+            helperd_log("domain %s: %s paused it and %s, but resuming failed: %s", w->name, who,
+                        why, helperd_virt_error());
+        }
+    }
+    if (dom)
+        virDomainFree(dom);
+}
+
 static void watches_drop_owner(HelperdWorker *w, const char *owner)
 {
+    if (g_strcmp0(w->paused_by, owner) == 0)
+        worker_resume_pauser(w, "left the bus");
     for (guint i = w->watches->len; i-- > 0;) {
         Watch *wt = w->watches->pdata[i];
         if (strcmp(wt->owner, owner) != 0)
@@ -758,33 +851,27 @@ static void m_get_registers(HelperdWorker *w, GDBusMethodInvocation *inv, GVaria
     g_dbus_method_invocation_return_value(inv, g_variant_new("(a{st})", &b));
 }
 
-typedef struct {
-    char *path;
-    const char *state;
-} StateMsg;
-
-static gboolean state_apply(gpointer data)
-{
-    StateMsg *m = data;
-    HelperdDomain *d = g_hash_table_lookup(helperd.domains, m->path);
-    if (d)
-        helperd_domain_set_state(d, m->state);
-    g_free(m->path);
-    g_free(m);
-    return G_SOURCE_REMOVE;
-}
-
 static void run_control(HelperdWorker *w, GDBusMethodInvocation *inv, gboolean pause)
 {
     virDomainPtr dom = worker_dom(w);
     int state = VIR_DOMAIN_NOSTATE;
     int rc = dom ? virDomainGetState(dom, &state, NULL, 0) : -1;
+    gboolean changed = FALSE;
     if (rc == 0) {
         gboolean paused = state == VIR_DOMAIN_PAUSED;
         if (paused == pause)
             rc = 0;
         else
             rc = pause ? virDomainSuspend(dom) : virDomainResume(dom);
+        changed = rc == 0 && paused != pause;
+    }
+    if (rc == 0 && !pause)
+        g_clear_pointer(&w->paused_by, g_free);
+    /* a domain paused by someone else (libvirt, an admin) is not ours to
+     * resume when this caller leaves */
+    if (changed && pause) {
+        g_free(w->paused_by);
+        w->paused_by = g_strdup(g_dbus_method_invocation_get_sender(inv));
     }
     if (rc < 0) {
         g_autofree char *err = g_strdup(dom ? helperd_virt_error() : "no libvirt connection");
@@ -998,8 +1085,9 @@ static void m_snapshot(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *p
         if (fstat(fd, &st) < 0)
             st.st_size = 0;
         close(fd);
-        helperd_log("domain %s: memory dumped to %s (%" G_GINT64_FORMAT " MiB in %.1f s) for uid %u",
-                    w->name, path, (gint64)st.st_size >> 20,
+        g_autofree char *esc = g_strescape(path, NULL);
+        helperd_log("domain %s: memory dumped to \"%s\" (%" G_GINT64_FORMAT " MiB in %.1f s) for uid %u",
+                    w->name, esc, (gint64)st.st_size >> 20,
                     (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC, (unsigned)uid);
         g_dbus_method_invocation_return_value(inv, NULL);
     }
@@ -1238,8 +1326,8 @@ static const struct {
     { "LookupSymbol", m_lookup_symbol, FALSE },
     { "ListProcesses", m_list_processes, FALSE },
     { "GetRegisters", m_get_registers, FALSE },
-    { "Pause", m_pause, FALSE },
-    { "Resume", m_resume, FALSE },
+    { "Pause", m_pause, TRUE },         /* libvirt's: no libvmi needed */
+    { "Resume", m_resume, TRUE },
     { "Snapshot", m_snapshot, FALSE },
     { "Enable", m_enable, TRUE },
     { "Disable", m_disable, TRUE },
@@ -1248,6 +1336,22 @@ static const struct {
     { "Watch", m_watch, FALSE },
     { "Unwatch", m_unwatch, FALSE },
 };
+
+/* No pid -> page directory, translation or reverse-lookup answer may
+ * outlive one call: a running guest changes them at will (a pid that exited
+ * and was reused, a page remapped), and a stale one would let a read or
+ * write reach another process's page or a page table.  The library keeps
+ * these caches for programs that want speed; the helper starts each call
+ * from the guest's current state (a write's pages are checked and then
+ * written in the same call, after this).  Kernel symbol addresses stay:
+ * they are fixed for the kernel's life, and a miss would re-read the
+ * System.map. */
+static void worker_flush_caches(HelperdWorker *w)
+{
+    vmi_pidcache_flush(w->vmi);
+    vmi_v2pcache_flush(w->vmi);
+    vmi_rvacache_flush(w->vmi);
+}
 
 static void worker_call(HelperdWorker *w, GDBusMethodInvocation *inv)
 {
@@ -1275,6 +1379,8 @@ static void worker_call(HelperdWorker *w, GDBusMethodInvocation *inv)
                 return;
             }
         }
+        if (w->complete)
+            worker_flush_caches(w);
         methods[i].func(w, inv, params);
         return;
     }
@@ -1296,6 +1402,7 @@ static void worker_free(HelperdWorker *w)
     g_free(w->path);
     g_free(w->reason);
     g_free(w->last_logged);
+    g_free(w->paused_by);
     g_ptr_array_unref(w->watches);
     g_array_unref(w->hits);
     g_free(w);
@@ -1321,13 +1428,25 @@ static void worker_update_fast(HelperdWorker *w)
 static gboolean worker_try_inline(HelperdWorker *w, GDBusMethodInvocation *inv,
                                   const char *method)
 {
+    /* Constant-time work only: a pid is looked up afresh by walking the
+     * guest's task list (a hostile guest's may be long), and a symbol miss
+     * reads the System.map: both go to the worker. */
     static const char *const inline_methods[] = {
-        "ReadPhysical", "ReadVirtual", "ReadSymbol", "TranslateKernel", "TranslateUser",
-        "LookupSymbol",
+        "ReadPhysical", "ReadVirtual", "TranslateKernel", "TranslateUser",
     };
     gboolean ok = FALSE;
     for (size_t i = 0; i < G_N_ELEMENTS(inline_methods) && !ok; i++)
         ok = strcmp(method, inline_methods[i]) == 0;
+    GVariant *params = g_dbus_method_invocation_get_parameters(inv);
+    if (ok && strcmp(method, "ReadVirtual") == 0) {
+        gint32 pid;
+        g_variant_get(params, "(tiu)", NULL, &pid, NULL);
+        ok = pid == 0;
+    } else if (ok && strcmp(method, "TranslateUser") == 0) {
+        gint32 pid;
+        g_variant_get(params, "(ti)", NULL, &pid);
+        ok = pid == 0;
+    }
     if (!ok || !g_atomic_int_get(&w->fast) || g_async_queue_length(w->queue) > 0)
         return FALSE;
     if (!g_mutex_trylock(&w->run))
@@ -1406,6 +1525,7 @@ static gpointer worker_main(gpointer data)
         job_free(job);
     }
     worker_close(w);
+    worker_resume_pauser(w, "the helper stops following the domain");
     g_mutex_unlock(&w->run);
     helperd_debug("domain %s: worker done", w->name);
     worker_free(w);
@@ -1618,7 +1738,8 @@ HelperdDomain *helperd_domain_publish(HelperdConn *conn, virDomainPtr dom)
     d->os_type = g_strdup("unknown");
     d->page_mode = g_strdup("unknown");
     d->kernel_version = g_strdup("");
-    d->writes = helperd_config_writes(cfg, name);
+    d->writes = helperd_config_writes(cfg, uuid);
+    d->control = helperd_config_control(cfg, uuid);
     g_hash_table_insert(helperd.domains, d->path, d);
     g_hash_table_remove(helperd.stale, d->path);
     d->worker = worker_new(d, dom, conn->uri);
@@ -1730,7 +1851,8 @@ void helperd_domains_config_changed(void)
     g_hash_table_iter_init(&it, helperd.domains);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         HelperdDomain *d = v;
-        gboolean writes = helperd_config_writes(cfg, d->name);
+        d->control = helperd_config_control(cfg, d->uuid);
+        gboolean writes = helperd_config_writes(cfg, d->uuid);
         if (writes != d->writes) {
             d->writes = writes;
             helperd_log("domain %s: writes %s", d->name, writes ? "enabled" : "disabled");
@@ -1785,10 +1907,29 @@ static gboolean check_symbol(GDBusMethodInvocation *inv, HelperdDomain *d, const
     return FALSE;
 }
 
-static void domain_method_call(GDBusConnection *bus, const gchar *sender, const gchar *path,
-                               const gchar *iface, const gchar *method, GVariant *params,
-                               GDBusMethodInvocation *inv, gpointer user_data)
+/* Methods that change the guest or its definition without writing its
+ * memory: gated like writes, per domain (control=true or writes=true). */
+static gboolean changes_guest(const char *method, GVariant *params)
 {
+    static const char *const control[] = { "Pause", "Resume", "Snapshot", "Enable", "Disable" };
+    for (size_t i = 0; i < G_N_ELEMENTS(control); i++)
+        if (strcmp(method, control[i]) == 0)
+            return TRUE;
+    if (strcmp(method, "Watch") == 0) {
+        const char *access;
+        g_variant_get(params, "(t&s)", NULL, &access);
+        return strcmp(access, "x") == 0;    /* INT3 in the guest's code */
+    }
+    return FALSE;
+}
+
+static void domain_authorized(GDBusMethodInvocation *inv)
+{
+    const char *sender = g_dbus_method_invocation_get_sender(inv);
+    const char *path = g_dbus_method_invocation_get_object_path(inv);
+    const char *iface = g_dbus_method_invocation_get_interface_name(inv);
+    const char *method = g_dbus_method_invocation_get_method_name(inv);
+    GVariant *params = g_dbus_method_invocation_get_parameters(inv);
     HelperdDomain *d = g_hash_table_lookup(helperd.domains, path);
     if (!d || !d->worker) {
         const char *name = g_hash_table_lookup(helperd.stale, path);
@@ -1796,7 +1937,20 @@ static void domain_method_call(GDBusConnection *bus, const gchar *sender, const 
                              "undefined: the object %s is stale.", name ? name : "?", path);
         return;
     }
+    if (strcmp(iface, HELPERD_PROPS_IFACE) == 0) {
+        helperd_return_properties(inv, HELPERD_DOMAIN_IFACE, helperd_domain_properties(d));
+        return;
+    }
     g_autoptr(HelperdConfig) cfg = helperd_config_get();
+    if (changes_guest(method, params) && !d->control) {
+        helperd_return_error(inv, HELPERD_ERROR_WRITES_DISABLED, "Domain '%s': %s changes the "
+                             "guest and is refused: set control=true (or writes=true) in the "
+                             "[domain %s] group of %s to allow it.", d->name, method, d->uuid,
+                             cfg->file ? cfg->file : "the helper's configuration file");
+        return;
+    }
+    if (strcmp(method, "Pause") == 0)
+        g_hash_table_add(helperd.watchers, g_strdup(sender));
     if (strcmp(method, "ReadPhysical") == 0 || strcmp(method, "ReadVirtual") == 0 ||
         strcmp(method, "ReadSymbol") == 0) {
         guint32 len;
@@ -1820,7 +1974,7 @@ static void domain_method_call(GDBusConnection *bus, const gchar *sender, const 
         if (!d->writes) {
             helperd_return_error(inv, HELPERD_ERROR_WRITES_DISABLED, "Writes to domain '%s' are "
                                  "disabled: set writes=true in the [domain %s] group of %s to "
-                                 "enable them.", d->name, d->name,
+                                 "enable them.", d->name, d->uuid,
                                  cfg->file ? cfg->file : "the helper's configuration file");
             return;
         }
@@ -1870,27 +2024,17 @@ static void domain_method_call(GDBusConnection *bus, const gchar *sender, const 
     worker_push(d->worker, job);
 }
 
-static GVariant *domain_get_property(GDBusConnection *bus, const gchar *sender, const gchar *path,
-                                     const gchar *iface, const gchar *prop, GError **error,
-                                     gpointer user_data)
+static void domain_method_call(GDBusConnection *bus, const gchar *sender, const gchar *path,
+                               const gchar *iface, const gchar *method, GVariant *params,
+                               GDBusMethodInvocation *inv, gpointer user_data)
 {
-    HelperdDomain *d = g_hash_table_lookup(helperd.domains, path);
-    if (!d) {
-        const char *name = g_hash_table_lookup(helperd.stale, path);
-        g_set_error(error, HELPERD_ERROR, HELPERD_ERROR_DOMAIN_GONE, "Domain '%s' was stopped or "
-                    "undefined: the object %s is stale.", name ? name : "?", path);
-        return NULL;
-    }
-    g_autoptr(GVariant) all = helperd_domain_properties(d);
-    GVariant *v = g_variant_lookup_value(all, prop, NULL);
-    if (!v)
-        g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, "No property %s", prop);
-    return v;
+    helperd_auth_call(inv, domain_authorized);
 }
 
 static const GDBusInterfaceVTable domain_vtable = {
     .method_call = domain_method_call,
-    .get_property = domain_get_property,
+    /* no get_property: Properties calls come to method_call, behind the
+     * authorization */
 };
 
 static gchar **subtree_enumerate(GDBusConnection *bus, const gchar *sender, const gchar *path,
@@ -1899,8 +2043,10 @@ static gchar **subtree_enumerate(GDBusConnection *bus, const gchar *sender, cons
     GPtrArray *nodes = g_ptr_array_new();
     GHashTableIter it;
     gpointer k;
+    guint32 uid;
+    /* the domains' UUIDs only to a caller already known to be allowed */
     g_hash_table_iter_init(&it, helperd.domains);
-    while (g_hash_table_iter_next(&it, &k, NULL))
+    while (sender && helperd_auth_uid(sender, &uid) && g_hash_table_iter_next(&it, &k, NULL))
         g_ptr_array_add(nodes, g_strdup((const char *)k + strlen(HELPERD_DOMAIN_PREFIX "/")));
     g_ptr_array_sort(nodes, (GCompareFunc)g_strcmp0);
     g_ptr_array_add(nodes, NULL);

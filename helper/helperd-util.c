@@ -42,6 +42,13 @@ void helperd_return_error(GDBusMethodInvocation *inv, HelperdError code, const c
     va_start(ap, fmt);
     g_autofree char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
+    /* libvmi's and libvirt's messages may carry bytes of the guest or of a
+     * file name: a D-Bus string must be valid UTF-8 */
+    if (!g_utf8_validate(msg, -1, NULL)) {
+        char *valid = g_utf8_make_valid(msg, -1);
+        g_free(msg);
+        msg = valid;
+    }
     helperd_debug("reply %s.%s from %s: error %d: %s",
                   g_dbus_method_invocation_get_interface_name(inv),
                   g_dbus_method_invocation_get_method_name(inv),
@@ -50,13 +57,62 @@ void helperd_return_error(GDBusMethodInvocation *inv, HelperdError code, const c
     g_dbus_method_invocation_return_error_literal(inv, HELPERD_ERROR, code, msg);
 }
 
+/* Answers org.freedesktop.DBus.Properties Get/GetAll/Set on @iface from
+ * @all (a{sv}, floating or not; consumed). */
+void helperd_return_properties(GDBusMethodInvocation *inv, const char *iface, GVariant *all)
+{
+    const char *method = g_dbus_method_invocation_get_method_name(inv);
+    GVariant *params = g_dbus_method_invocation_get_parameters(inv);
+    g_autoptr(GVariant) props = g_variant_ref_sink(all);
+    const char *asked = NULL;
+    if (g_variant_n_children(params) > 0)
+        g_variant_get_child(params, 0, "&s", &asked);
+    if (!asked || strcmp(asked, iface) != 0) {
+        g_dbus_method_invocation_return_error(inv, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_INTERFACE,
+                                              "No interface %s here", asked ? asked : "");
+        return;
+    }
+    if (strcmp(method, "GetAll") == 0) {
+        g_dbus_method_invocation_return_value(inv, g_variant_new("(@a{sv})", props));
+    } else if (strcmp(method, "Get") == 0) {
+        const char *name;
+        g_variant_get_child(params, 1, "&s", &name);
+        g_autoptr(GVariant) v = g_variant_lookup_value(props, name, NULL);
+        if (v)
+            g_dbus_method_invocation_return_value(inv, g_variant_new("(v)", v));
+        else
+            g_dbus_method_invocation_return_error(inv, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY,
+                                                  "No property %s", name);
+    } else {
+        g_dbus_method_invocation_return_error(inv, G_DBUS_ERROR, G_DBUS_ERROR_PROPERTY_READ_ONLY,
+                                              "The properties of %s are read-only", iface);
+    }
+}
+
 /* ------------------------------------------------------------ logging */
 
 gboolean helperd_verbose;
 static GMutex log_lock;
 
-static void log_line(const char *msg)
+/* One log line whatever the message holds: control characters (a caller's
+ * path with a newline would forge a line) are escaped as \xNN, and bytes
+ * that are not UTF-8 replaced. */
+static char *log_safe(const char *msg)
 {
+    g_autofree char *valid = g_utf8_make_valid(msg, -1);
+    GString *out = g_string_sized_new(strlen(valid));
+    for (const unsigned char *p = (const unsigned char *)valid; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            g_string_append_printf(out, "\\x%02x", *p);
+        else
+            g_string_append_c(out, (char)*p);
+    }
+    return g_string_free(out, FALSE);
+}
+
+static void log_line(const char *raw)
+{
+    g_autofree char *msg = log_safe(raw);
     g_autoptr(GDateTime) now = g_date_time_new_now_local();
     g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S");
     g_mutex_lock(&log_lock);

@@ -58,6 +58,10 @@ GQuark helperd_error_quark(void);
 void helperd_return_error(GDBusMethodInvocation *inv, HelperdError code, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
 
+/* Answers a Properties Get/GetAll/Set call on @iface from @all (a{sv},
+ * consumed). */
+void helperd_return_properties(GDBusMethodInvocation *inv, const char *iface, GVariant *all);
+
 /* ------------------------------------------------------------ logging */
 
 /* One line on stderr: "YYYY-MM-DD HH:MM:SS.mmm vmi-helperd[PID]: MESSAGE".
@@ -79,7 +83,8 @@ typedef struct {
     char **auto_enable;         /* glob patterns of domain names */
     vmi_domxml_mode_t auto_enable_mode;
     char *gdbstub_dir;          /* where gdbstub sockets go */
-    GHashTable *writes;         /* domain name -> non-NULL: writes enabled */
+    GHashTable *writes;         /* domain UUID -> non-NULL: writes enabled */
+    GHashTable *control;        /* domain UUID -> non-NULL: guest-changing methods allowed */
 } HelperdConfig;
 
 /* Loads @file (NULL: the default file, which may be missing).  NULL with
@@ -88,7 +93,9 @@ HelperdConfig *helperd_config_load(const char *file, GError **error);
 HelperdConfig *helperd_config_ref(HelperdConfig *cfg);
 void helperd_config_unref(HelperdConfig *cfg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HelperdConfig, helperd_config_unref)
-gboolean helperd_config_writes(const HelperdConfig *cfg, const char *name);
+/* Per domain, by UUID: writes=true; control=true (or writes=true). */
+gboolean helperd_config_writes(const HelperdConfig *cfg, const char *uuid);
+gboolean helperd_config_control(const HelperdConfig *cfg, const char *uuid);
 /* Whether @name matches one of the auto_enable patterns. */
 gboolean helperd_config_auto_enable(const HelperdConfig *cfg, const char *name);
 
@@ -139,6 +146,7 @@ struct HelperdDomain {
     char *access_path, *os_type, *page_mode, *kernel_version;
     guint64 memory_size;
     gboolean writes;
+    gboolean control;           /* Pause, Snapshot, Enable... allowed */
     HelperdWorker *worker;
     guint recheck_id;
     int recheck_left;
@@ -183,6 +191,18 @@ gboolean helperd_disable_domain(virDomainPtr dom, gboolean *changed, HelperdErro
                                 char **message);
 /* Creates the directory for gdbstub sockets, writable by QEMU's user. */
 gboolean helperd_ensure_gdb_dir(const char *dir, char **message);
+
+/* ------------------------------------------------------------ authorization */
+
+typedef void (*HelperdAuthFunc)(GDBusMethodInvocation *inv);
+/* Runs @fn(@inv) once the caller is known to be root or a member of the
+ * group libvmi (at once when known already); else replies AccessDenied.
+ * Main loop. */
+void helperd_auth_call(GDBusMethodInvocation *inv, HelperdAuthFunc fn);
+/* The bus name @name left: its answer goes. */
+void helperd_auth_forget(const char *name);
+/* The uid of an allowed caller; FALSE when not (yet) known. */
+gboolean helperd_auth_uid(const char *name, guint32 *uid);
 
 /* ------------------------------------------------------------ utilities */
 

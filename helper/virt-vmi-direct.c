@@ -70,7 +70,12 @@ direct_lookup(vv_backend_t *backend, const char *spec, GError **error)
         vmi_destroy(d->vmi);
         d->vmi = NULL;
     }
-    if (vmi_init(&d->vmi, VMI_AUTO | VMI_INIT_COMPLETE, (char *)spec) == VMI_FAILURE) {
+    /* A name with a slash is a snapshot file; any other is a domain, never
+     * a file of that name in the working directory (VMI_AUTO would open
+     * ./NAME first: a file someone left there would stand in for the
+     * domain). */
+    uint32_t mode = strchr(spec, '/') ? VMI_FILE : VMI_KVM;
+    if (vmi_init(&d->vmi, mode | VMI_INIT_COMPLETE, (char *)spec) == VMI_FAILURE) {
         d->vmi = NULL;
         g_set_error(error, VV_BACKEND_ERROR, VV_BACKEND_ERROR_NO_DOMAIN,
                     "libvmi cannot open domain '%s': %s", spec, vmi_get_last_error(NULL));

@@ -387,10 +387,17 @@ static gint compare_paths(gconstpointer a, gconstpointer b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void manager_method_call(GDBusConnection *bus, const gchar *sender, const gchar *path,
-                                const gchar *iface, const gchar *method, GVariant *params,
-                                GDBusMethodInvocation *inv, gpointer user_data)
+static void manager_authorized(GDBusMethodInvocation *inv)
 {
+    const char *iface = g_dbus_method_invocation_get_interface_name(inv);
+    const char *method = g_dbus_method_invocation_get_method_name(inv);
+    if (strcmp(iface, HELPERD_PROPS_IFACE) == 0) {
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "Version", g_variant_new_string(PACKAGE_VERSION));
+        helperd_return_properties(inv, HELPERD_MANAGER_IFACE, g_variant_builder_end(&b));
+        return;
+    }
     if (strcmp(method, "ListDomains") == 0) {
         g_autoptr(GPtrArray) paths = g_ptr_array_new();
         GHashTableIter it;
@@ -406,7 +413,16 @@ static void manager_method_call(GDBusConnection *bus, const gchar *sender, const
         g_dbus_method_invocation_return_value(inv, g_variant_new("(ao)", &b));
         return;
     }
-    if (strcmp(method, "NotifyLifecycle") == 0) {
+    helperd_return_error(inv, HELPERD_ERROR_FAILED, "Method %s is not implemented.", method);
+}
+
+static void manager_method_call(GDBusConnection *bus, const gchar *sender, const gchar *path,
+                                const gchar *iface, const gchar *method, GVariant *params,
+                                GDBusMethodInvocation *inv, gpointer user_data)
+{
+    /* NotifyLifecycle is root's (the hook), checked on its own below: the
+     * hook's connection is often gone before the daemon can ask the bus */
+    if (strcmp(iface, HELPERD_MANAGER_IFACE) == 0 && strcmp(method, "NotifyLifecycle") == 0) {
         const char *name, *uuid, *op, *subop;
         g_variant_get(params, "(&s&s&s&s)", &name, &uuid, &op, &subop);
         if (!*name) {
@@ -426,27 +442,16 @@ static void manager_method_call(GDBusConnection *bus, const gchar *sender, const
                                G_DBUS_CALL_FLAGS_NONE, 5000, NULL, hook_uid_done, hc);
         return;
     }
-    helperd_return_error(inv, HELPERD_ERROR_FAILED, "Method %s is not implemented.", method);
-}
-
-static GVariant *manager_get_property(GDBusConnection *bus, const gchar *sender,
-                                      const gchar *path, const gchar *iface, const gchar *prop,
-                                      GError **error, gpointer user_data)
-{
-    if (strcmp(prop, "Version") == 0)
-        return g_variant_new_string(PACKAGE_VERSION);
-    g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, "No property %s", prop);
-    return NULL;
+    helperd_auth_call(inv, manager_authorized);
 }
 
 static const GDBusInterfaceVTable manager_vtable = {
     .method_call = manager_method_call,
-    .get_property = manager_get_property,
+    /* no get_property: Properties calls come to method_call, behind the
+     * same authorization */
 };
 
-static void om_method_call(GDBusConnection *bus, const gchar *sender, const gchar *path,
-                           const gchar *iface, const gchar *method, GVariant *params,
-                           GDBusMethodInvocation *inv, gpointer user_data)
+static void om_authorized(GDBusMethodInvocation *inv)
 {
     GVariantBuilder b;
     g_variant_builder_init(&b, G_VARIANT_TYPE("a{oa{sa{sv}}}"));
@@ -464,6 +469,13 @@ static void om_method_call(GDBusConnection *bus, const gchar *sender, const gcha
     g_dbus_method_invocation_return_value(inv, g_variant_new("(a{oa{sa{sv}}})", &b));
 }
 
+static void om_method_call(GDBusConnection *bus, const gchar *sender, const gchar *path,
+                           const gchar *iface, const gchar *method, GVariant *params,
+                           GDBusMethodInvocation *inv, gpointer user_data)
+{
+    helperd_auth_call(inv, om_authorized);
+}
+
 static const GDBusInterfaceVTable om_vtable = {
     .method_call = om_method_call,
 };
@@ -476,6 +488,8 @@ static void name_owner_changed(GDBusConnection *bus, const gchar *sender, const 
 {
     const char *name, *old_owner, *new_owner;
     g_variant_get(params, "(&s&s&s)", &name, &old_owner, &new_owner);
+    if (!*new_owner)
+        helperd_auth_forget(name);
     if (*new_owner || !g_hash_table_contains(helperd.watchers, name))
         return;
     g_hash_table_remove(helperd.watchers, name);

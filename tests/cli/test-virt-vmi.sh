@@ -125,6 +125,20 @@ if [ -n "$snap" ] && [ -r "$snap/amd64.elf" ] && [ -r "$snap/libvmi.conf" ] && [
     else
         not_ok "fallback to libvmi: exit $rc, $(head -c 300 "$err")"
     fi
+    # A file in the working directory named like the domain is not opened
+    # in its place: a name without a slash is a domain, never a file.
+    mkdir -p "$work/cwd"
+    ln -sf "$snap/amd64.elf" "$work/cwd/$DOM"
+    { echo "$DOM {"; grep -E '^ *(ostype|sysmap|linux_[a-z]+) *=' "$snap/libvmi.conf"; echo "}"; } \
+        >"$work/cwd.conf"
+    rc=0
+    (cd "$work/cwd" && LIBVMI_CONF=$work/cwd.conf timeout 60 "$VIRT_VMI" --address "$BUS_ADDR" \
+        ps "$DOM" >"$out" 2>"$err") || rc=$?
+    if [ "$rc" -ne 0 ] && ! grep -qwF "$(awk 'NR==1 {print $2}' "$snap/truth/ps.txt")" "$out"; then
+        ok "fallback to libvmi: a file in the cwd named like the domain is not opened (exit $rc)"
+    else
+        not_ok "fallback to libvmi: the file ./$DOM was opened as the domain (exit $rc)"
+    fi
 else
     echo "# skipped the libvmi fallback check: no cached rig snapshot (tests/rig/rig.sh snapshot amd64)"
 fi

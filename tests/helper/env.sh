@@ -285,11 +285,16 @@ henv_write_configs() {
     chmod 0644 "$HENV_LIBVMI_CONF"
     HENV_HELPERD_CONF=$HENV_WORK/helperd.conf
     cat >"$HENV_HELPERD_CONF" <<EOF
-# vmi-helperd's configuration for tests/helper (writes stay off)
+# vmi-helperd's configuration for tests/helper (writes stay off; Pause,
+# Snapshot and the rest of the guest-changing methods are allowed on the
+# test domain, by UUID)
 [helper]
 uris=$HENV_URI
 libvmi_conf=$HENV_LIBVMI_CONF
 ${HENV_HELPERD_CONF_EXTRA:-}
+
+[domain $HENV_UUID]
+control=true
 EOF
 }
 

@@ -1,0 +1,257 @@
+#!/bin/bash
+# The real vmi-helperd, hermetically: a private dbus-daemon (the system
+# bus's default rules, our policy, and a stray allow-all rule on top) and
+# libvirt's test:///default driver (its running domain "test"; no QEMU, no
+# guest, nothing on the host changed). What runs is the daemon's own code:
+#   - authorization in the daemon itself: root and members of the group
+#     libvmi are served, another user is refused by the daemon
+#     (org.libvmi.helper1.Error.AccessDenied) even though the bus lets the
+#     call through;
+#   - guest-changing methods (Pause, Resume, Snapshot, Enable, Disable,
+#     execute watches) are refused as WritesDisabled on a domain without
+#     control=true (or writes=true), for every caller; [domain] groups are
+#     keyed by UUID;
+#   - a domain paused by a caller that leaves the bus is resumed;
+#   - read limits and write refusal are checked before any guest access.
+# Needs root (test users, as test-policy.sh). Exits 77 when a tool is
+# missing, when not root, or when the daemon is not built.
+set -u
+# shellcheck source=tests/dbus/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need dbus-daemon gdbus runuser timeout xmllint virsh
+[ "$(id -u)" -eq 0 ] || skip "needs root: it runs commands as test users"
+need getent groupadd useradd usermod gpasswd
+HELPERD=${VMI_HELPERD:-${top_builddir:-$srcdir/_b}/helper/vmi-helperd}
+[ -x "$HELPERD" ] || skip "vmi-helperd is not built ($HELPERD)"
+
+GROUP=libvmi
+MEMBER=vmitest-member
+OTHER=vmitest-other
+MANAGER=/org/libvmi/helper1
+UUID=6695eb01-f6a4-8304-79aa-97f2502e193f       # test:///default's domain "test"
+DOMAIN=/org/libvmi/helper1/domain/_${UUID//-/_}
+D=org.libvmi.helper1.Domain
+
+getent group "$GROUP" >/dev/null || groupadd --system "$GROUP" || exit 99
+for u in "$MEMBER" "$OTHER"; do
+    getent passwd "$u" >/dev/null ||
+        useradd --system --no-create-home --home-dir / --shell /usr/sbin/nologin "$u" || exit 99
+done
+id -nG "$MEMBER" | tr ' ' '\n' | grep -qx "$GROUP" || usermod -a -G "$GROUP" "$MEMBER" || exit 99
+if id -nG "$OTHER" | tr ' ' '\n' | grep -qx "$GROUP"; then
+    gpasswd -d "$OTHER" "$GROUP" >/dev/null || exit 99
+fi
+
+make_workdir
+# A stray rule: everyone may call the helper. The daemon must still refuse.
+EXTRA_POLICY=$work/stray.conf
+cat >"$EXTRA_POLICY" <<'XML'
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><policy context="default"><allow send_destination="org.libvmi.helper1"/></policy></busconfig>
+XML
+start_bus || { echo "cannot start dbus-daemon" >&2; exit 99; }
+
+HLOG=$work/helperd.log
+HPID=
+: >"$work/libvmi.conf"
+# write_conf [EXTRA]: the daemon's configuration, with EXTRA appended.
+write_conf() {
+    printf '[helper]\nuris=test:///default\nlibvmi_conf=%s/libvmi.conf\nread_limit=4K\n%s\n' \
+        "$work" "${1:-}" >"$work/helperd.conf"
+}
+start_helperd() {
+    local _
+    "$HELPERD" --address "$BUS_ADDR" --config "$work/helperd.conf" -v >"$HLOG" 2>&1 &
+    HPID=$!
+    BG_PIDS="$BG_PIDS $HPID"
+    for _ in $(seq 100); do
+        grep -q 'owns org.libvmi.helper1' "$HLOG" && grep -q 'published at' "$HLOG" && return 0
+        kill -0 "$HPID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "vmi-helperd did not start:" >&2
+    cat "$HLOG" >&2
+    return 1
+}
+write_conf
+start_helperd || exit 99
+
+# call USER OUTFILE ARGS...: gdbus call to the helper as USER
+call() {
+    local user=$1 out=$2
+    shift 2
+    local cmd=(timeout 10 gdbus call --address "$BUS_ADDR" --dest org.libvmi.helper1 "$@")
+    if [ "$user" = root ]; then
+        "${cmd[@]}" >"$out" 2>&1
+    else
+        runuser -u "$user" -- "${cmd[@]}" >"$out" 2>&1
+    fi
+}
+# expect DESCRIPTION USER REGEX ARGS...: the output matches REGEX
+expect() {
+    local what=$1 user=$2 re=$3
+    shift 3
+    call "$user" "$work/out" "$@"
+    if grep -Eq -- "$re" "$work/out"; then ok "$what"; else not_ok "$what: $(head -c 400 "$work/out")"; fi
+}
+PROPS=org.freedesktop.DBus.Properties
+DENIED='org.libvmi.helper1.Error.AccessDenied'
+NOWRITE='org.libvmi.helper1.Error.WritesDisabled'
+
+# ------------------------------------------------------ authorization (5)
+expect "root calls ListDomains" root "$DOMAIN" --object-path $MANAGER \
+    --method org.libvmi.helper1.Manager.ListDomains
+expect "a libvmi member calls ListDomains" "$MEMBER" "$DOMAIN" --object-path $MANAGER \
+    --method org.libvmi.helper1.Manager.ListDomains
+expect "a libvmi member reads a domain's properties" "$MEMBER" "'Name': <'test'>" \
+    --object-path "$DOMAIN" --method $PROPS.GetAll $D
+expect "another user: ListDomains refused by the daemon" "$OTHER" "$DENIED" \
+    --object-path $MANAGER --method org.libvmi.helper1.Manager.ListDomains
+expect "another user: GetManagedObjects refused by the daemon" "$OTHER" "$DENIED" \
+    --object-path $MANAGER --method org.freedesktop.DBus.ObjectManager.GetManagedObjects
+expect "another user: a domain's properties refused by the daemon" "$OTHER" "$DENIED" \
+    --object-path "$DOMAIN" --method $PROPS.Get $D Name
+expect "another user: Version refused by the daemon" "$OTHER" "$DENIED" \
+    --object-path $MANAGER --method $PROPS.Get org.libvmi.helper1.Manager Version
+expect "another user: ReadPhysical refused by the daemon" "$OTHER" "$DENIED" \
+    --object-path "$DOMAIN" --method $D.ReadPhysical 4096 16
+check "the refusals are logged" grep -q "refused.*uid $(id -u "$OTHER")" "$HLOG"
+
+# -------------------------------------------- guest-changing methods (6)
+for m in "Pause" "Resume" "Snapshot /tmp/x.elf" "Enable shm" "Disable" "Watch 0xffffffff81000000 x"; do
+    # shellcheck disable=SC2086
+    expect "writes=false: $m refused for a member" "$MEMBER" "$NOWRITE" \
+        --object-path "$DOMAIN" --method $D.${m%% *} $( [ "$m" = "${m#* }" ] || echo ${m#* } )
+done
+# shellcheck disable=SC2086
+expect "writes=false: Pause refused for root too" root "$NOWRITE" \
+    --object-path "$DOMAIN" --method $D.Pause
+expect "writes=false: WritePhysical refused" "$MEMBER" "$NOWRITE" \
+    --object-path "$DOMAIN" --method $D.WritePhysical 4096 "[byte 1]"
+expect "read limit: a read over read_limit is TooLarge" "$MEMBER" 'Error.TooLarge' \
+    --object-path "$DOMAIN" --method $D.ReadPhysical 4096 4097
+check "the domain still runs" bash -c "virsh -q -c test:///default domstate test | grep -q running"
+
+# writes=true keyed by the domain's name does not count; by UUID it does.
+write_conf "[domain test]
+writes=true"
+kill -HUP "$HPID"; sleep 0.5
+expect "writes=true under the domain's name is not taken" "$MEMBER" "'WritesEnabled': <false>" \
+    --object-path "$DOMAIN" --method $PROPS.GetAll $D
+check "the name-keyed group is reported" grep -q "keyed by UUID" "$HLOG"
+write_conf "[domain $UUID]
+writes=true"
+kill -HUP "$HPID"; sleep 0.5
+expect "writes=true under the UUID enables writes" "$MEMBER" "'WritesEnabled': <true>" \
+    --object-path "$DOMAIN" --method $PROPS.GetAll $D
+write_conf "[domain $UUID]
+control=true"
+kill -HUP "$HPID"; sleep 0.5
+expect "control=true alone leaves writes off" "$MEMBER" "$NOWRITE" \
+    --object-path "$DOMAIN" --method $D.WritePhysical 4096 "[byte 1]"
+# test:///default's state is per connection: the daemon's own view of it is
+# its State property.
+state() { call "$MEMBER" "$work/st" --object-path "$DOMAIN" --method $PROPS.Get $D State; cat "$work/st"; }
+expect "control=true: a member may Pause" "$MEMBER" '^\(\)' --object-path "$DOMAIN" --method $D.Pause
+check "the pause is logged with the caller" grep -q "domain test paused by :" "$HLOG"
+# the pausing caller (gdbus, gone at once) has left the bus: resumed
+resumed() {
+    local _
+    for _ in $(seq 30); do
+        state | grep -q running && return 0
+        sleep 0.1
+    done
+    return 1
+}
+check "a domain paused by a caller that left the bus is resumed" resumed
+check "the resume is logged with the caller" grep -q "resumed: .* paused it and left the bus" "$HLOG"
+
+# -------------------------------------------------- no entry: zero config (issue 7 item 8)
+zero_config() {
+    grep -q "zero-config" "$HLOG" &&
+        call "$MEMBER" "$work/r" --object-path "$DOMAIN" --method $PROPS.Get $D IntrospectableReason &&
+        grep -q "ostype = .*Linux.* alone (zero-config, next try in" "$work/r"
+}
+check "a domain without an entry is tried with ostype=Linux, and the reason says so" zero_config
+
+# ------------------------------------- a domain backed by a snapshot (2)
+# The test driver runs no QEMU: the helper opens a test domain as the
+# snapshot its libvmi.conf entry names with "path" (a private copy of the
+# rig's raw amd64 snapshot, changed under the running helper as a running
+# guest would change its memory).
+RIG_DIR=
+for d in /var/cache/libvmi-rig/guests/amd64-*; do
+    [ -e "$d/.complete" ] && [ -r "$d/amd64.raw" ] && RIG_DIR=$d && break
+done
+skipped=0
+# u64 FILE: the little-endian number in gdbus's "([byte 0x.., ...],)" or "(b'...',)"
+u64() {
+    python3 - "$1" <<'PY'
+import ast, re, sys
+t = open(sys.argv[1]).read().strip()
+m = re.match(r"^\((b[\x27\x22].*),\)$", t, re.S)
+b = ast.literal_eval(m.group(1)) if m else bytes(int(x, 16) for x in re.findall(r"0x([0-9a-f]+)", t))
+print(int.from_bytes(b[:8], "little") if b else "")
+PY
+}
+# add A B: A + B as an unsigned 64-bit number (bash's arithmetic is signed)
+add() { printf '%u' $(( $1 + $2 )); }
+num() { sed -n 's/^(uint64 \([0-9]*\),)$/\1/p' "$1"; }
+if [ -n "$RIG_DIR" ] && command -v python3 >/dev/null 2>&1; then
+    cp --sparse=always "$RIG_DIR/amd64.raw" "$work/guest.raw"
+    {
+        echo "$UUID {"
+        echo "    path = \"$work/guest.raw\";"
+        grep -E '^ *(ostype|sysmap|linux_[a-z]+) *=' "$RIG_DIR/libvmi.conf"
+        echo "}"
+    } >"$work/libvmi.conf"
+    off() { sed -n "s/^ *linux_$1 *= *\(0x[0-9a-f]*\);.*/\1/p" "$RIG_DIR/libvmi.conf"; }
+    TASKS=$(off tasks) PIDOFF=$(off pid)
+    introspectable() {
+        local _
+        for _ in $(seq 60); do
+            call "$MEMBER" "$work/i" --object-path "$DOMAIN" --method $PROPS.Get $D Introspectable
+            grep -q true "$work/i" && return 0
+            call "$MEMBER" "$work/i" --object-path "$DOMAIN" --method $D.ListProcesses
+            sleep 0.2
+        done
+        call "$MEMBER" "$work/i" --object-path "$DOMAIN" --method $PROPS.Get $D IntrospectableReason
+        sed 's/^/#   /' "$work/i"
+        return 1
+    }
+    check "the test domain becomes introspectable from its snapshot" introspectable
+    # pid 1's task_struct: init_task.tasks.next - tasks; its pid field's
+    # physical address is the raw file's offset
+    call "$MEMBER" "$work/o" --object-path "$DOMAIN" --method $D.LookupSymbol init_task
+    init=$(num "$work/o")
+    call "$MEMBER" "$work/o" --object-path "$DOMAIN" --method $D.ReadVirtual "$(add "$init" "$TASKS")" 0 8
+    task1=$(( $(u64 "$work/o") - TASKS ))
+    call "$MEMBER" "$work/o" --object-path "$DOMAIN" --method $D.TranslateKernel "$(add "$task1" "$PIDOFF")"
+    pid_pa=$(num "$work/o")
+    call "$MEMBER" "$work/o" --object-path "$DOMAIN" --method $D.ReadPhysical "${pid_pa:-0}" 4
+    check "pid 1's task is found (its pid field reads 1)" test "$(u64 "$work/o")" = 1
+    # the lookup of pid 1 is made (and was cached before the fix) ...
+    expect "TranslateUser with pid 1 finds the process" "$MEMBER" '^\(uint64|is not mapped' \
+        --object-path "$DOMAIN" --method $D.TranslateUser "$init" 1
+    # ... then pid 1 "exits": its pid field becomes 0x7ffe
+    printf '\xfe\x7f\x00\x00' | dd of="$work/guest.raw" bs=1 seek="$pid_pa" conv=notrunc status=none
+    expect "after pid 1 is gone from the guest, TranslateUser with pid 1 is refused (no stale pid cache)" \
+        "$MEMBER" 'has no process with pid 1\.' --object-path "$DOMAIN" --method $D.TranslateUser "$init" 1
+    expect "... and ReadVirtual with pid 1 too" "$MEMBER" 'has no process with pid 1\.' \
+        --object-path "$DOMAIN" --method $D.ReadVirtual "$init" 1 8
+    expect "the new pid is found" "$MEMBER" '^\(uint64|is not mapped' \
+        --object-path "$DOMAIN" --method $D.TranslateUser "$init" 32766
+    # caller-chosen text in the log (12)
+    expect "Snapshot into a path with a newline fails" "$MEMBER" 'Error' \
+    --object-path "$DOMAIN" --method $D.Snapshot $'/nonexistent-libvmi-dir/a\nFAKE-INJECTED line'
+    check "a caller's newline does not forge a log line" bash -c "sleep 0.2; grep -q 'FAKE-INJECTED' '$HLOG' && ! grep -q '^FAKE-INJECTED' '$HLOG'"
+else
+    echo "# SKIP: no rig snapshot (/var/cache/libvmi-rig/guests/amd64-*): the snapshot-backed checks did not run"
+    skipped=$((skipped + 8))
+fi
+
+echo "$passed passed, $fails failed, $skipped skipped"
+[ "$fails" -eq 0 ] || exit 1
+[ "$passed" -gt 0 ] || exit 77
