@@ -23,6 +23,16 @@ summary() {
     awk '/^# PASS:/{p=$3} /^# FAIL:/{f=$3} /^# XPASS:/{f+=$3} /^# ERROR:/{f+=$3} /^# SKIP:/{s=$3} END{print p+0, f+0, s+0}' "$log"
 }
 
+# The rig first (kernels and guest snapshots, cached in /var/cache/libvmi-rig):
+# the unit tests of the kallsyms, BTF and ISF readers also check every rig
+# kernel (LIBVMI_TEST_KERNELS); with no rig they count those parts as skips.
+echo "== test rig"
+rig_rc=0
+"$src/tests/rig/rig.sh" all >/dev/null || rig_rc=$?
+echo "rig.sh all: exit $rig_rc (77: something could not be downloaded; those tests SKIP)"
+rig_cache=${LIBVMI_RIG_CACHE:-/var/cache/libvmi-rig}
+[ -d "$rig_cache/kernels" ] && export LIBVMI_TEST_KERNELS=$rig_cache/kernels
+
 echo "== build with -Werror and run every test ($build)"
 rm -rf "$build" && mkdir -p "$build" && cd "$build"
 "$src/configure" --enable-werror >/dev/null

