@@ -227,6 +227,7 @@ isf_t *isf_new_from_data(const char *json, size_t len, GError **error)
     (void)json;
     (void)len;
     (void)check_depth;
+    (void)type_free;
     g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
                 "libvmi was built without json-glib: ISF symbol files cannot be read");
     return NULL;
