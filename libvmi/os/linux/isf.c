@@ -17,6 +17,9 @@
 #ifdef HAVE_LZMA
 #include <lzma.h>
 #endif
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 /* Sizes and offsets above this are not those of a kernel structure. */
 #define ISF_MAX_VALUE ((uint64_t)1 << 32)
@@ -224,6 +227,7 @@ isf_t *isf_new_from_data(const char *json, size_t len, GError **error)
     (void)json;
     (void)len;
     (void)check_depth;
+    (void)type_free;
     g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
                 "libvmi was built without json-glib: ISF symbol files cannot be read");
     return NULL;
@@ -521,7 +525,14 @@ isf_t *isf_new_from_data(const char *json, size_t len, GError **error)
     isf->strings = g_string_chunk_new(1 << 16);
     isf->types = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, type_free);
     isf->scalar_sizes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
-    if (!load_root(isf, json_parser_get_root(parser), error)) {
+    bool ok = load_root(isf, json_parser_get_root(parser), error);
+    g_clear_object(&parser);
+#ifdef __GLIBC__
+    /* the tree is ~10 times the file, in small blocks: give it back, or
+     * the process keeps it resident long after */
+    malloc_trim(0);
+#endif
+    if (!ok) {
         isf_free(isf);
         return NULL;
     }
