@@ -3,7 +3,9 @@
 # with -Werror, runs every test (the real-guest tests boot QEMU guests; the
 # rig caches kernels and snapshots in /var/cache/libvmi-rig), then runs the
 # unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer,
-# and the helper's acceptance test (a live guest under libvirt) under them too.
+# and the helper's acceptance test (a live guest under libvirt) under them too,
+# then builds the libFuzzer targets (fuzz/) and runs each for 10 s
+# (LIBVMI_FUZZ_SECONDS).
 #
 #   sudo tests/run-all.sh            # everything
 #   LIBVMI_SKIP_INSTALL=1 tests/run-all.sh   # packages already there
@@ -84,6 +86,22 @@ else
     echo "(vmi-helperd not built: no helper test)"
 fi
 p2=$((p2 + p3)) f2=$((f2 + f3)) s2=$((s2 + s3))
+
+# Every parser's libFuzzer target (fuzz/targets.txt), built with clang and
+# run briefly on its seed corpus; each target is one test.  A target that
+# cannot be built (clang or its fuzzer runtime missing) is a failure.
+fuzz_secs=${LIBVMI_FUZZ_SECONDS:-10}
+echo "== fuzz targets: build, then each for $fuzz_secs s"
+fz=$build-fuzz
+rm -rf "$fz"
+rc4=0
+BUILDDIR=$build "$src/fuzz/build.sh" "$fz" || rc4=1
+FUZZ_OUT=$fz "$src/fuzz/run.sh" "$fuzz_secs" | tee "$build/fuzz-run.txt" || rc4=1
+read -r p4 f4 < <(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$build/fuzz-run.txt") || true
+p4=${p4:-0} f4=${f4:-1}
+[ $rc4 -eq 0 ] || [ "$f4" -gt 0 ] || f4=1
+p2=$((p2 + p4)) f2=$((f2 + f4))
+[ "$f4" -eq 0 ] || rc2=1
 
 echo
 echo "tests: $((p1 + p2)) passed, $((f1 + f2)) failed, $((s1 + s2)) skipped"

@@ -746,7 +746,10 @@ static void insert_node(DomxmlDoc *d, xmlNode *parent, xmlNode *after, xmlNode *
 
     if (!first) {
         const char *closing = parent == d->root ? "" : line_indent(parent);
-        clear_children(d, parent);
+        /* Only whitespace is ours to replace: a comment or text the user
+         * put there stays, before the new element. */
+        if (is_blank_element(parent))
+            clear_children(d, parent);
         if (indent)
             xmlAddChild(parent, new_text(d, indent));
         xmlAddChild(parent, node);

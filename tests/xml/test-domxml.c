@@ -476,6 +476,36 @@ static gint compare_names(gconstpointer a, gconstpointer b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Found by fuzz/fuzz-domxml.c: a <metadata> or <memoryBacking> holding
+ * only a comment (no element) lost the comment when our element went in,
+ * and disabling did not bring it back. */
+static void test_comments_kept(void)
+{
+    static const char xml[] =
+        "<domain type='kvm'>\n"
+        "  <name>c</name>\n"
+        "  <uuid>3c9a1f40-2e8b-4d57-b6a3-0f1e2d3c4b5a</uuid>\n"
+        "  <metadata><!-- the owner: team A --></metadata>\n"
+        "  <memory unit='KiB'>1048576</memory>\n"
+        "  <memoryBacking><!-- no hugepages here --></memoryBacking>\n"
+        "  <devices/>\n"
+        "</domain>\n";
+    g_autoptr(GError) error = NULL;
+    g_autofree char *enabled = vmi_domxml_enable(xml, VMI_DOMXML_SHM, NULL, &error);
+    g_autofree char *disabled = NULL;
+
+    g_assert_no_error(error);
+    g_assert_nonnull(strstr(enabled, "<!-- the owner: team A -->"));
+    g_assert_nonnull(strstr(enabled, "<!-- no hugepages here -->"));
+    g_assert_nonnull(strstr(enabled, "<source type="));
+    disabled = vmi_domxml_disable(enabled, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(strstr(disabled, "<metadata><!-- the owner: team A -->"));
+    g_assert_nonnull(strstr(disabled, "<memoryBacking><!-- no hugepages here -->"));
+    g_assert_null(strstr(disabled, "vmi:introspection"));
+    g_assert_null(strstr(disabled, "<source"));
+}
+
 int main(int argc, char **argv)
 {
     g_autofree char *dir = golden_dir();
@@ -507,5 +537,6 @@ int main(int argc, char **argv)
     g_test_add_func("/domxml/malformed", test_malformed);
     g_test_add_func("/domxml/layouts", test_layouts);
     g_test_add_func("/domxml/fuzz", test_fuzz);
+    g_test_add_func("/domxml/comments-kept", test_comments_kept);
     return g_test_run();
 }
