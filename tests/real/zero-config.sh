@@ -172,6 +172,20 @@ for l in open(sys.argv[1]):
     else
         nok "vmi-kernel-info failed: $(cat "$work/info.txt")"
     fi
+    # ---- an ISF file (made from pahole and the guest's symbols, the truth)
+    # as the symbol and offsets source
+    if python3 "$top_srcdir/tests/unit/make-isf.py" --system-map "$RIG_KERNEL_DIR/System.map" \
+        --vmlinux "$RIG_KERNEL_DIR/vmlinux" --types task_struct,mm_struct,list_head \
+        --pahole "$RIG_KERNEL_DIR/pahole.txt" -o "$work/kernel.json" 2>"$work/isf.err"; then
+        printf '%s { isf = "%s"; }\n' "$(basename "$RIG_RAW" .raw)" "$work/kernel.json" >"$work/isf.conf"
+        LIBVMI_CONF=$work/isf.conf ps_matches "$RIG_RAW" "$RIG_TRUTH" "ISF entry"
+        LIBVMI_CONF=$work/isf.conf "$bin/vmi-kernel-info" "$RIG_RAW" >"$work/isf.txt" 2>&1 || true
+        grep -q "symbols: *ISF" "$work/isf.txt" && [ "$(grep -c 'from ISF' "$work/isf.txt")" -eq 5 ] &&
+            ok "ISF entry: symbols and the five offsets from the ISF" ||
+            nok "ISF entry not used as such: $(cat "$work/isf.txt")"
+    else
+        nok "make-isf.py failed: $(tail -3 "$work/isf.err")"
+    fi
     unset LIBVMI_CONF LIBVMI_PROFILE_CACHE
 
     # ---- corrupt kallsyms and BTF in a copy of the snapshot: an error or the
