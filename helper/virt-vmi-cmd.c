@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <glib-unix.h>
+#include <signal.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -378,10 +379,49 @@ simple_action(vv_ctx_t *ctx, const vv_command_t *cmd, vv_args_t *args, const cha
     return VV_EXIT_OK;
 }
 
+static const vv_option_t pause_options[] = {
+    { "hold", 0, VV_OPT_FLAG, NULL,
+      "Stay connected until stdin ends (or SIGINT/SIGTERM): vmi-helperd resumes a domain "
+      "when the caller that paused it leaves the bus, so a one-shot pause lasts only as long as "
+      "this command" },
+    { NULL },
+};
+
+static gboolean
+hold_stop(gpointer loop)
+{
+    g_main_loop_quit(loop);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
+hold_stdin(GIOChannel *ch, GIOCondition cond, gpointer loop)
+{
+    char buf[256];
+    gsize n = 0;
+    if ((cond & (G_IO_HUP | G_IO_ERR)) ||
+        g_io_channel_read_chars(ch, buf, sizeof(buf), &n, NULL) != G_IO_STATUS_NORMAL || n == 0) {
+        g_main_loop_quit(loop);
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
 static int
 cmd_pause(vv_ctx_t *ctx, const vv_command_t *cmd, vv_args_t *args)
 {
-    return simple_action(ctx, cmd, args, "Pause", "paused");
+    int code = simple_action(ctx, cmd, args, "Pause", "paused");
+    if (code != VV_EXIT_OK || !vv_args_has(args, "hold"))
+        return code;
+    fflush(stdout);
+    g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+    g_autoptr(GIOChannel) ch = g_io_channel_unix_new(0);
+    g_io_channel_set_encoding(ch, NULL, NULL);
+    g_io_add_watch(ch, G_IO_IN | G_IO_HUP | G_IO_ERR, hold_stdin, loop);
+    g_unix_signal_add(SIGINT, hold_stop, loop);
+    g_unix_signal_add(SIGTERM, hold_stop, loop);
+    g_main_loop_run(loop);
+    return VV_EXIT_OK;
 }
 
 static int
@@ -1100,8 +1140,9 @@ static const vv_command_t command_list = {
 
 static const vv_command_t command_pause = {
     "pause", "DOMAIN", "Pause all vCPUs of a domain",
-    "Output: \"Domain 'NAME' paused.\"  --json: {\"domain\":NAME,\"state\":\"paused\"}\n",
-    no_options, 1, 1, FALSE, cmd_pause,
+    "Output: \"Domain 'NAME' paused.\"  --json: {\"domain\":NAME,\"state\":\"paused\"}\n"
+    "vmi-helperd resumes the domain when this command has left the bus, unless --hold keeps it.\n",
+    pause_options, 1, 1, FALSE, cmd_pause,
 };
 
 static const vv_command_t command_ps = {

@@ -498,8 +498,16 @@ jiffies() {
 }
 ticks() { "${CHECK[@]}" tick-count "$HENV_CONSOLE"; }
 pause_resume() {
-    local j0 j1 j2 t0 t1 t2 st
-    henv_virt_vmi pause "$HENV_DOMAIN" || return 1
+    local j0 j1 j2 t0 t1 t2 st hp
+    # the helper resumes a domain whose pausing caller left the bus: the
+    # pause is held by a virt-vmi that stays connected (--hold, until its
+    # stdin ends)
+    rm -f "$W/hold"
+    mkfifo "$W/hold"
+    henv_virt_vmi pause --hold "$HENV_DOMAIN" <"$W/hold" >"$W/pause.out" 2>&1 &
+    hp=$!
+    exec 7>"$W/hold"
+    wait_for 10 grep -q paused "$W/pause.out" || { cat "$W/pause.out"; exec 7>&-; return 1; }
     st=$(henv_vsh domstate "$HENV_DOMAIN")
     [ "$st" = paused ] || { echo "libvirt says '$st' after pause"; return 1; }
     wait_for 3 test "$(henv_prop "$PATH_DOM" $DIFACE State)" = 's "paused"' ||
@@ -507,7 +515,9 @@ pause_resume() {
     j0=$(jiffies) && t0=$(ticks) || return 1
     sleep 2.5
     j1=$(jiffies) && t1=$(ticks) || return 1
-    henv_virt_vmi resume "$HENV_DOMAIN" || return 1
+    henv_virt_vmi resume "$HENV_DOMAIN" || { exec 7>&-; return 1; }
+    exec 7>&-
+    wait "$hp" || { echo "virt-vmi pause --hold exited $?: $(cat "$W/pause.out")"; return 1; }
     sleep 2.5
     j2=$(jiffies) && t2=$(ticks) || return 1
     echo "paused: jiffies $j0 -> $j1, console ticks $t0 -> $t1; resumed: jiffies $j2, ticks $t2"
