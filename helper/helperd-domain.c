@@ -405,8 +405,8 @@ static gboolean worker_try_init(HelperdWorker *w)
     gint64 retry = now - w->first_try < RETRY_FAST_FOR_US ? RETRY_FAST_US : RETRY_SLOW_US;
     g_autoptr(HelperdConfig) cfg = helperd_config_get();
     g_autofree char *entry = worker_entry(w, cfg);
-    if (w->zero_config) {
-        /* backoff: 5 s, 10 s, ... at most 5 min between tries */
+    if (w->zero_config && now - w->first_try >= RETRY_FAST_FOR_US) {
+        /* past the boot: backoff 5 s, 10 s, ... at most 5 min between tries */
         retry = MIN(RETRY_NO_ENTRY_US << MIN(w->zero_fails, 6u), 300 * G_USEC_PER_SEC);
         w->zero_fails++;
     }

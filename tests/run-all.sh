@@ -69,11 +69,13 @@ read -r p2 f2 s2 < <(summary "$san")
 # The helper's whole path under the sanitizers too (vmi-helperd, virt-vmi,
 # libvmi's kvm driver on a live guest; the rig is cached by now). A SKIP
 # counts as a skip, never as a pass.
-echo "== the helper's acceptance test under AddressSanitizer + UndefinedBehaviorSanitizer"
+echo "== the helper's acceptance test under AddressSanitizer + UndefinedBehaviorSanitizer, with no libvmi.conf entry"
 p3=0 f3=0 s3=0
 if [ -x "$san/helper/vmi-helperd" ]; then
     rc3=0
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    # ... with no libvmi.conf entry for the domain: the helper introspects it
+    # with nothing but its memory (kallsyms, BTF), all checks as above
+    HENV_ZERO_CONF=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         make check TESTS="tests/helper/test-helper.sh" || rc3=$?
     res=$(sed -n 's/^:test-result: //p' "$san/tests/helper/test-helper.sh.trs" 2>/dev/null | head -1)
     case $res in

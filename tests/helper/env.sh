@@ -275,7 +275,9 @@ henv_write_configs() {
     : >"$HENV_LIBVMI_CONF"
     # Entries with no way to the guest in them: the helper finds it through
     # libvirt (as tests/real/live-libvirt.sh's conf()).
-    for n in "$HENV_DOMAIN" "$HENV_UUID"; do
+    # HENV_ZERO_CONF=1: no entry at all (the kernel, its symbols and offsets
+    # are found in the guest's memory)
+    [ "${HENV_ZERO_CONF:-0}" = 1 ] || for n in "$HENV_DOMAIN" "$HENV_UUID"; do
         {
             echo "$n {"
             grep -E '^ *(ostype|sysmap|linux_[a-z]+) *=' "$RIG_CONF"
