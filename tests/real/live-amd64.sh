@@ -25,6 +25,18 @@ conf() {
     } >>"$work/libvmi.conf"
 }
 export LIBVMI_CONF=$work/libvmi.conf
+# zconf NAME EXTRA...: the same with no System.map and no offsets (the
+# kernel, its symbols and offsets found in the live guest's memory)
+zconf() {
+    local name=$1
+    shift
+    {
+        echo "$name {"
+        echo '    ostype = "Linux";'
+        for l in "$@"; do echo "    $l;"; done
+        echo "}"
+    } >>"$work/libvmi.conf"
+}
 
 # t DESCRIPTION COMMAND...: one check group, its TAP output indented
 t() {
@@ -48,7 +60,15 @@ conf process "qmp = \"$run/qmp.sock\"" "gdb = \"$run/gdb.sock\"" 'kvm_access = "
 conf gdbstub "qmp = \"$run/qmp.sock\"" "gdb = \"$run/gdb.sock\"" 'kvm_access = "gdbstub"'
 conf auto "qmp = \"$run/qmp.sock\"" "gdb = \"$run/gdb.sock\""
 conf qmponly "qmp = \"$run/qmp.sock\""
+zconf zshm "qmp = \"$run/qmp.sock\"" "gdb = \"$run/gdb.sock\"" 'kvm_access = "shm"'
+zconf zprocess "qmp = \"$run/qmp.sock\"" "gdb = \"$run/gdb.sock\"" 'kvm_access = "process"'
+zconf zgdbstub "qmp = \"$run/qmp.sock\"" "gdb = \"$run/gdb.sock\"" 'kvm_access = "gdbstub"'
 con=$run/console.log
+export LIBVMI_PROFILE_CACHE=off
+t "zero-config: process list through the shared RAM file, guest running" env EXPECT_PATH=shm "$check" running zshm "$con"
+t "zero-config: process list through QEMU's process memory, guest running" env EXPECT_PATH=process "$check" running zprocess "$con"
+t "zero-config: process list through the gdbstub" env EXPECT_PATH=gdbstub "$check" ps zgdbstub "$con"
+unset LIBVMI_PROFILE_CACHE
 t "process list through the shared RAM file, guest running" env EXPECT_PATH=shm "$check" running shm "$con"
 t "process list through QEMU's process memory, guest running" env EXPECT_PATH=process "$check" running process "$con"
 t "process list through the gdbstub" env EXPECT_PATH=gdbstub "$check" ps gdbstub "$con"
