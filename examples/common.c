@@ -37,6 +37,12 @@ void common_parse(GOptionContext *ctx, int *argc, char ***argv, int min_args, in
     }
 }
 
+static const char *src(vmi_instance_t vmi, const char *what)
+{
+    const char *s = vmi_get_value_source(vmi, what);
+    return s ? s : "-";
+}
+
 vmi_instance_t common_open(const char *name, const common_opts_t *opts)
 {
     vmi_instance_t vmi = NULL;
@@ -54,6 +60,12 @@ vmi_instance_t common_open(const char *name, const common_opts_t *opts)
         fprintf(stderr, "%s: '%s' through %s, %lu MiB, %s paging, KASLR slide 0x%llx\n",
                 g_get_prgname(), name, vmi_get_access_path(vmi), vmi_get_memsize(vmi) >> 20,
                 pm <= VMI_PM_LA57 ? modes[pm] : "?", (unsigned long long)vmi_get_kaslr_offset(vmi));
+        const char *k = vmi_get_value_source(vmi, "kernel"), *s = vmi_get_value_source(vmi, "symbols");
+        if (k || s)
+            fprintf(stderr, "%s: kernel found by %s; symbols from %s; offsets tasks/mm/pid/name/pgd "
+                    "from %s/%s/%s/%s/%s\n", g_get_prgname(), k ? k : "?", s ? s : "?",
+                    src(vmi, "linux_tasks"), src(vmi, "linux_mm"), src(vmi, "linux_pid"),
+                    src(vmi, "linux_name"), src(vmi, "linux_pgd"));
     }
     return vmi;
 }
