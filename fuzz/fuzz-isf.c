@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <glib.h>
-#include "isf.h"
+#include "os/linux/isf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
