@@ -169,7 +169,7 @@ static void make_symbols(gen_t *g, GRand *r, const glayout_t *L, uint32_t n)
     }
     if (L->big) {
         /* names longer than 127 compressed bytes: random letters */
-        for (uint32_t j = 0; j < 3; j++) {
+        for (uint32_t j = 0; j < 3 && npcpu + 5 + j * 100 < n - 1; j++) {
             gsym_t *s = &g->sym[npcpu + 5 + j * 100];
             size_t len = 300;
             for (size_t c = 0; c < len; c++)
