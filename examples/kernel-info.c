@@ -15,11 +15,6 @@
 #include "os/linux/kallsyms.h"
 #include "os/linux/btf.h"
 
-static const char *const off_keys[LINUX_OFF_N] = { "linux_tasks", "linux_mm", "linux_pid",
-                                                  "linux_name", "linux_pgd" };
-static const char *const off_names[LINUX_OFF_N] = { "task_struct.tasks", "task_struct.mm",
-                                                   "task_struct.pid", "task_struct.comm",
-                                                   "mm_struct.pgd" };
 
 static const char *mode_name(page_mode_t pm)
 {
@@ -75,8 +70,9 @@ static void print_config(FILE *f, const char *entry, const char *sysmap, linux_d
         fprintf(f, "    sysmap = \"%s\";\n", sysmap);
     for (int i = 0; i < LINUX_OFF_N; i++)
         if (ld->off_src[i] != LINUX_SRC_NONE)
-            fprintf(f, "    %s = 0x%" PRIx64 ";    /* %s, from %s */\n", off_keys[i],
-                    (uint64_t)ld->off[i], off_names[i], linux_src_name(ld->off_src[i]));
+            fprintf(f, "    %s = 0x%" PRIx64 ";    /* %s.%s, from %s */\n", linux_off_keys[i],
+                    (uint64_t)ld->off[i], linux_off_type[i], linux_off_member[i],
+                    linux_src_name(ld->off_src[i]));
     fprintf(f, "}\n");
 }
 
@@ -197,12 +193,13 @@ int main(int argc, char **argv)
         }
         fprintf(o, ",\n  \"offsets\": {");
         for (int i = 0; i < LINUX_OFF_N; i++) {
-            fprintf(o, "%s\n    \"%s\": ", i ? "," : "", off_keys[i]);
+            fprintf(o, "%s\n    \"%s\": ", i ? "," : "", linux_off_keys[i]);
             if (ld->off_src[i] == LINUX_SRC_NONE)
                 fprintf(o, "null");
             else
-                fprintf(o, "{\"member\": \"%s\", \"value\": %" PRIu64 ", \"source\": \"%s\"}",
-                        off_names[i], (uint64_t)ld->off[i], linux_src_name(ld->off_src[i]));
+                fprintf(o, "{\"member\": \"%s.%s\", \"value\": %" PRIu64 ", \"source\": \"%s\"}",
+                        linux_off_type[i], linux_off_member[i], (uint64_t)ld->off[i],
+                        linux_src_name(ld->off_src[i]));
         }
         for (char **e = extra; e && *e; e++) {
             g_auto(GStrv) tm = g_strsplit(*e, ".", 2);
@@ -240,10 +237,13 @@ int main(int argc, char **argv)
             fprintf(o, "BTF:               %s\n", ld->btf_error ? ld->btf_error : "not read");
         for (int i = 0; i < LINUX_OFF_N; i++) {
             if (ld->off_src[i] == LINUX_SRC_NONE)
-                fprintf(o, "%-18s (unknown)\n", off_keys[i]);
+                fprintf(o, "%-18s (unknown)\n", linux_off_keys[i]);
             else
-                fprintf(o, "%-18s 0x%-6" PRIx64 " %-18s from %s\n", off_keys[i],
-                        (uint64_t)ld->off[i], off_names[i], linux_src_name(ld->off_src[i]));
+            {
+                g_autofree char *m = g_strdup_printf("%s.%s", linux_off_type[i], linux_off_member[i]);
+                fprintf(o, "%-18s 0x%-6" PRIx64 " %-18s from %s\n", linux_off_keys[i],
+                        (uint64_t)ld->off[i], m, linux_src_name(ld->off_src[i]));
+            }
         }
         for (char **e = extra; e && *e; e++) {
             g_auto(GStrv) tm = g_strsplit(*e, ".", 2);

@@ -105,9 +105,6 @@ static bool linux_kernel_p2v(vmi_instance_t vmi, addr_t pa, addr_t *va, GError *
     return false;
 }
 
-static const char *const off_keys[LINUX_OFF_N] = { "linux_tasks", "linux_mm", "linux_pid",
-                                                  "linux_name", "linux_pgd" };
-
 static bool linux_get_offset(vmi_instance_t vmi, const char *name, uint64_t *value)
 {
     linux_data_t *ld = linux_data(vmi);
@@ -120,7 +117,7 @@ static bool linux_get_offset(vmi_instance_t vmi, const char *name, uint64_t *val
         return true;
     }
     for (int i = 0; i < LINUX_OFF_N; i++) {
-        if (strcmp(name, off_keys[i]) == 0 && ld->off_src[i] != LINUX_SRC_NONE) {
+        if (strcmp(name, linux_off_keys[i]) == 0 && ld->off_src[i] != LINUX_SRC_NONE) {
             *value = ld->off[i];
             return true;
         }
@@ -158,7 +155,7 @@ static const char *linux_source(vmi_instance_t vmi, const char *what)
     if (strcmp(what, "kernel") == 0)
         return ld->how_found[0] ? ld->how_found : NULL;
     for (int i = 0; i < LINUX_OFF_N; i++)
-        if (strcmp(what, off_keys[i]) == 0)
+        if (strcmp(what, linux_off_keys[i]) == 0)
             return ld->off_src[i] == LINUX_SRC_NONE ? NULL : linux_src_name(ld->off_src[i]);
     return NULL;
 }
@@ -223,7 +220,7 @@ static bool linux_init(vmi_instance_t vmi, GHashTable *config, bool probing, GEr
     GError *err = NULL;
     unsigned configured = 0;
     for (int i = 0; i < LINUX_OFF_N; i++)
-        configured += vmi_config_get(config, off_keys[i]) != NULL;
+        configured += vmi_config_get(config, linux_off_keys[i]) != NULL;
     if (!linux_find_offsets(vmi, ld, config, &err)) {
         if (configured) {
             /* a partial set the kernel cannot complete: the user meant it */

@@ -104,6 +104,10 @@ const char *linux_syms_name(const linux_data_t *ld);
 /* linux_offsets.c: the offsets source */
 /* Fills ld->off from config keys, then BTF (read from guest memory between
  * __start_BTF and __stop_BTF), then the ISF.  Errors name what is missing. */
+/* Config key, structure and member of each LINUX_OFF_* offset. */
+extern const char *const linux_off_keys[LINUX_OFF_N];
+extern const char *const linux_off_type[LINUX_OFF_N];
+extern const char *const linux_off_member[LINUX_OFF_N];
 bool linux_find_offsets(vmi_instance_t vmi, linux_data_t *ld, GHashTable *config, GError **error);
 bool linux_struct_offset(vmi_instance_t vmi, linux_data_t *ld, const char *type,
                          const char *member, uint64_t *off, GError **error);

@@ -10,11 +10,11 @@
 
 #define MAX_BTF_SIZE (64u << 20)    /* Debian's kernels carry 4-6 MiB */
 
-static const char *const off_keys[LINUX_OFF_N] = { "linux_tasks", "linux_mm", "linux_pid",
+const char *const linux_off_keys[LINUX_OFF_N] = { "linux_tasks", "linux_mm", "linux_pid",
                                                   "linux_name", "linux_pgd" };
-static const char *const off_type[LINUX_OFF_N] = { "task_struct", "task_struct", "task_struct",
+const char *const linux_off_type[LINUX_OFF_N] = { "task_struct", "task_struct", "task_struct",
                                                   "task_struct", "mm_struct" };
-static const char *const off_member[LINUX_OFF_N] = { "tasks", "mm", "pid", "comm", "pgd" };
+const char *const linux_off_member[LINUX_OFF_N] = { "tasks", "mm", "pid", "comm", "pgd" };
 
 const char *linux_src_name(linux_src_t src)
 {
@@ -79,8 +79,8 @@ bool linux_struct_offset(vmi_instance_t vmi, linux_data_t *ld, const char *type,
 {
     /* the configured keys answer for the structures they name */
     for (int i = 0; i < LINUX_OFF_N; i++) {
-        if (ld->off_src[i] == LINUX_SRC_CONFIG && strcmp(type, off_type[i]) == 0 &&
-            strcmp(member, off_member[i]) == 0) {
+        if (ld->off_src[i] == LINUX_SRC_CONFIG && strcmp(type, linux_off_type[i]) == 0 &&
+            strcmp(member, linux_off_member[i]) == 0) {
             *off = ld->off[i];
             return true;
         }
@@ -100,7 +100,7 @@ bool linux_find_offsets(vmi_instance_t vmi, linux_data_t *ld, GHashTable *config
     unsigned have = 0;
     for (int i = 0; i < LINUX_OFF_N; i++) {
         ld->off_src[i] = LINUX_SRC_NONE;
-        if (vmi_config_get_num(config, off_keys[i], &ld->off[i])) {
+        if (vmi_config_get_num(config, linux_off_keys[i], &ld->off[i])) {
             ld->off_src[i] = LINUX_SRC_CONFIG;
             have++;
         }
@@ -111,7 +111,7 @@ bool linux_find_offsets(vmi_instance_t vmi, linux_data_t *ld, GHashTable *config
             continue;
         GError *err = NULL;
         if (ld->isf) {
-            if (isf_member_offset(ld->isf, off_type[i], off_member[i], &ld->off[i], &err)) {
+            if (isf_member_offset(ld->isf, linux_off_type[i], linux_off_member[i], &ld->off[i], &err)) {
                 ld->off_src[i] = LINUX_SRC_ISF;
                 have++;
                 continue;
@@ -120,7 +120,7 @@ bool linux_find_offsets(vmi_instance_t vmi, linux_data_t *ld, GHashTable *config
             g_clear_error(&err);
         }
         if (load_btf(vmi, ld)) {
-            if (btf_member_offset(ld->btf, off_type[i], off_member[i], &ld->off[i], &err)) {
+            if (btf_member_offset(ld->btf, linux_off_type[i], linux_off_member[i], &ld->off[i], &err)) {
                 ld->off_src[i] = LINUX_SRC_BTF;
                 have++;
                 continue;
@@ -137,7 +137,7 @@ bool linux_find_offsets(vmi_instance_t vmi, linux_data_t *ld, GHashTable *config
         for (int i = 0; i < LINUX_OFF_N; i++)
             if (ld->off_src[i] == LINUX_SRC_NONE)
                 g_string_append_printf(missing, "%s%s (%s.%s)", missing->len ? ", " : "",
-                                       off_keys[i], off_type[i], off_member[i]);
+                                       linux_off_keys[i], linux_off_type[i], linux_off_member[i]);
         g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
                     "%s: incomplete Linux offsets, missing %s: %s. Give them in the configuration "
                     "(pahole -C task_struct,mm_struct on the kernel's vmlinux prints them), or an "
