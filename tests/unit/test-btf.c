@@ -436,15 +436,19 @@ static void test_sample_hostile_shapes(void)
     g_assert_false(btf_member_size(btf, "cyc", "m", &v, &err));
     assert_error(err, VMI_ERROR_CORRUPT, "cycle");
     g_assert_cmpuint(bit_off(btf, "cyc", "n"), ==, 32);
-    /* a struct inside itself: the nesting bound */
+    /* a struct inside itself (anonymous members): refused as a cycle at
+     * once, not walked until a bound (the fuzzer found a BTF where every
+     * lookup cost the whole visit budget that way) */
     g_assert_cmpuint(byte_off(btf, "self", "x"), ==, 4);
     g_assert_false(btf_member_offset(btf, "self", "nosuch", &v, &err));
-    assert_error(err, VMI_ERROR_CORRUPT, "nested more than");
+    assert_error(err, VMI_ERROR_CORRUPT, "contains itself");
     g_assert_false(btf_member_offset(btf, "bomb", "nosuch", &v, &err));
-    assert_error(err, VMI_ERROR_CORRUPT, "nested more than");
-    /* 16^20 members within the nesting bound: the work bound */
+    assert_error(err, VMI_ERROR_CORRUPT, "contains itself");
+    /* 16^20 members within the nesting bound: each anonymous aggregate is
+     * searched once per lookup, so the answer is the true one ("no such
+     * member"), found in linear time, not the work bound's error */
     g_assert_false(btf_member_offset(btf, "dag", "nosuch", &v, &err));
-    assert_error(err, VMI_ERROR_CORRUPT, "visited more than");
+    assert_error(err, VMI_ERROR_NOT_FOUND, "has no member");
     g_assert_cmpuint(byte_off(btf, "dag", "leaf"), ==, 0);
     /* anonymous nesting deeper than the bound */
     g_assert_false(btf_member_offset(btf, "deep", "bottom", &v, &err));

@@ -554,10 +554,23 @@ typedef struct {
 } member_t;
 
 /* Searches @s (a struct or union) for @name, descending into anonymous
- * members.  1 found, 0 absent, -1 error. */
+ * members.  1 found, 0 absent, -1 error.  An anonymous member whose type
+ * is one of the aggregates being searched is a cycle, refused at once; one
+ * already searched in vain during this lookup is not searched again.  A
+ * hostile BTF (a struct containing itself, or a DAG of anonymous members)
+ * otherwise made every lookup cost the whole visit budget (fuzzer). */
+typedef struct {
+    uint32_t path[BTF_MAX_DEPTH + 1];   /* the aggregates being searched, outermost first */
+    uint32_t done[64];                  /* anonymous aggregates searched in vain */
+    unsigned ndone;
+    uint32_t visits;
+} search_t;
+
 static int find_member(const btf_t *btf, const rec_t *s, const char *name, int depth,
-                       uint32_t *visits, member_t *out, GError **error)
+                       search_t *st, member_t *out, GError **error)
 {
+    st->path[depth] = s->id;
+    uint32_t *visits = &st->visits;
     const uint8_t *m = s->extra;
     for (uint32_t i = 0; i < s->vlen; i++, m += 12) {
         if (++*visits > BTF_MAX_VISITS) {
@@ -602,12 +615,27 @@ static int find_member(const btf_t *btf, const rec_t *s, const char *name, int d
                         kind_name(s->kind), type_name(btf, s), BTF_MAX_DEPTH);
             return -1;
         }
-        int found = find_member(btf, &t, name, depth + 1, visits, out, error);
+        bool searched = false;
+        for (unsigned a = 0; a < st->ndone && !searched; a++)
+            searched = st->done[a] == t.id;
+        if (searched)
+            continue;
+        for (int a = 0; a <= depth; a++) {
+            if (st->path[a] == t.id) {
+                g_set_error(error, VMI_ERROR, VMI_ERROR_CORRUPT,
+                            "BTF: %s %s (type %u) contains itself through anonymous members",
+                            kind_name(t.kind), type_name(btf, &t), t.id);
+                return -1;
+            }
+        }
+        int found = find_member(btf, &t, name, depth + 1, st, out, error);
         if (found) {
             if (found > 0)
                 out->bit_offset += bit;
             return found;
         }
+        if (st->ndone < G_N_ELEMENTS(st->done))
+            st->done[st->ndone++] = t.id;
     }
     return 0;
 }
@@ -644,7 +672,7 @@ static bool lookup(const btf_t *btf, const char *type, const char *path, member_
     char buf[BTF_MAX_PATH + 1];
     memcpy(buf, path, plen + 1);
     uint64_t total = 0;
-    uint32_t visits = 0;
+    search_t st;
     char *part = buf;
     for (;;) {
         char *dot = strchr(part, '.');
@@ -655,7 +683,9 @@ static bool lookup(const btf_t *btf, const char *type, const char *path, member_
                         "BTF: member path '%s' has an empty component", path);
             return false;
         }
-        int found = find_member(btf, &s, part, 0, &visits, out, error);
+        st.ndone = 0;
+        st.visits = 0;
+        int found = find_member(btf, &s, part, 0, &st, out, error);
         if (found < 0)
             return false;
         if (found == 0) {

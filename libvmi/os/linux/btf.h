@@ -30,7 +30,7 @@ typedef struct btf btf_t;
 
 /* Bounds on what a hostile BTF can make a lookup do. */
 #define BTF_MAX_DEPTH   32          /* typedef/const/volatile chain, struct nesting */
-#define BTF_MAX_VISITS  (1u << 16)  /* members looked at by one lookup (task_struct: ~300) */
+#define BTF_MAX_VISITS  (1u << 13)  /* members looked at by one lookup (task_struct: ~300) */
 #define BTF_MAX_PATH    512         /* longest dotted member path accepted */
 
 /* Parses and validates @data[0..@len); @data is not copied and must outlive
