@@ -19,6 +19,7 @@
 # when any target failed.
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
+. "$src/fuzz/options.sh"
 runs=${1:-10000000}
 out=${FUZZ_OUT:-$src/fuzz/out}
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
@@ -42,7 +43,7 @@ for name in $targets; do
     pids=()
     for j in $(seq 1 "$jobs"); do
         ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-            "$bin" -runs="$per" ${MAX_TIME:+-max_total_time=$MAX_TIME} -timeout="${FUZZ_TIMEOUT:-10}" \
+            "$bin" $(fuzz_options "$name") -runs="$per" ${MAX_TIME:+-max_total_time=$MAX_TIME} -timeout="${FUZZ_TIMEOUT:-10}" \
             -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$camp/artifacts/$name-" \
             "$corpus" >"$logs/job-$j.log" 2>&1 &
         pids+=($!)

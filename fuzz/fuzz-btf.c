@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../libvmi/os/linux/btf.h"
+#include "fuzz-common.h"
 
 static const char *const types[] = {
     "task_struct", "struct mm_struct", "union u", "enum color", "task", "task_t",
@@ -18,7 +19,11 @@ static const char *const members[] = {
     "mode", "x", "leaf", "nosuch",
 };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    fuzz_init(argc, argv);
+    return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

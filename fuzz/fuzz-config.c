@@ -11,8 +11,7 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    (void)argc; (void)argv;
-    fuzz_init_logging();
+    fuzz_init(argc, argv);
     return 0;
 }
 
@@ -69,6 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FUZZ_CHECK(first != NULL);
         check_entry(first);
+        g_hash_table_unref(first);  /* a reference of its own (config_parse_bytes) */
         g_hash_table_unref(all);
     }
     g_free(text);

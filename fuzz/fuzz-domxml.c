@@ -23,8 +23,7 @@ static void silent(void *ctx, const char *msg, ...)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    (void)argc; (void)argv;
-    fuzz_init_logging();
+    fuzz_init(argc, argv);
     xmlInitParser();
     xmlSetGenericErrorFunc(NULL, silent);
     strict = g_strcmp0(g_getenv("FUZZ_DOMXML_STRICT"), "1") == 0;

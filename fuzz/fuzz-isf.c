@@ -7,8 +7,13 @@
 #include <string.h>
 #include <glib.h>
 #include "os/linux/isf.h"
+#include "fuzz-common.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    fuzz_init(argc, argv);
+    return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "os/linux/kallsyms.h"
+#include "fuzz-common.h"
 
 typedef struct region {
     uint64_t base;
@@ -21,6 +22,12 @@ static bool region_read(void *ctx, addr_t va, void *buf, size_t len)
         return false;
     memcpy(buf, r->data + (va - r->base), len);
     return true;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    fuzz_init(argc, argv);
+    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

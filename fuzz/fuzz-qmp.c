@@ -15,8 +15,7 @@ static fuzz_peer_t peer;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    (void)argc; (void)argv;
-    fuzz_init_logging();
+    fuzz_init(argc, argv);
     fuzz_peer_listen(&peer, "qmp.sock");
     return 0;
 }

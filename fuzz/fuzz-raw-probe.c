@@ -18,8 +18,7 @@ static char path[64];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    (void)argc; (void)argv;
-    fuzz_init_logging();
+    fuzz_init(argc, argv);
     memfd = memfd_create("fuzz-raw-probe", MFD_CLOEXEC);
     if (memfd < 0)
         abort();

@@ -11,8 +11,7 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    (void)argc; (void)argv;
-    fuzz_init_logging();
+    fuzz_init(argc, argv);
     return 0;
 }
 

@@ -10,9 +10,11 @@
 # executions, coverage (cov/ft) and whether it found a crash, leak, timeout
 # (-timeout, default 5 s) or out-of-memory; the input that did is kept in
 # $FUZZ_OUT/artifacts/.  Ends with "fuzz: N passed, N failed" and exits
-# non-zero when any target failed.
+# non-zero when any target failed.  A target's own libFuzzer options are
+# in fuzz/<name>.options (see fuzz/options.sh).
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
+. "$src/fuzz/options.sh"
 secs=${1:-10}
 out=${FUZZ_OUT:-$src/fuzz/out}
 timeout=${FUZZ_TIMEOUT:-5}
@@ -38,7 +40,7 @@ while read -r name _; do
     log=$out/logs/$name.log
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-        "$bin" -max_total_time="$secs" -timeout="$timeout" -rss_limit_mb=2048 \
+        "$bin" $(fuzz_options "$name") -max_total_time="$secs" -timeout="$timeout" -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$out/artifacts/$name-" "$corpus" >"$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

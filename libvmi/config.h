@@ -54,7 +54,8 @@ typedef enum {
 
 /* Internal to config.c and config_parser.y: parses @len bytes (a NUL byte
  * is an error, not the end).  With @first_entry, a bare body is accepted
- * too, and the first entry (or the body) is returned there. */
+ * too, and the first entry (or the body) is returned there, as a
+ * reference of its own that the caller releases. */
 GHashTable *config_parse_bytes(const char *text, gsize len, const char *origin,
                                GHashTable **first_entry, GError **error);
 

@@ -16,6 +16,8 @@ struct sysmap {
     char *path;
     char *text;         /* in-memory map (tests), else NULL */
     size_t text_len;
+    size_t chunk;       /* bytes per read() of the file */
+    size_t max_line;    /* longer lines are skipped */
 };
 
 sysmap_t *sysmap_open(const char *path, GError **error)
@@ -37,7 +39,15 @@ sysmap_t *sysmap_open(const char *path, GError **error)
     }
     sysmap_t *map = g_new0(sysmap_t, 1);
     map->path = g_strdup(path);
+    map->chunk = SYSMAP_CHUNK;
+    map->max_line = SYSMAP_MAX_LINE;
     return map;
+}
+
+void sysmap_set_sizes(sysmap_t *map, size_t chunk, size_t max_line)
+{
+    map->chunk = CLAMP(chunk, 1, SYSMAP_CHUNK);
+    map->max_line = CLAMP(max_line, 1, SYSMAP_MAX_LINE);
 }
 
 sysmap_t *sysmap_new_from_text(const char *text, size_t len)
@@ -46,6 +56,8 @@ sysmap_t *sysmap_new_from_text(const char *text, size_t len)
     map->path = g_strdup("(memory)");
     map->text = g_memdup2(text, len);
     map->text_len = len;
+    map->chunk = SYSMAP_CHUNK;
+    map->max_line = SYSMAP_MAX_LINE;
     return map;
 }
 
@@ -108,8 +120,8 @@ static bool parse_line(const char *p, size_t len, sym_line_t *out)
 /* Calls @fn for every well-formed line until it returns false. */
 typedef bool (*line_fn)(const sym_line_t *line, void *data);
 
-static void foreach_buffer(const char *buf, size_t len, size_t *consumed, line_fn fn, void *data,
-                           bool *stop)
+static void foreach_buffer(const char *buf, size_t len, size_t max_line, size_t *consumed,
+                           line_fn fn, void *data, bool *stop)
 {
     const char *p = buf, *end = buf + len;
     while (p < end && !*stop) {
@@ -117,11 +129,19 @@ static void foreach_buffer(const char *buf, size_t len, size_t *consumed, line_f
         if (!nl)
             break;
         sym_line_t l;
-        if (nl - p <= SYSMAP_MAX_LINE && parse_line(p, nl - p, &l) && !fn(&l, data))
+        if ((size_t)(nl - p) <= max_line && parse_line(p, nl - p, &l) && !fn(&l, data))
             *stop = true;
         p = nl + 1;
     }
     *consumed = p - buf;
+}
+
+/* The last line, without a newline. */
+static void last_line(const char *p, size_t len, size_t max_line, line_fn fn, void *data)
+{
+    sym_line_t l;
+    if (len <= max_line && parse_line(p, len, &l))
+        fn(&l, data);
 }
 
 static void foreach_line(const sysmap_t *map, line_fn fn, void *data)
@@ -129,13 +149,9 @@ static void foreach_line(const sysmap_t *map, line_fn fn, void *data)
     bool stop = false;
     size_t used;
     if (map->text) {
-        foreach_buffer(map->text, map->text_len, &used, fn, data, &stop);
-        if (!stop && used < map->text_len) {
-            /* last line without newline */
-            sym_line_t l;
-            if (parse_line(map->text + used, map->text_len - used, &l))
-                fn(&l, data);
-        }
+        foreach_buffer(map->text, map->text_len, map->max_line, &used, fn, data, &stop);
+        if (!stop && used < map->text_len)
+            last_line(map->text + used, map->text_len - used, map->max_line, fn, data);
         return;
     }
     int fd = open(map->path, O_RDONLY | O_CLOEXEC);
@@ -144,28 +160,44 @@ static void foreach_line(const sysmap_t *map, line_fn fn, void *data)
         return;
     }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    char *buf = g_malloc(SYSMAP_CHUNK + 1);
+    /* Room for a chunk after the unfinished line that the last one left;
+     * a line that grows past max_line is no symbol (as in memory) and is
+     * skipped to its newline, whatever the chunks' size. */
+    size_t cap = map->chunk + map->max_line + 1;
+    char *buf = g_malloc(cap);
     size_t have = 0;
+    bool skipping = false;
     for (;;) {
-        ssize_t n = read(fd, buf + have, SYSMAP_CHUNK - have);
+        ssize_t n = read(fd, buf + have, map->chunk);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            if (have && !stop) {
-                sym_line_t l;
-                if (parse_line(buf, have, &l))
-                    fn(&l, data);
-            }
+            if (have && !stop && !skipping)
+                last_line(buf, have, map->max_line, fn, data);
             break;
         }
+        size_t start = have;
         have += n;
-        foreach_buffer(buf, have, &used, fn, data, &stop);
+        if (skipping) {
+            const char *nl = memchr(buf + start, '\n', have - start);
+            if (!nl) {
+                have = 0;
+                continue;
+            }
+            skipping = false;
+            used = nl + 1 - buf;
+            memmove(buf, buf + used, have - used);
+            have -= used;
+        }
+        foreach_buffer(buf, have, map->max_line, &used, fn, data, &stop);
         if (stop)
             break;
-        if (used == 0 && have == SYSMAP_CHUNK)
-            used = have;    /* a line longer than the buffer: not a symbol */
         memmove(buf, buf + used, have - used);
         have -= used;
+        if (have > map->max_line) {
+            skipping = true;
+            have = 0;
+        }
     }
     g_free(buf);
     close(fd);

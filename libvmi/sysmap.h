@@ -20,6 +20,11 @@ sysmap_t *sysmap_open(const char *path, GError **error);
 /* A map held in memory (tests); @text is copied. */
 sysmap_t *sysmap_new_from_text(const char *text, size_t len);
 void sysmap_free(sysmap_t *map);
+/* For the tests and the fuzzer: read the file @chunk bytes at a time (1 to
+ * 256 KiB, the default) and skip lines longer than @max_line (1 to 4096,
+ * the default), so that small inputs reach every edge.  A file map and
+ * the same text in memory answer alike whatever the sizes. */
+void sysmap_set_sizes(sysmap_t *map, size_t chunk, size_t max_line);
 /* Addresses of @n names in one pass (first occurrence of each); sets
  * found[i]; returns how many were found. */
 size_t sysmap_lookup_many(const sysmap_t *map, const char *const *names, size_t n, addr_t *addrs,

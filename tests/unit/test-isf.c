@@ -202,6 +202,9 @@ static const bad_case_t bad_cases[] = {
     { "not-json", NULL, "{\"metadata\": ", "not valid JSON" },
     { "empty", NULL, "", "not a JSON object" },
     { "array", NULL, "[1, 2]", "not a JSON object" },
+    /* json-glib would leak the first and read the second */
+    { "two-roots", NULL, "{}{}", "more than one value" },
+    { "number-then-root", NULL, "0{\"metadata\": {}}", "more than one value" },
     { "no-metadata", "\"metadata\"", "\"metadatx\"", "metadata.format" },
     { "format-number", "\"format\": \"6.2.0\"", "\"format\": 6", "metadata.format" },
     { "no-symbols", "\"symbols\"", "\"symbolz\"", "'symbols' is missing" },
@@ -285,6 +288,19 @@ static void test_depth(void)
     isf = isf_new_from_data(str, strlen(str), &err);
     g_assert_no_error(err);
     isf_free(isf);
+}
+
+/* Two whole, valid files end to end: json-glib alone would take the
+ * second and leak the first. */
+static void test_two_files(void)
+{
+    if (!have_json())
+        return;
+    g_autofree char *two = g_strconcat(good_isf, "\n", good_isf, NULL);
+    g_autoptr(GError) err = NULL;
+    g_assert_null(isf_new_from_data(two, strlen(two), &err));
+    g_assert_error(err, VMI_ERROR, VMI_ERROR_CORRUPT);
+    g_assert_nonnull(strstr(err->message, "more than one value"));
 }
 
 static void test_duplicates(void)
@@ -719,6 +735,7 @@ int main(int argc, char **argv)
         g_test_add_data_func(path, &bad_cases[i], test_bad);
     }
     g_test_add_func("/isf/depth", test_depth);
+    g_test_add_func("/isf/two-files", test_two_files);
     g_test_add_func("/isf/duplicates", test_duplicates);
     g_test_add_func("/isf/files", test_files);
 #ifndef HAVE_JSON_GLIB

@@ -18,6 +18,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include "qmp.h"
+#include "json_scan.h"
 #include "config.h"
 #ifdef ENABLE_LIBVIRT
 #include "kvm_libvirt.h"
@@ -516,6 +517,52 @@ static void test_json_depth(void)
         g_string_append_c(g, '{');
     g_assert_cmpuint(qmp_json_depth(g->str, g->len), ==, QMP_MAX_JSON_DEPTH);
     g_string_free(g, TRUE);
+}
+
+/* json-glib 1.6 reads a line of several values as several roots and leaks
+ * all but the last, so a hostile QEMU could grow the daemon line by line;
+ * worse, the last one would be taken as the reply. */
+static void test_two_values(void)
+{
+    check_bad_reply("{\"return\": {}, \"id\": 1}{\"return\": {\"status\": \"running\"}, "
+                    "\"id\": 2}\r\n", QMP_ERROR_PROTOCOL, "more than one value");
+    check_bad_reply("0{\"return\": {\"status\": \"running\"}, \"id\": 2}\r\n",
+                    QMP_ERROR_PROTOCOL, "more than one value");
+}
+
+static char *relay_two_values(void *data, const char *request, GError **error)
+{
+    (void)data; (void)request; (void)error;
+    return g_strdup("{\"return\": {}} {\"return\": {}}");
+}
+
+static void test_relayed_two_values(void)
+{
+    qmp_t *q = qmp_new_relayed(relay_two_values, NULL, NULL);
+    g_autoptr(GError) error = NULL;
+    g_assert_false(qmp_stop(q, &error));
+    g_assert_error(error, QMP_ERROR, QMP_ERROR_PROTOCOL);
+    g_assert_nonnull(strstr(error->message, "more than one value"));
+    qmp_free(q);
+}
+
+static void test_json_values(void)
+{
+    static const struct {
+        const char *text;
+        size_t values;
+    } cases[] = {
+        { "", 0 }, { " \r\n", 0 }, { "{}", 1 }, { " {\"a\": [1, 2]}\r\n", 1 }, { "[1,2,3]", 1 },
+        { "\"running\"", 1 }, { "-12.5e3", 1 }, { "{\"a\": \"}{\"}", 1 },
+        { "{}{}", 2 }, { "{} {}", 2 }, { "0{}", 2 }, { "\"x\"{}", 2 }, { "true false", 2 },
+        { "{}}", 2 }, { "{},", 2 }, { "this is not json", 2 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        vmi_json_scan_t scan;
+        vmi_json_scan(cases[i].text, strlen(cases[i].text), QMP_MAX_JSON_DEPTH, &scan);
+        if (scan.values != cases[i].values)
+            g_error("'%s': %zu values, not %zu", cases[i].text, scan.values, cases[i].values);
+    }
 }
 
 static void test_garbage_line(void)
@@ -1262,6 +1309,9 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp/client/garbage-line", test_garbage_line);
     g_test_add_func("/qmp/client/deep-json", test_deep_json);
     g_test_add_func("/qmp/json-depth", test_json_depth);
+    g_test_add_func("/qmp/json-values", test_json_values);
+    g_test_add_func("/qmp/client/two-values", test_two_values);
+    g_test_add_func("/qmp/client/relayed-two-values", test_relayed_two_values);
     g_test_add_func("/qmp/client/non-object", test_non_object);
     g_test_add_func("/qmp/client/non-object-scalar", test_non_object_scalar);
     g_test_add_func("/qmp/client/neither-reply-nor-event", test_neither_reply_nor_event);

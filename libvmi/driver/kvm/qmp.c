@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "qmp.h"
+#include "json_scan.h"
 
 /* Longest QMP line accepted.  The longest replies libvmi asks for are HMP
  * texts (`info mtree -f` with many devices, `info registers -a` on a big
@@ -196,10 +197,16 @@ static JsonObject *read_message(qmp_t *q, gint64 deadline, const char *what, GEr
         if (line[strspn(line, " \t")] == '\0')
             continue;
 
-        size_t depth = qmp_json_depth(line, strlen(line));
-        if (depth > QMP_MAX_JSON_DEPTH) {
+        vmi_json_scan_t scan;
+        vmi_json_scan(line, strlen(line), QMP_MAX_JSON_DEPTH, &scan);
+        if (scan.depth > QMP_MAX_JSON_DEPTH) {
             fail(q, error, QMP_ERROR_PROTOCOL, "QEMU sent a QMP message nested deeper than %d "
                  "levels: refused (%s)", QMP_MAX_JSON_DEPTH, what);
+            return NULL;
+        }
+        if (scan.values > 1) {
+            fail(q, error, QMP_ERROR_PROTOCOL, "QEMU sent a QMP line that is not JSON: it holds "
+                 "more than one value (%s)", what);
             return NULL;
         }
         g_autoptr(JsonParser) parser = json_parser_new_immutable();
@@ -417,9 +424,16 @@ static JsonNode *execute_relayed(qmp_t *q, const char *command, JsonObject *args
     g_autofree char *text = q->relay(q->relay_data, g_strchomp(request), error);
     if (!text)
         return NULL;
-    if (qmp_json_depth(text, strlen(text)) > QMP_MAX_JSON_DEPTH) {
+    vmi_json_scan_t scan;
+    vmi_json_scan(text, strlen(text), QMP_MAX_JSON_DEPTH, &scan);
+    if (scan.depth > QMP_MAX_JSON_DEPTH) {
         g_set_error(error, QMP_ERROR, QMP_ERROR_PROTOCOL, "The reply to QMP command '%s' is "
                     "nested deeper than %d levels: refused", command, QMP_MAX_JSON_DEPTH);
+        return NULL;
+    }
+    if (scan.values > 1) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_PROTOCOL, "The reply to QMP command '%s' is "
+                    "not JSON: it holds more than one value", command);
         return NULL;
     }
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
@@ -724,32 +738,9 @@ GArray *qmp_parse_mtree(const char *text, GError **error)
 
 size_t qmp_json_depth(const char *text, size_t len)
 {
-    /* Brackets inside strings do not count; a string ends at an unescaped
-     * quote.  The counter stops growing past the limit, so any input is
-     * one pass in constant space. */
-    size_t depth = 0, max = 0;
-    bool in_string = false;
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = false;
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[') {
-            if (depth <= QMP_MAX_JSON_DEPTH)
-                depth++;
-            if (depth > max)
-                max = depth;
-        } else if ((c == '}' || c == ']') && depth > 0) {
-            depth--;
-        }
-    }
-    return max;
+    vmi_json_scan_t scan;
+    vmi_json_scan(text, len, QMP_MAX_JSON_DEPTH, &scan);
+    return scan.depth;
 }
 
 bool qmp_range_fits(const qmp_ram_range_t *r, uint64_t file_size)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include "isf.h"
 #include "private.h"
+#include "json_scan.h"
 #ifdef HAVE_JSON_GLIB
 #include <json-glib/json-glib.h>
 #endif
@@ -89,37 +90,23 @@ void isf_free(isf_t *isf)
 
 /* ------------------------------------------------------------------ input */
 
-/* json-glib recurses once per nesting level with no limit of its own: a
- * file of a million '[' would exhaust the stack.  Count the depth outside
- * strings first. */
+/* Refuses what json-glib would mishandle (json_scan.h): nesting deeper
+ * than ISF_MAX_DEPTH (a file of a million '[' would exhaust the stack),
+ * more than one top-level value (all but one leaked). */
 static bool check_depth(const char *json, size_t len, GError **error)
 {
-    unsigned depth = 0;
-    bool in_string = false, escaped = false;
-    for (size_t i = 0; i < len; i++) {
-        char c = json[i];
-        if (in_string) {
-            if (escaped)
-                escaped = false;
-            else if (c == '\\')
-                escaped = true;
-            else if (c == '"')
-                in_string = false;
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > ISF_MAX_DEPTH) {
-                g_set_error(error, VMI_ERROR, VMI_ERROR_CORRUPT,
-                            "ISF data nests deeper than %d levels (at byte %zu)", ISF_MAX_DEPTH,
-                            i);
-                return false;
-            }
-        } else if (c == '}' || c == ']') {
-            if (depth > 0)
-                depth--;        /* unbalanced input: the parser reports it */
-        }
+    vmi_json_scan_t scan;
+    vmi_json_scan(json, len, ISF_MAX_DEPTH, &scan);
+    if (scan.depth > ISF_MAX_DEPTH) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_CORRUPT,
+                    "ISF data nests deeper than %d levels (at byte %zu)", ISF_MAX_DEPTH,
+                    scan.deep_at);
+        return false;
+    }
+    if (scan.values > 1) {
+        g_set_error_literal(error, VMI_ERROR, VMI_ERROR_CORRUPT,
+                            "ISF data is not valid JSON: more than one value at the top level");
+        return false;
     }
     return true;
 }
