@@ -6,7 +6,7 @@
 #ifndef LIBVMI_EVENTS_H
 #define LIBVMI_EVENTS_H
 
-#include <libvmi/libvmi.h>
+#include "libvmi.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -267,7 +267,7 @@ void vmi_pidcache_flush(vmi_instance_t vmi);
 void vmi_pidcache_add(vmi_instance_t vmi, vmi_pid_t pid, addr_t dtb);
 
 /* Events: the structures and calls, in their own header. */
-#include <libvmi/events.h>
+#include "events.h"   /* beside this header, installed or not */
 
 /* ============================================ additions (not classic API) */
 
