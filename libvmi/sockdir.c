@@ -463,8 +463,8 @@ static bool check_or_make(const char *what, const char *dir, const sockdir_trust
                 break;
             }
             /* the umask may have taken bits that QEMU's user needs */
-            if (fchmod(fd, mode) < 0 ||
-                (last && (owner != (uid_t)-1 || group != (gid_t)-1) && fchown(fd, owner, group) < 0)) {
+            bool give = last && (owner != (uid_t)-1 || group != (gid_t)-1);
+            if (fchmod(fd, mode) < 0 || (give && fchown(fd, owner, group) < 0)) {
                 e = errno;
                 g_autofree char *to = last && owner != (uid_t)-1 ? user_name(owner) : NULL;
                 g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "made the %s directory "

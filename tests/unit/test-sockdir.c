@@ -217,6 +217,11 @@ static void test_parent(void)
         return;
     g_assert_cmpint(chown(sticky, uid, gid), ==, 0);
     expect_unsafe(s, &trust, "sticky' (on its path) is owned by nobody");
+    /* ... even when its owner is trusted: only root's sticky bit counts */
+    sockdir_trust_t t = trust;
+    sockdir_trust_add(&t, uid);
+    expect_unsafe(s, &t, "sticky' (on its path) is writable by every user (mode 1777) and is not "
+                  "a sticky directory owned by root");
     /* writable by a group with other members */
     g_autofree char *grp = mkdir_mode("groupw", 0775);
     g_assert_cmpint(chown(grp, 0, gid), ==, 0);
@@ -398,11 +403,14 @@ static void bound_socket(const char *p)
 }
 
 /* vmi_init on the kvm driver with `gdb = @sock` (and @extra keys): fails,
- * with a code of @code and a message that has @part. */
+ * with a code of @code and a message that has @part.  libvirt's test
+ * driver (in this process) has no QEMU domain: the gdbstub is used alone,
+ * whatever a libvirtd on the host runs. */
 static void expect_driver(const char *sock, const char *extra, vmi_error_code_t code,
                           const char *part)
 {
-    g_autofree char *conf = g_strdup_printf("name = \"fake\"; gdb = \"%s\"; %s", sock, extra);
+    g_autofree char *conf = g_strdup_printf("name = \"fake\"; uri = \"test:///default\"; "
+                                            "gdb = \"%s\"; %s", sock, extra);
     vmi_instance_t vmi = NULL;
     g_assert_cmpint(vmi_init_custom(&vmi, VMI_KVM | VMI_INIT_PARTIAL | VMI_CONFIG_STRING,
                                     (vmi_config_t)conf), ==, VMI_FAILURE);
