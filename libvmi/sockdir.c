@@ -224,6 +224,8 @@ typedef struct {
     bool of_socket;             /* the path is a socket's, not a directory's */
     const sockdir_trust_t *t;
     GArray *groups;             /* group_verdict_t: each group looked up once */
+    char *final_why;            /* of_socket: why the socket directory is not private */
+    char *final_dir;            /* ... and which it is */
 } check_t;
 
 typedef struct {
@@ -234,6 +236,8 @@ typedef struct {
 
 static void check_clear(check_t *c)
 {
+    g_clear_pointer(&c->final_why, g_free);
+    g_clear_pointer(&c->final_dir, g_free);
     if (!c->groups)
         return;
     for (guint i = 0; i < c->groups->len; i++)
@@ -281,14 +285,46 @@ static char *subject(const check_t *c, const char *sub, bool final)
     return g_strdup_printf("'%s' (on its path)", sub);
 }
 
+/* Whether @mode (group @gid) gives nobody untrusted the bits @other
+ * (for others) or @group (for the group, unless all its members are
+ * trusted).  If it does, *@whom is "every user" or "group kvm", and
+ * *@which is "" or ", which has members other than root and
+ * libvirt-qemu (bob)". */
+static bool private_mode(check_t *c, mode_t mode, mode_t other, mode_t group, gid_t gid,
+                         char **whom, char **which)
+{
+    const char *member = NULL;
+    if (mode & other) {
+        *whom = g_strdup("every user");
+        *which = g_strdup("");
+        return false;
+    }
+    if ((mode & group) && !check_group(c, gid, &member)) {
+        g_autofree char *name = group_name(gid);
+        g_autofree char *trusted = sockdir_trust_describe(c->t, "and");
+        *whom = g_strdup_printf("group %s", name);
+        *which = g_strdup_printf(", which has members other than %s (%s)", trusted, member);
+        return false;
+    }
+    return true;
+}
+
 /* The rules for a directory @sub with @st: @final for the socket
- * directory, else one above it. */
+ * directory, else one above it.  Every directory: not a symbolic link, a
+ * directory, a trusted owner, and nobody else may rename, remove or
+ * replace what is in it (a sticky directory of root's lets each user do
+ * that only to their own entries, and the next component's owner is
+ * checked).  The socket directory of sockdir_check() is also private: the
+ * barrier against everyone else.  That of sockdir_check_socket() may
+ * leave the barrier to the socket's own mode: why it is not private is
+ * kept in c->final_why for the caller to weigh. */
 static bool check_dir(check_t *c, const char *sub, const struct stat *st, bool final,
                       GError **error)
 {
     g_autofree char *who = subject(c, sub, final);
+    g_autofree char *whom = NULL;
+    g_autofree char *which = NULL;
     mode_t mode = st->st_mode & 07777;
-    const char *member = NULL;
 
     if (S_ISLNK(st->st_mode))
         return unsafe(c, error, "%s is a symbolic link (give the path without symbolic links)",
@@ -300,32 +336,23 @@ static bool check_dir(check_t *c, const char *sub, const struct stat *st, bool f
         g_autofree char *trusted = sockdir_trust_describe(c->t, "or");
         return unsafe(c, error, "%s is owned by %s, not by %s", who, owner, trusted);
     }
-    if (final) {
-        /* the barrier: nobody else may enter, list or write it */
-        if (mode & S_IRWXO)
-            return unsafe(c, error, "%s gives every user access (mode %04o): make it mode 0700 "
-                          "(chmod 0700 '%s')", who, (unsigned)mode, sub);
-        if ((mode & S_IRWXG) && !check_group(c, st->st_gid, &member)) {
-            g_autofree char *group = group_name(st->st_gid);
-            g_autofree char *trusted = sockdir_trust_describe(c->t, "and");
-            return unsafe(c, error, "%s gives group %s access (mode %04o), and that group has "
-                          "members other than %s (%s): make it mode 0700 (chmod 0700 '%s')",
-                          who, group, (unsigned)mode, trusted, member, sub);
-        }
-        return true;
+    if (final && !private_mode(c, mode, S_IRWXO, S_IRWXG, st->st_gid, &whom, &which)) {
+        if (!c->of_socket)
+            return unsafe(c, error, "%s gives %s access (mode %04o)%s: make it mode 0700 "
+                          "(chmod 0700 '%s')", who, whom, (unsigned)mode, which, sub);
+        c->final_why = g_strdup_printf("%s gives %s access (mode %04o)%s", who, whom,
+                                       (unsigned)mode, which);
+        c->final_dir = g_strdup(sub);
     }
-    /* above it: nobody else may rename, remove or replace what is in it;
-     * a sticky directory of root's lets each user do that only to their
-     * own entries, and the next component's owner is checked */
+    g_clear_pointer(&whom, g_free);
+    g_clear_pointer(&which, g_free);
     bool sticky_root = (mode & S_ISVTX) && st->st_uid == 0;
-    if ((mode & S_IWOTH) && !sticky_root)
-        return unsafe(c, error, "%s is writable by every user (mode %04o) and is not a sticky "
-                      "directory owned by root", who, (unsigned)mode);
-    if ((mode & S_IWGRP) && !sticky_root && !check_group(c, st->st_gid, &member)) {
-        g_autofree char *group = group_name(st->st_gid);
-        g_autofree char *trusted = sockdir_trust_describe(c->t, "and");
-        return unsafe(c, error, "%s is writable by group %s (mode %04o), which has members other "
-                      "than %s (%s)", who, group, (unsigned)mode, trusted, member);
+    if (!sticky_root && !private_mode(c, mode, S_IWOTH, S_IWGRP, st->st_gid, &whom, &which)) {
+        if (g_str_equal(whom, "every user"))
+            return unsafe(c, error, "%s is writable by every user (mode %04o) and is not a "
+                          "sticky directory owned by root", who, (unsigned)mode);
+        return unsafe(c, error, "%s is writable by %s (mode %04o)%s", who, whom, (unsigned)mode,
+                      which);
     }
     return true;
 }
@@ -557,6 +584,18 @@ bool sockdir_check_socket(const char *what, const char *path, const sockdir_trus
         g_autofree char *owner = user_label(st.st_uid);
         g_autofree char *trusted = sockdir_trust_describe(&trust, "or");
         unsafe(&c, error, "it is owned by %s, not by %s", owner, trusted);
+    } else if (c.final_why) {
+        /* connecting needs write permission on the socket: one that
+         * nobody untrusted may write is a barrier of its own */
+        g_autofree char *whom = NULL;
+        g_autofree char *which = NULL;
+        mode_t mode = st.st_mode & 07777;
+        if (private_mode(&c, mode, S_IWOTH, S_IWGRP, st.st_gid, &whom, &which))
+            ok = true;
+        else
+            unsafe(&c, error, "%s, and the socket lets %s connect (mode %04o)%s: make the "
+                   "directory mode 0700 (chmod 0700 '%s')", c.final_why, whom, (unsigned)mode,
+                   which, c.final_dir);
     } else {
         ok = true;
     }

@@ -2,24 +2,27 @@
  * sockdir.h - a directory for sockets that only trusted users can reach.
  *
  * A unix socket is reachable by whoever can search every directory on its
- * path and write the socket.  QEMU makes its gdbstub socket with whatever
- * mode its umask gives, so the barrier has to be the socket's directory:
- * it, and every directory above it, must be out of reach of anyone but
- * root and QEMU's user, or the gdbstub (all guest memory and registers)
- * is open to them.  The rules, checked on descriptors opened one path
- * component at a time with O_NOFOLLOW (no symbolic link is followed, and
- * what is checked is what is used):
+ * path and write the socket, and it can be replaced by whoever can write
+ * to a directory on its path.  QEMU makes its gdbstub socket with whatever
+ * mode its umask gives (libvirt's QEMU: group-writable), so before the
+ * socket exists the barrier has to be its directory.  Anyone past the
+ * barrier has the gdbstub: all guest memory and registers.  The rules,
+ * checked on descriptors opened one path component at a time with
+ * O_NOFOLLOW (no symbolic link is followed, and what is checked is what is
+ * used):
  *
  *   - the path is absolute, with no "." or ".." and no symbolic link in it;
  *   - every directory on it is owned by a trusted user;
- *   - no directory above the socket directory is writable by other users,
- *     unless it is sticky and owned by root (as /tmp), nor by a group that
- *     has an untrusted member;
- *   - the socket directory gives other users no access at all, and its
- *     group none unless every member of that group is trusted (0700, or
- *     0750 with a group only trusted users are in);
+ *   - none is writable by other users, unless it is sticky and owned by
+ *     root (as /tmp), nor by a group that has an untrusted member;
+ *   - the socket directory (sockdir_check, sockdir_make) gives other users
+ *     no access at all, and its group none unless every member of that
+ *     group is trusted (0700, or 0750 with a group only trusted users are
+ *     in);
  *   - the socket itself (sockdir_check_socket) is a socket, not a symbolic
- *     link, owned by a trusted user.
+ *     link, owned by a trusted user; and either its directory is private
+ *     as above or the socket is (no write permission for other users, nor
+ *     for a group with an untrusted member: they cannot connect).
  *
  * A group's members are those the group database lists and the users whose
  * primary group it is (the user database is enumerated for those).
@@ -100,8 +103,10 @@ bool sockdir_make(const char *what, const char *dir, const sockdir_trust_t *t, u
  *   server's user is not known otherwise)
  * @error: return location for an error
  *
- * Checks the socket's directory as sockdir_check() does and the socket
- * itself: lstat() says it is a socket, and it is owned by a trusted user.
+ * Checks the directories on the path as sockdir_check() does, except that
+ * the socket's directory need not be private when the socket is: nobody
+ * untrusted may write the socket (connect to it).  The socket itself:
+ * fstatat() without following says it is a socket, owned by a trusted user.
  */
 bool sockdir_check_socket(const char *what, const char *path, const sockdir_trust_t *t,
                           bool socket_owner_trusted, GError **error);

@@ -139,7 +139,8 @@ static void test_group(void)
     /* group-enterable, by a group that has nobody in it */
     g_autofree char *d = mkdir_mode("group", 0750);
     g_assert_cmpint(chown(d, 0, gid), ==, 0);
-    expect_unsafe(d, &trust, "access (mode 0750), and that group has members other than root (");
+    expect_unsafe(d, &trust, "gives group nogroup access (mode 0750), which has members other "
+                  "than root (");
     /* group root: only root in it */
     if (!root_group_private())
         return;
@@ -349,13 +350,34 @@ static void test_socket(void)
     g_autofree char *nodir = path("nodir/g.sock");
     expect_socket(nodir, &trust, false, G_FILE_ERROR_NOENT, "does not exist");
 
-    /* in a directory everyone can enter */
+    /* in a directory everyone can enter: the socket's own mode decides
+     * (connecting needs write permission on it) */
     g_autofree char *od = mkdir_mode("opensock", 0755);
     g_autofree char *os = g_build_filename(od, "g.sock", NULL);
     int ofd = make_socket(os);
+    g_assert_cmpint(chmod(os, 0755), ==, 0);
+    expect_socket(os, &trust, false, 0, NULL);
+    g_assert_cmpint(chmod(os, 0777), ==, 0);
     expect_socket(os, &trust, false, G_FILE_ERROR_PERM,
                   "its directory '");
-    expect_socket(os, &trust, false, G_FILE_ERROR_PERM, "gives every user access (mode 0755)");
+    expect_socket(os, &trust, false, G_FILE_ERROR_PERM, "gives every user access (mode 0755), "
+                  "and the socket lets every user connect (mode 0777): make the directory mode "
+                  "0700");
+    g_assert_cmpint(chmod(os, 0702), ==, 0);
+    expect_socket(os, &trust, false, G_FILE_ERROR_PERM, "lets every user connect (mode 0702)");
+    /* ... a directory that is private makes the socket's mode irrelevant */
+    g_autofree char *ps = g_build_filename(d, "p.sock", NULL);
+    int pfd = make_socket(ps);
+    g_assert_cmpint(chmod(ps, 0777), ==, 0);
+    expect_socket(ps, &trust, false, 0, NULL);
+    /* in a directory everyone can write: refused whatever the socket's mode
+     * (anyone can put another in its place) */
+    g_autofree char *wd = mkdir_mode("writesock", 0777);
+    g_autofree char *ws = g_build_filename(wd, "g.sock", NULL);
+    int wfd = make_socket(ws);
+    g_assert_cmpint(chmod(ws, 0700), ==, 0);
+    expect_socket(ws, &trust, false, G_FILE_ERROR_PERM, "its directory '");
+    expect_socket(ws, &trust, false, G_FILE_ERROR_PERM, "is writable by every user (mode 0777)");
     /* in a directory under a loose parent */
     g_autofree char *lp = mkdir_mode("looseparent", 0777);
     g_autofree char *ld = g_build_filename(lp, "d", NULL);
@@ -378,13 +400,21 @@ static void test_socket(void)
         expect_socket(s, &trust, false, G_FILE_ERROR_PERM, "it is owned by nobody");
         /* the socket's owner as QEMU's user (no pid known) */
         expect_socket(s, &trust, true, 0, NULL);
-        /* ... which does not make an open directory fine */
+        /* ... which does not make an open directory and socket fine */
         g_assert_cmpint(lchown(os, uid, gid), ==, 0);
-        expect_socket(os, &trust, true, G_FILE_ERROR_PERM, "gives every user access");
+        g_assert_cmpint(chmod(os, 0777), ==, 0);
+        expect_socket(os, &trust, true, G_FILE_ERROR_PERM, "lets every user connect");
+        /* group-writable, by a group with other members */
+        g_assert_cmpint(lchown(os, 0, gid), ==, 0);
+        g_assert_cmpint(chmod(os, 0775), ==, 0);
+        expect_socket(os, &trust, false, G_FILE_ERROR_PERM, "and the socket lets group nogroup "
+                      "connect (mode 0775), which has members other than root (");
     }
     close(fd);
     close(ofd);
     close(lfd);
+    close(pfd);
+    close(wfd);
 }
 
 #ifdef ENABLE_KVM
@@ -432,8 +462,18 @@ static void test_driver(void)
     g_autofree char *open = mkdir_mode("drv-open", 0777);
     g_autofree char *osock = g_build_filename(open, "g.sock", NULL);
     bound_socket(osock);
-    expect_driver(osock, "", VMI_ERR_PERMISSION, "gives every user access (mode 0777)");
+    expect_driver(osock, "", VMI_ERR_PERMISSION, "is writable by every user (mode 0777)");
     expect_driver(osock, "", VMI_ERR_PERMISSION, osock);
+
+    /* a directory everyone can enter, and a socket everyone can write */
+    g_autofree char *enter = mkdir_mode("drv-enter", 0755);
+    g_autofree char *esock = g_build_filename(enter, "g.sock", NULL);
+    bound_socket(esock);
+    g_assert_cmpint(chmod(esock, 0777), ==, 0);
+    expect_driver(esock, "", VMI_ERR_PERMISSION, "and the socket lets every user connect");
+    /* ... one only its owner may write: accepted */
+    g_assert_cmpint(chmod(esock, 0755), ==, 0);
+    expect_driver(esock, "", VMI_ERR_IO, "cannot connect to gdbstub socket");
 
     g_autofree char *link = g_build_filename(good, "link.sock", NULL);
     g_assert_cmpint(symlink(sock, link), ==, 0);
