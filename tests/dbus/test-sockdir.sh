@@ -128,5 +128,23 @@ vv "virt-vmi --socket-dir under a parent everyone can write: refused" 1 \
 vv "virt-vmi --socket-dir mode 0700: accepted (the domain's type is what fails)" 1 \
     "$TYPE_REFUSED" "$work/good"
 check "virt-vmi: the open directory left as it was" test "$(mode_of "$work/open")" = 777
+# a caller that cannot look into the directory is told so and goes on (the
+# daemon checks it as root)
+if id nobody >/dev/null 2>&1 && UVV=$(user_copy "$VIRT_VMI") && command -v runuser >/dev/null; then
+    rc=0
+    runuser -u nobody -- timeout 30 "$UVV" -c test:///default enable test --mode gdbstub \
+        --socket-dir "$work/good/sub" >"$work/vout" 2>"$work/verr" || rc=$?
+    if [ "$rc" -eq 1 ] && grep -q "note: cannot check the gdbstub socket directory '$work/good/sub'" "$work/verr" &&
+        grep -q "$TYPE_REFUSED" "$work/verr"; then
+        ok "virt-vmi as another user: a directory it cannot search is a note, not a refusal"
+    else
+        not_ok "virt-vmi as another user: exit $rc: $(head -c 400 "$work/verr")"
+    fi
+else
+    echo "# SKIP: no user nobody or runuser: the unprivileged virt-vmi check did not run"
+    skipped=1
+fi
 
-finish
+echo "$passed passed, $fails failed, ${skipped:-0} skipped"
+[ "$fails" -eq 0 ] || exit 1
+[ "${skipped:-0}" -eq 0 ] || exit 77
