@@ -999,7 +999,7 @@ cmd_list(vv_ctx_t *ctx, const vv_command_t *cmd G_GNUC_UNUSED, vv_args_t *args G
 
 static const vv_option_t enable_options[] = {
     { "mode", 'm', VV_OPT_VALUE, "shm|gdbstub|both", "What to turn on (default shm)" },
-    { "socket-dir", 0, VV_OPT_VALUE, "DIR", "Directory of the gdbstub socket (default " VMI_DOMXML_DEFAULT_GDB_DIR ")" },
+    { "socket-dir", 0, VV_OPT_VALUE, "DIR", "Directory of the gdbstub socket (default " VMI_DOMXML_DEFAULT_GDB_DIR "; only root and QEMU's user may reach it)" },
     { NULL },
 };
 
@@ -1017,6 +1017,21 @@ set_introspection(vv_ctx_t *ctx, const vv_command_t *cmd, vv_args_t *args, gbool
         return vv_usage_error(cmd, "--mode '%s' is not one of shm, gdbstub, both", mode_text);
     if (socket_dir != NULL && !g_path_is_absolute(socket_dir))
         return vv_usage_error(cmd, "--socket-dir '%s' is not an absolute path", socket_dir);
+    if (enable && (mode & VMI_DOMXML_GDBSTUB)) {
+        /* before the XML names it: a directory others can reach gives
+         * them the gdbstub (all memory and registers) */
+        const char *dir = socket_dir != NULL ? socket_dir : VMI_DOMXML_DEFAULT_GDB_DIR;
+        g_autoptr(GError) e = NULL;
+
+        if (!vmi_domxml_check_socket_dir(dir, NULL, &e)) {
+            if (!g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_ACCES)) {
+                fprintf(stderr, "virt-vmi: enable: %s\n", e->message);
+                return VV_EXIT_FAILED;
+            }
+            /* not ours to look into: vmi-helperd checks it as root */
+            fprintf(stderr, "virt-vmi: note: %s\n", e->message);
+        }
+    }
     change = vv_libvirt_set_introspection(ctx->uri, arg(args, 0), enable, mode, socket_dir, &error);
     if (change == NULL)
         return vv_report(error, arg(args, 0));
@@ -1050,9 +1065,11 @@ set_introspection(vv_ctx_t *ctx, const vv_command_t *cmd, vv_args_t *args, gbool
     }
     if (enable && (mode & VMI_DOMXML_GDBSTUB) && change->changed) {
         const char *dir = socket_dir != NULL ? socket_dir : VMI_DOMXML_DEFAULT_GDB_DIR;
+        g_autoptr(GError) e = NULL;
+        gboolean missing = FALSE;
 
-        if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
-            g_autoptr(GError) e = NULL;
+        /* (a caller that cannot look into it has been told so above) */
+        if (vmi_domxml_check_socket_dir(dir, &missing, NULL) && missing) {
             gboolean made = FALSE;
 
             /* QEMU cannot start the domain without it */
@@ -1062,8 +1079,8 @@ set_introspection(vv_ctx_t *ctx, const vv_command_t *cmd, vv_args_t *args, gbool
             } else {
                 fprintf(stderr, "virt-vmi: note: the gdbstub socket directory %s does not exist "
                         "yet%s%s; vmi-helperd makes it when it sees the domain defined, or "
-                        "create it writable by QEMU's user (libvirt-qemu)\n", dir,
-                        e ? ": " : "", e ? e->message : "");
+                        "create it for QEMU's user (" VMI_DOMXML_QEMU_USER "), mode 0700\n",
+                        dir, e ? ": " : "", e ? e->message : "");
             }
         }
     }

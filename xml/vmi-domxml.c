@@ -21,6 +21,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include "vmi-domxml.h"
+#include "sockdir.h"
 
 G_DEFINE_QUARK(vmi-domxml-error-quark, vmi_domxml_error)
 
@@ -1333,42 +1334,66 @@ gboolean vmi_domxml_status(const char *xml, vmi_domxml_mode_t *mode,
 
 /* ------------------------------------------------------------ socket dir */
 
+/* QEMU's user, when it exists: its uid and primary group. */
+static gboolean qemu_user(uid_t *uid, gid_t *gid)
+{
+    struct passwd pw, *pwp = NULL;
+    char buf[4096];
+    if (getpwnam_r(VMI_DOMXML_QEMU_USER, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp)
+        return FALSE;
+    *uid = pw.pw_uid;
+    *gid = pw.pw_gid;
+    return TRUE;
+}
+
+/* Who may control the directory: root, QEMU's user, and the caller (root
+ * for the helper; the user whose own QEMU it is for a session libvirt). */
+static void socket_dir_trust(sockdir_trust_t *t, gboolean *have_qemu, uid_t *qemu_uid,
+                             gid_t *qemu_gid)
+{
+    sockdir_trust_init(t);
+    sockdir_trust_add(t, geteuid());
+    *have_qemu = qemu_user(qemu_uid, qemu_gid);
+    if (*have_qemu)
+        sockdir_trust_add(t, *qemu_uid);
+}
+
+gboolean vmi_domxml_check_socket_dir(const char *dir, gboolean *missing, GError **error)
+{
+    sockdir_trust_t t;
+    gboolean have_qemu;
+    uid_t uid;
+    gid_t gid;
+    bool gone = false;
+
+    socket_dir_trust(&t, &have_qemu, &uid, &gid);
+    if (!sockdir_check("gdbstub socket", dir, &t, &gone, error))
+        return FALSE;
+    if (missing)
+        *missing = gone;
+    return TRUE;
+}
+
 gboolean vmi_domxml_ensure_socket_dir(const char *dir, gboolean *created, GError **error)
 {
-    struct stat st;
+    sockdir_trust_t t;
+    gboolean have_qemu;
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1;
+    bool made = false;
 
     if (created)
         *created = FALSE;
-    if (dir == NULL || !g_path_is_absolute(dir)) {
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                    "the gdbstub socket directory '%s' is not an absolute path", dir ? dir : "");
-        return FALSE;
+    socket_dir_trust(&t, &have_qemu, &uid, &gid);
+    /* QEMU runs as QEMU's user and creates the socket there: a directory
+     * root makes is given to that user */
+    if (!have_qemu || geteuid() != 0) {
+        uid = (uid_t)-1;
+        gid = (gid_t)-1;
     }
-    if (stat(dir, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return TRUE;
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR,
-                    "the gdbstub socket directory %s exists but is not a directory", dir);
+    if (!sockdir_make("gdbstub socket", dir, &t, uid, gid, &made, error))
         return FALSE;
-    }
-    if (g_mkdir_with_parents(dir, 0750) < 0) {
-        int e = errno;
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
-                    "cannot create the gdbstub socket directory %s: %s", dir, g_strerror(e));
-        return FALSE;
-    }
     if (created)
-        *created = TRUE;
-    /* QEMU runs as libvirt-qemu and creates the socket there */
-    struct passwd pw, *pwp = NULL;
-    char buf[2048];
-    if (geteuid() == 0 && getpwnam_r("libvirt-qemu", &pw, buf, sizeof(buf), &pwp) == 0 && pwp &&
-        chown(dir, pw.pw_uid, pw.pw_gid) < 0) {
-        int e = errno;
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
-                    "made %s but cannot give it to libvirt-qemu (QEMU's user): %s", dir,
-                    g_strerror(e));
-        return FALSE;
-    }
+        *created = made;
     return TRUE;
 }

@@ -18,8 +18,11 @@ G_BEGIN_DECLS
 /* libvirt's namespace for <qemu:commandline>. */
 #define VMI_DOMXML_QEMU_NAMESPACE "http://libvirt.org/schemas/domain/qemu/1.0"
 /* Where gdbstub sockets go unless told otherwise: a directory the daemon
- * creates and the libvirt-qemu user can write. */
+ * creates, mode 0700, owned by QEMU's user. */
 #define VMI_DOMXML_DEFAULT_GDB_DIR "/var/lib/libvirt/qemu/libvmi"
+/* The user libvirt runs QEMU as (Debian's name; libvirt's qemu.conf
+ * "user"): the gdbstub socket directory is made for it. */
+#define VMI_DOMXML_QEMU_USER "libvirt-qemu"
 
 typedef enum {
     VMI_DOMXML_SHM = 1,     /* guest RAM in a shared file (memoryBacking) */
@@ -81,18 +84,42 @@ gboolean vmi_domxml_status(const char *xml, vmi_domxml_mode_t *mode,
                            char **gdb_socket, GError **error);
 
 /**
+ * vmi_domxml_check_socket_dir:
+ * @dir: the gdbstub socket directory (absolute)
+ * @missing: (out) (optional): TRUE when @dir (or a directory above it)
+ *   does not exist yet; what exists is checked
+ * @error: return location for an error
+ *
+ * Checks that only root, QEMU's user (VMI_DOMXML_QEMU_USER) and the
+ * caller can reach a socket in @dir: no symbolic link on the path; every
+ * directory on it owned by one of them; none above @dir writable by
+ * anyone else (a sticky directory of root's, as /tmp, excepted); @dir
+ * itself open to nobody else (mode 0700, or 0750 with a group that has no
+ * other member).  The rules are those of libvmi/sockdir.h, which the kvm
+ * driver applies again before it connects to a gdbstub socket.
+ *
+ * Returns: FALSE with @error set (G_FILE_ERROR_PERM: not safe, with the
+ *   reason; G_FILE_ERROR_ACCES: a directory on the path cannot be
+ *   searched by the caller) when @dir cannot be used.
+ */
+gboolean vmi_domxml_check_socket_dir(const char *dir, gboolean *missing, GError **error);
+
+/**
  * vmi_domxml_ensure_socket_dir:
  * @dir: the gdbstub socket directory (absolute)
  * @created: (out) (optional): TRUE when this call made it
  * @error: return location for an error
  *
- * Makes @dir (mode 0750, with missing parents) when it does not exist.
- * QEMU, run by libvirt as user libvirt-qemu, creates the socket in it:
- * a directory made here by root is given to that user.  An existing
- * directory is left as it is.
+ * Makes @dir (mode 0700; missing directories above it mode 0755) when it
+ * does not exist.  QEMU, run by libvirt as VMI_DOMXML_QEMU_USER, creates
+ * the socket in it: a directory made here by root is given to that user.
+ * Each directory is made in its checked parent and checked on an
+ * O_NOFOLLOW descriptor before it is changed.  An existing @dir is
+ * checked as vmi_domxml_check_socket_dir() does and left as it is: one
+ * that is not safe is an error, never repaired.
  *
- * Returns: FALSE with @error set when @dir is missing and cannot be made,
- *   or is not a directory.
+ * Returns: FALSE with @error set when @dir is not safe, or is missing and
+ *   cannot be made.
  */
 gboolean vmi_domxml_ensure_socket_dir(const char *dir, gboolean *created, GError **error);
 

@@ -137,8 +137,8 @@ check "disable again: nothing changed" jqok '.changed == false' "$work/out"
 sock_dir=$work/gdb/sockets
 expect "enable --mode gdbstub --socket-dir DIR (missing)" 0 enable "$name" --mode gdbstub --socket-dir "$sock_dir"
 if [ "$(id -u)" = 0 ] && id libvirt-qemu >/dev/null 2>&1; then
-    check "enable: made the socket directory, 0750, owned by libvirt-qemu" \
-        test "$(stat -c '%a %U' "$sock_dir" 2>&1)" = "750 libvirt-qemu"
+    check "enable: made the socket directory, 0700, owned by libvirt-qemu" \
+        test "$(stat -c '%a %U' "$sock_dir" 2>&1)" = "700 libvirt-qemu"
     check "enable: says it made the directory" grep -q "Made the gdbstub socket directory $sock_dir" "$work/out"
 else
     echo "ok - enable: made the socket directory # SKIP not root, or no user libvirt-qemu"
@@ -146,6 +146,14 @@ fi
 dumpxml >"$work/gdb.xml"
 check "enable: the gdbstub socket in DIR" grep -q "unix:$sock_dir/" "$work/gdb.xml"
 expect "disable (gdbstub)" 0 disable "$name"
+
+# a --socket-dir others can reach is refused, and the XML is not changed
+mkdir "$work/open" && chmod 0777 "$work/open"
+dumpxml >"$work/before-open.xml"
+expect "enable --mode gdbstub --socket-dir DIR (mode 0777): refused" 1 enable "$name" --mode gdbstub --socket-dir "$work/open"
+check "refused: the directory and the reason named" grep -q "directory '$work/open' is not safe: it gives every user access (mode 0777)" "$work/err"
+dumpxml >"$work/after-open.xml"
+check "refused: the XML is unchanged" cmp -s "$work/before-open.xml" "$work/after-open.xml"
 
 # by UUID, another mode, JSON
 expect "enable by UUID --mode shm --json" 0 --json enable "$uuid" --mode shm

@@ -265,7 +265,7 @@ HENV_GDB_DIR=/var/lib/libvirt/qemu/libvmi
 HENV_GDB_DIR_MADE=0     # set in henv_setup, once the libvirt lock is held
 henv_gdbstub_dir() {
     [ -d "$HENV_GDB_DIR" ] && return 0
-    mkdir -m 0750 "$HENV_GDB_DIR" && chown libvirt-qemu:libvirt-qemu "$HENV_GDB_DIR"
+    mkdir -m 0700 "$HENV_GDB_DIR" && chown libvirt-qemu:libvirt-qemu "$HENV_GDB_DIR"
 }
 
 # ----------------------------------------------------------------- the helper

@@ -159,9 +159,9 @@ fi
 # edited XML, a directory removed since): removed here when empty, the
 # domain is defined again, and the helper puts the directory back
 gdb_dir_back() {
-    [ -d "$HENV_GDB_DIR" ] && [ "$(stat -c '%U %a' "$HENV_GDB_DIR")" = "libvirt-qemu 750" ]
+    [ -d "$HENV_GDB_DIR" ] && [ "$(stat -c '%U %a' "$HENV_GDB_DIR")" = "libvirt-qemu 700" ]
 }
-gdb_dir_what="vmi-helperd makes the gdbstub socket directory (libvirt-qemu, 0750) when a domain with the gdbstub is defined (5 s)"
+gdb_dir_what="vmi-helperd makes the gdbstub socket directory (libvirt-qemu, 0700) when a domain with the gdbstub is defined (5 s)"
 if rmdir "$HENV_GDB_DIR" 2>/dev/null; then
     henv_vsh define "$W/enabled.xml" >/dev/null
     expect "$gdb_dir_what" wait_for 5 gdb_dir_back

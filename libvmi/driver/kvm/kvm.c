@@ -38,6 +38,7 @@
 #include <unistd.h>
 #include "kvm.h"
 #include "guard.h"
+#include "sockdir.h"
 #ifdef ENABLE_LIBVIRT
 #include "kvm_libvirt.h"
 #endif
@@ -367,6 +368,44 @@ static void stop_watcher(kvm_data_t *k)
         close(k->pidfd);
 }
 
+/* ------------------------------------------------------------ gdbstub socket */
+
+/* The effective uid of process @pid (its /proc status "Uid:" line). */
+static bool process_uid(int pid, uid_t *uid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/status", pid);
+    g_autofree char *text = NULL;
+    if (pid <= 0 || !g_file_get_contents(path, &text, NULL, NULL))
+        return false;
+    const char *line = strstr(text, "\nUid:");
+    unsigned long real, eff;
+    if (line && sscanf(line + 1, "Uid: %lu %lu", &real, &eff) == 2) {
+        *uid = (uid_t)eff;
+        return true;
+    }
+    return false;
+}
+
+/* Whoever reaches the gdbstub has the guest's memory and registers: a unix
+ * socket is used only when nobody but root, the caller and QEMU's user can
+ * reach it (libvmi/sockdir.h has the rules).  QEMU's user is the user of
+ * its process when the pid is known, else the socket's owner.  A tcp:
+ * address is not checked (any local user can connect to it). */
+static bool check_gdb_socket(kvm_data_t *k, const char *address, GError **error)
+{
+    sockdir_trust_t t;
+    uid_t qemu = 0;
+
+    if (g_str_has_prefix(address, "tcp:"))
+        return true;
+    bool known = process_uid(k->pid, &qemu);
+    sockdir_trust_init(&t);
+    sockdir_trust_add(&t, geteuid());
+    if (known)
+        sockdir_trust_add(&t, qemu);
+    return sockdir_check_socket("gdbstub socket", address, &t, !known, error);
+}
+
 /* ------------------------------------------------------------ open/close */
 
 #ifdef ENABLE_LIBVIRT
@@ -438,7 +477,7 @@ static bool kvm_open(vmi_instance_t vmi, const char *name, GHashTable *config, G
 {
     g_autoptr(GArray) mtree = NULL;
     g_autofree char *gdb_found = NULL;
-    GError *why_shm = NULL, *why_process = NULL;
+    GError *why_shm = NULL, *why_process = NULL, *why_gdb = NULL;
     kvm_data_t *k = g_new0(kvm_data_t, 1);
     k->pidfd = k->stop_pipe[0] = k->stop_pipe[1] = -1;
     k->shm_fd = -1;
@@ -482,6 +521,8 @@ static bool kvm_open(vmi_instance_t vmi, const char *name, GHashTable *config, G
     if (vmi_config_get_num(config, "pid", &pid))
         k->pid = (int)pid;
     if (gdb_path) {
+        if (!check_gdb_socket(k, gdb_path, error))
+            goto fail;
         /* QEMU stops the guest when a debugger connects: let it run on */
         k->gdb = gdb_client_connect(gdb_path, KVM_TIMEOUT_MS, true, error);
         if (!k->gdb) {
@@ -491,11 +532,16 @@ static bool kvm_open(vmi_instance_t vmi, const char *name, GHashTable *config, G
     } else if (gdb_found) {
         /* The domain XML's gdbstub is a bonus (registers by packet,
          * events): QMP already reaches the guest, so a stub that is busy
-         * with another debugger costs only those. */
-        g_autoptr(GError) why = NULL;
-        k->gdb = gdb_client_connect(gdb_found, KVM_TIMEOUT_MS, true, &why);
-        if (!k->gdb)
-            g_debug("kvm: the domain's gdbstub '%s' is not used: %s", gdb_found, why->message);
+         * with another debugger costs only those.  One that others can
+         * reach is a misconfiguration worth a message. */
+        if (!check_gdb_socket(k, gdb_found, &why_gdb)) {
+            g_message("kvm: the domain's gdbstub is not used: %s", why_gdb->message);
+        } else {
+            k->gdb = gdb_client_connect(gdb_found, KVM_TIMEOUT_MS, true, &why_gdb);
+            if (!k->gdb)
+                g_debug("kvm: the domain's gdbstub '%s' is not used: %s", gdb_found,
+                        why_gdb->message);
+        }
     }
     if (k->gdb)
         k->nvcpus = gdb_client_num_vcpus(k->gdb);
@@ -537,13 +583,16 @@ static bool kvm_open(vmi_instance_t vmi, const char *name, GHashTable *config, G
                     "gdbstub: %s", name, force ? " through " : "", force ? force : "",
                     why_shm ? why_shm->message : "not tried",
                     why_process ? why_process->message : "not tried",
-                    k->gdb ? "not chosen" : "no 'gdb' socket configured");
+                    k->gdb ? "not chosen" : why_gdb ? why_gdb->message
+                                                    : "no 'gdb' socket configured");
         g_clear_error(&why_shm);
         g_clear_error(&why_process);
+        g_clear_error(&why_gdb);
         goto fail;
     }
     g_clear_error(&why_shm);
     g_clear_error(&why_process);
+    g_clear_error(&why_gdb);
     if (!k->nvcpus && k->qmp) {
         g_autoptr(JsonNode) cpus = qmp_execute(k->qmp, "query-cpus-fast", NULL, NULL);
         if (cpus && JSON_NODE_HOLDS_ARRAY(cpus))
@@ -558,6 +607,7 @@ fail_why:
     g_clear_error(&why_shm);
     g_clear_error(&why_process);
 fail:
+    g_clear_error(&why_gdb);
     kvm_close(vmi);
     return false;
 }
