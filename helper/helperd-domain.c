@@ -217,7 +217,7 @@ void helperd_domain_recheck(HelperdDomain *d, int tries)
         return;     /* the reconnection will look */
     virDomainPtr dom = virDomainLookupByUUIDString(d->conn->conn, d->uuid);
     if (!dom) {
-        if (helperd_virt_no_domain())
+        if (helperd_error_from_virt(HELPERD_ERROR_FAILED) == HELPERD_ERROR_DOMAIN_GONE)
             helperd_domain_remove(d, "undefined");
         return;
     }

@@ -169,7 +169,7 @@ static gboolean check_pid(HelperdWorker *w, GDBusMethodInvocation *inv, gint32 p
         return FALSE;
     }
     if (pid > 0 && vmi_pid_to_dtb(w->vmi, pid) == 0) {
-        helperd_worker_fail(w, inv, HELPERD_ERROR_INVALID_ARGUMENT, vmi_get_last_error(w->vmi),
+        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE),
                             "Domain '%s' has no process with pid %d.", w->name, pid);
         return FALSE;
     }
@@ -191,7 +191,7 @@ static void m_read_physical(HelperdWorker *w, GDBusMethodInvocation *inv, GVaria
     size_t n = len ? vmi_read_pa(w->vmi, addr, buf, len) : 0;
     if (n < len) {
         g_free(buf);
-        helperd_worker_fail(w, inv, HELPERD_ERROR_INVALID_ARGUMENT, vmi_get_last_error(w->vmi),
+        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE),
                             "Domain '%s': cannot read %u bytes at physical address 0x%" G_GINT64_MODIFIER
                             "x: 0x%" G_GINT64_MODIFIER "x is not in guest RAM (%s).", w->name, len, addr,
                             addr + n, vmi_get_last_error(w->vmi));
@@ -213,7 +213,7 @@ static void read_virtual(HelperdWorker *w, GDBusMethodInvocation *inv, guint64 a
     size_t n = len ? vmi_read_va(w->vmi, addr, pid, buf, len) : 0;
     if (n < len) {
         g_free(buf);
-        helperd_worker_fail(w, inv, HELPERD_ERROR_INVALID_ARGUMENT, vmi_get_last_error(w->vmi),
+        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE),
                             "Domain '%s': cannot read %u bytes at %s0x%" G_GINT64_MODIFIER "x (pid %d): "
                             "the page at 0x%" G_GINT64_MODIFIER "x is not mapped (%s).", w->name, len,
                             what, addr, pid, (addr + n) & ~(guint64)0xfff, vmi_get_last_error(w->vmi));
@@ -237,7 +237,7 @@ static gboolean lookup_symbol(HelperdWorker *w, GDBusMethodInvocation *inv, cons
 {
     *va = vmi_translate_ksym2v(w->vmi, name);
     if (!*va) {
-        helperd_worker_fail(w, inv, HELPERD_ERROR_INVALID_ARGUMENT, vmi_get_last_error(w->vmi),
+        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE),
                             "Domain '%s': the kernel symbol '%s' is unknown (%s).", w->name, name,
                             vmi_get_last_error(w->vmi));
         return FALSE;
@@ -270,7 +270,7 @@ static void translate(HelperdWorker *w, GDBusMethodInvocation *inv, guint64 va, 
         return;
     addr_t pa = pid ? vmi_translate_uv2p(w->vmi, va, pid) : vmi_translate_kv2p(w->vmi, va);
     if (!pa) {
-        helperd_worker_fail(w, inv, HELPERD_ERROR_INVALID_ARGUMENT, vmi_get_last_error(w->vmi),
+        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE),
                             "Domain '%s': the virtual address 0x%" G_GINT64_MODIFIER "x is not mapped "
                             "in %s%.0d (%s).", w->name, va, pid ? "process " : "the kernel", pid,
                             vmi_get_last_error(w->vmi));
@@ -299,7 +299,7 @@ static void m_list_processes(HelperdWorker *w, GDBusMethodInvocation *inv, GVari
     vmi_process_t *list = NULL;
     size_t count = 0;
     if (vmi_get_processes(w->vmi, &list, &count) != VMI_SUCCESS) {
-        helperd_worker_fail(w, inv, HELPERD_ERROR_FAILED, vmi_get_last_error(w->vmi),
+        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, FALSE),
                             "Domain '%s': listing the processes failed: %s.", w->name,
                             vmi_get_last_error(w->vmi));
         return;
@@ -363,6 +363,7 @@ static void m_get_registers(HelperdWorker *w, GDBusMethodInvocation *inv, GVaria
     g_variant_builder_init(&b, G_VARIANT_TYPE("a{st}"));
     unsigned got = 0;
     g_autofree char *first_error = NULL;
+    vmi_error_code_t first_kind = VMI_ERR_NONE;
     for (size_t i = 0; i < G_N_ELEMENTS(register_table); i++) {
         const char *name = wide ? register_table[i].name64 : register_table[i].name32;
         reg_t v;
@@ -373,16 +374,20 @@ static void m_get_registers(HelperdWorker *w, GDBusMethodInvocation *inv, GVaria
             got++;
         } else if (!first_error) {
             first_error = g_strdup(vmi_get_last_error(w->vmi));
-            if (strstr(first_error, "does not exist") || helperd_worker_check_gone(w, first_error))
+            first_kind = vmi_get_last_error_code(w->vmi);
+            /* no such vCPU (NOT_FOUND; a register the path cannot read is
+             * UNSUPPORTED), or no guest: no other register will do */
+            if (first_kind == VMI_ERR_NOT_FOUND ||
+                helperd_worker_check_gone(w, first_kind, first_error))
                 break;
         }
     }
     if (!got) {
         g_variant_builder_clear(&b);
-        HelperdError code = first_error && strstr(first_error, "does not exist")
-                            ? HELPERD_ERROR_INVALID_ARGUMENT : HELPERD_ERROR_FAILED;
-        helperd_worker_fail(w, inv, code, first_error, "Domain '%s': reading the registers of vCPU %u "
-                            "failed: %s.", w->name, vcpu, first_error ? first_error : "no register");
+        /* a missing vCPU is the caller's value at fault */
+        HelperdError code = helperd_error_from_vmi(first_kind, first_kind == VMI_ERR_NOT_FOUND);
+        helperd_worker_fail(w, inv, code, "Domain '%s': reading the registers of vCPU %u failed: "
+                            "%s.", w->name, vcpu, first_error ? first_error : "no register");
         return;
     }
     g_dbus_method_invocation_return_value(inv, g_variant_new("(a{st})", &b));
@@ -412,7 +417,9 @@ static void run_control(HelperdWorker *w, GDBusMethodInvocation *inv, gboolean p
     }
     if (rc < 0) {
         g_autofree char *err = g_strdup(dom ? helperd_virt_error() : "no libvirt connection");
-        helperd_worker_fail(w, inv, HELPERD_ERROR_FAILED, NULL, "Domain '%s': %s failed: %s.", w->name,
+        HelperdError code = dom ? helperd_error_from_virt(HELPERD_ERROR_FAILED)
+                                : HELPERD_ERROR_FAILED;
+        helperd_worker_fail(w, inv, code, "Domain '%s': %s failed: %s.", w->name,
                             pause ? "pausing" : "resuming", err);
     } else {
         helperd_log("domain %s %s by %s", w->name, pause ? "paused" : "resumed",
@@ -452,7 +459,7 @@ static void m_open_memory(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant
     int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
-        helperd_worker_fail(w, inv, HELPERD_ERROR_FAILED, NULL, "Domain '%s': cannot open its RAM file "
+        helperd_worker_fail(w, inv, HELPERD_ERROR_FAILED, "Domain '%s': cannot open its RAM file "
                             "'%s': %s.", w->name, file, g_strerror(e));
         return;
     }
@@ -538,7 +545,7 @@ static void m_snapshot(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *p
     if (!ok) {
         remove_created(path, fd);
         close(fd);
-        helperd_worker_fail(w, inv, HELPERD_ERROR_FAILED, NULL, "Domain '%s': the memory dump failed: %s.",
+        helperd_worker_fail(w, inv, HELPERD_ERROR_FAILED, "Domain '%s': the memory dump failed: %s.",
                             w->name, msg ? msg : "no libvirt connection");
     } else {
         if (fstat(fd, &st) < 0)
@@ -580,7 +587,7 @@ static void m_enable(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *par
                     ", it was already");
         g_dbus_method_invocation_return_value(inv, NULL);
     } else {
-        helperd_worker_fail(w, inv, code, NULL, "%s", msg);
+        helperd_worker_fail(w, inv, code, "%s", msg);
     }
     virDomainFree(dom);
 }
@@ -601,7 +608,7 @@ static void m_disable(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *pa
                     changed ? ", effective at next start" : ", it was not enabled");
         g_dbus_method_invocation_return_value(inv, NULL);
     } else {
-        helperd_worker_fail(w, inv, code, NULL, "%s", msg);
+        helperd_worker_fail(w, inv, code, "%s", msg);
     }
     virDomainFree(dom);
 }
@@ -634,7 +641,7 @@ static void write_memory(HelperdWorker *w, GDBusMethodInvocation *inv, guint64 a
             ok = (pid ? vmi_translate_uv2p(w->vmi, at, pid) : vmi_translate_kv2p(w->vmi, at)) != 0;
         }
         if (!ok) {
-            helperd_worker_fail(w, inv, HELPERD_ERROR_INVALID_ARGUMENT, vmi_get_last_error(w->vmi),
+            helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE),
                                 "Domain '%s': nothing written: the %s address 0x%" G_GINT64_MODIFIER
                                 "x is %s.", w->name, physical ? "physical" : "virtual", at,
                                 physical ? "not in guest RAM" : "not mapped");
@@ -646,7 +653,7 @@ static void write_memory(HelperdWorker *w, GDBusMethodInvocation *inv, guint64 a
     size_t n = physical ? vmi_write_pa(w->vmi, addr, (void *)bytes, len)
                         : vmi_write_va(w->vmi, addr, pid, (void *)bytes, len);
     if (n < len) {
-        helperd_worker_fail(w, inv, HELPERD_ERROR_FAILED, vmi_get_last_error(w->vmi),
+        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, FALSE),
                             "Domain '%s': the write stopped after %zu of %zu bytes: %s.", w->name, n,
                             (size_t)len, vmi_get_last_error(w->vmi));
         return;
@@ -699,7 +706,7 @@ static void m_watch(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *para
     } else {
         addr_t pa = vmi_translate_kv2p(w->vmi, addr);
         if (!pa) {
-            helperd_worker_fail(w, inv, HELPERD_ERROR_INVALID_ARGUMENT, vmi_get_last_error(w->vmi),
+            helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE),
                                 "Domain '%s': the kernel address 0x%" G_GINT64_MODIFIER "x is not mapped.",
                                 w->name, addr);
             helperd_watch_free(wt);
@@ -713,13 +720,16 @@ static void m_watch(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *para
     }
     if (vmi_register_event(w->vmi, ev) != VMI_SUCCESS) {
         g_autofree char *err = g_strdup(vmi_get_last_error(w->vmi));
-        if (strstr(err, "gdbstub"))
+        /* UNSUPPORTED: the access path has no events (no gdbstub); any other
+         * failure is the stub's or the guest's */
+        if (vmi_get_last_error_code(w->vmi) == VMI_ERR_UNSUPPORTED)
             helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT, "Domain '%s' has no access "
                                  "path with watchpoints (%s); Enable(\"gdbstub\") and restart it.",
                                  w->name, err);
         else
-            helperd_worker_fail(w, inv, HELPERD_ERROR_FAILED, err, "Domain '%s': the watch at 0x%"
-                                G_GINT64_MODIFIER "x cannot be set: %s.", w->name, addr, err);
+            helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, FALSE), "Domain '%s': the "
+                                "watch at 0x%" G_GINT64_MODIFIER "x cannot be set: %s.", w->name,
+                                addr, err);
         helperd_watch_free(wt);
         return;
     }
@@ -750,8 +760,8 @@ static void m_unwatch(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *pa
         g_autofree char *err = ok ? NULL : g_strdup(vmi_get_last_error(w->vmi));
         g_ptr_array_remove_index(w->watches, i);
         if (!ok) {
-            helperd_worker_fail(w, inv, HELPERD_ERROR_FAILED, err, "Domain '%s': removing watch %u "
-                                "failed: %s.", w->name, id, err);
+            helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, FALSE), "Domain '%s': "
+                                "removing watch %u failed: %s.", w->name, id, err);
             return;
         }
         helperd_log("domain %s: watch %u removed", w->name, id);

@@ -15,7 +15,8 @@
 
 #include "helperd.h"
 
-/* ------------------------------------------------------------ states and errors */
+/* ------------------------------------------------------------ states and errors
+ * (libvirt's error codes are mapped with libvmi's in helperd-util.c) */
 
 const char *helperd_state_name(int state)
 {
@@ -29,12 +30,6 @@ const char *helperd_state_name(int state)
     case VIR_DOMAIN_PMSUSPENDED: return "pmsuspended";
     default: return "unknown";
     }
-}
-
-gboolean helperd_virt_no_domain(void)
-{
-    virErrorPtr e = virGetLastError();
-    return e && e->code == VIR_ERR_NO_DOMAIN;
 }
 
 const char *helperd_virt_error(void)
@@ -149,7 +144,7 @@ static gboolean domxml_get(virDomainPtr dom, char **xml, HelperdError *code, cha
     char *text = persistent < 0 ? NULL :
         virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
     if (!text) {
-        *code = helperd_virt_no_domain() ? HELPERD_ERROR_DOMAIN_GONE : HELPERD_ERROR_FAILED;
+        *code = helperd_error_from_virt(HELPERD_ERROR_FAILED);
         *message = g_strdup_printf("Domain '%s': reading its definition failed: %s.", name,
                                    helperd_virt_error());
         return FALSE;
@@ -164,7 +159,7 @@ static gboolean domxml_define(virDomainPtr dom, const char *xml, HelperdError *c
 {
     virDomainPtr nd = virDomainDefineXML(virDomainGetConnect(dom), xml);
     if (!nd) {
-        *code = HELPERD_ERROR_FAILED;
+        *code = helperd_error_from_virt(HELPERD_ERROR_FAILED);
         *message = g_strdup_printf("Domain '%s': libvirt refused the new definition: %s.",
                                    virDomainGetName(dom), helperd_virt_error());
         return FALSE;

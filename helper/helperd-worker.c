@@ -206,17 +206,18 @@ static gboolean recheck_path(gpointer data)
 
 /* When the domain went away, the main loop is told to look (it removes
  * the object). */
-gboolean helperd_worker_check_gone(HelperdWorker *w, const char *err)
+gboolean helperd_worker_check_gone(HelperdWorker *w, vmi_error_code_t kind, const char *err)
 {
     if (w->gone)
         return TRUE;
-    if (g_atomic_int_get(&w->stopping) || (err && strstr(err, "the guest is gone"))) {
+    if (g_atomic_int_get(&w->stopping) || kind == VMI_ERR_GONE) {
         w->gone = TRUE;
     } else {
         virDomainPtr dom = helperd_worker_dom(w);
         if (dom) {
             int active = virDomainIsActive(dom);
-            if (active == 0 || (active < 0 && helperd_virt_no_domain()))
+            if (active == 0 || (active < 0 && helperd_error_from_virt(HELPERD_ERROR_FAILED) ==
+                                              HELPERD_ERROR_DOMAIN_GONE))
                 w->gone = TRUE;
             virDomainFree(dom);
         }
@@ -230,14 +231,21 @@ gboolean helperd_worker_check_gone(HelperdWorker *w, const char *err)
     return w->gone;
 }
 
+HelperdError helperd_worker_vmi_error(HelperdWorker *w, gboolean callers_value)
+{
+    return helperd_error_from_vmi(vmi_get_last_error_code(w->vmi), callers_value);
+}
+
 void helperd_worker_fail(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdError code,
-                         const char *err, const char *fmt, ...)
+                         const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     g_autofree char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    if (code != HELPERD_ERROR_DOMAIN_GONE && helperd_worker_check_gone(w, err)) {
+    /* DomainGone from the error's kind, or libvirt says it no longer runs */
+    if (helperd_worker_check_gone(w, code == HELPERD_ERROR_DOMAIN_GONE ? VMI_ERR_GONE
+                                                                       : VMI_ERR_NONE, msg)) {
         helperd_return_error(inv, HELPERD_ERROR_DOMAIN_GONE,
                              "Domain '%s' is gone (stopped or undefined) while the call ran: %s",
                              w->name, msg);
@@ -284,15 +292,16 @@ static char *worker_entry(HelperdWorker *w, const HelperdConfig *cfg)
         w->zero_config = FALSE;
         return entry;
     }
+    /* NOT_FOUND: the file is there and valid, without this entry */
     g_autofree char *why = g_strdup(vmi_get_last_error(NULL));
-    if (!g_str_has_prefix(why, "no entry for"))
+    if (vmi_get_last_error_code(NULL) != VMI_ERR_NOT_FOUND)
         goto fail;
     entry = vmi_config_read_entry(cfg->libvmi_conf, w->uuid);
     if (entry) {
         w->zero_config = FALSE;
         return entry;
     }
-    if (!g_str_has_prefix(vmi_get_last_error(NULL), "no entry for")) {
+    if (vmi_get_last_error_code(NULL) != VMI_ERR_NOT_FOUND) {
         g_free(why);
         why = g_strdup(vmi_get_last_error(NULL));
         goto fail;
@@ -367,7 +376,7 @@ static gboolean worker_try_init(HelperdWorker *w)
         if (vmi_init_custom(&vmi, mode | VMI_INIT_PARTIAL | VMI_CONFIG_STRING, partial)
             != VMI_SUCCESS) {
             const char *err = vmi_get_last_error(NULL);
-            if (helperd_worker_check_gone(w, err))
+            if (helperd_worker_check_gone(w, vmi_get_last_error_code(NULL), err))
                 return FALSE;
             if (w->zero_config)
                 worker_set_reason(w, g_strdup_printf("Domain '%s' has no entry in %s; tried with "
@@ -386,7 +395,7 @@ static gboolean worker_try_init(HelperdWorker *w)
     }
     if (vmi_init_complete_custom(&w->vmi, VMI_CONFIG_STRING, config) != VMI_SUCCESS) {
         g_autofree char *err = g_strdup(vmi_get_last_error(w->vmi));
-        if (helperd_worker_check_gone(w, err)) {
+        if (helperd_worker_check_gone(w, vmi_get_last_error_code(w->vmi), err)) {
             worker_close(w);
             return FALSE;
         }
@@ -483,7 +492,7 @@ static void worker_listen(HelperdWorker *w)
 {
     if (vmi_events_listen(w->vmi, LISTEN_MS) != VMI_SUCCESS) {
         g_autofree char *err = g_strdup(vmi_get_last_error(w->vmi));
-        if (helperd_worker_check_gone(w, err)) {
+        if (helperd_worker_check_gone(w, vmi_get_last_error_code(w->vmi), err)) {
             watches_clear(w);       /* gone: libvmi's slots die with the instance */
             return;
         }

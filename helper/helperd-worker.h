@@ -81,13 +81,17 @@ void helperd_workers_wait(guint ms);
 
 /* The libvirt domain (a new reference), or NULL while disconnected. */
 virDomainPtr helperd_worker_dom(HelperdWorker *w);
-/* After a failure whose libvmi error is @err: whether it is because the
- * domain went away (then the main loop is told to look). */
-gboolean helperd_worker_check_gone(HelperdWorker *w, const char *err);
+/* After a failure of libvmi error kind @kind (@err, for the log): whether
+ * it is because the domain went away, from the kind or from libvirt (then
+ * the main loop is told to look). */
+gboolean helperd_worker_check_gone(HelperdWorker *w, vmi_error_code_t kind, const char *err);
+/* The D-Bus error of the instance's last libvmi error, in a step that
+ * looked up a value of the caller (@callers_value) or not. */
+HelperdError helperd_worker_vmi_error(HelperdWorker *w, gboolean callers_value);
 /* Replies with @code, or DomainGone when the failure is the domain's going
- * away. */
+ * away (@code is DomainGone, or libvirt says it no longer runs). */
 void helperd_worker_fail(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdError code,
-                         const char *err, const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+                         const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 /* Tells the main loop the domain's State is now @state (a static string). */
 void helperd_worker_state(HelperdWorker *w, const char *state);
 /* libvmi's callback of a watch's event (ev->data is the HelperdWatch). */

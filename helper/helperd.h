@@ -62,6 +62,16 @@ typedef enum {
 #define HELPERD_ERROR (helperd_error_quark())
 GQuark helperd_error_quark(void);
 
+/* The D-Bus error of a libvmi failure of kind @kind (vmi_get_last_error_code)
+ * in a step that looked up a value the caller gave (@callers_value: an
+ * address, pid, symbol, vCPU) or not. */
+HelperdError helperd_error_from_vmi(vmi_error_code_t kind, gboolean callers_value);
+/* The D-Bus error of libvirt's error @code (virErrorNumber), or of its last
+ * error: what the code says (a domain that does not exist is DomainGone),
+ * else @call, the call's own. */
+HelperdError helperd_error_from_virt_code(int code, HelperdError call);
+HelperdError helperd_error_from_virt(HelperdError call);
+
 /* Replies to @inv with org.libvmi.helper1.Error.<code> and a message. */
 void helperd_return_error(GDBusMethodInvocation *inv, HelperdError code, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
@@ -219,8 +229,6 @@ void helperd_domains_shutdown(void);
 const char *helperd_state_name(int state);
 /* libvirt's last error message. */
 const char *helperd_virt_error(void);
-/* Whether libvirt's last error says the domain does not exist. */
-gboolean helperd_virt_no_domain(void);
 /* Dumps @dom's memory as an ELF core (QEMU's dump-guest-memory, which
  * pauses the guest meanwhile) into @fd.  FALSE with @message otherwise. */
 gboolean helperd_virt_dump_memory(virDomainPtr dom, int fd, char **message);
