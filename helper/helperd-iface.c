@@ -29,26 +29,28 @@ static gboolean parse_enable_mode(const char *text, vmi_domxml_mode_t *mode)
 
 /* ============================================================ checks (main loop) */
 
+/* The shared checks' errors are HELPERD_ERROR here (the main loop replies
+ * with them as they are). */
+static gboolean as_helperd_error(GError **error)
+{
+    GError *e = *error;
+    e->code = e->code == VMI_DOMOPS_ERROR_TOO_LARGE ? HELPERD_ERROR_TOO_LARGE
+                                                     : HELPERD_ERROR_INVALID_ARGUMENT;
+    e->domain = HELPERD_ERROR;
+    return FALSE;
+}
+
 static gboolean check_len(HelperdDomain *d, const HelperdConfig *cfg, guint64 len,
                           const char *what, GError **error)
 {
-    if (len <= cfg->read_limit)
-        return TRUE;
-    g_set_error(error, HELPERD_ERROR, HELPERD_ERROR_TOO_LARGE, "Domain '%s': %s of %"
-                G_GUINT64_FORMAT " bytes exceeds the limit of %u bytes per call%s.", d->name,
-                what, len, cfg->read_limit, strcmp(what, "a read") == 0 ?
-                "; use OpenMemory for bulk reads" : "");
-    return FALSE;
+    const char *hint = strcmp(what, "a read") == 0 ? "; use OpenMemory for bulk reads" : "";
+    return vmi_domops_check_len(d->name, len, cfg->read_limit, what, hint, error) ||
+           as_helperd_error(error);
 }
 
 static gboolean check_symbol(HelperdDomain *d, const char *name, GError **error)
 {
-    size_t n = strlen(name);
-    if (n && n <= HELPERD_MAX_SYMBOL)
-        return TRUE;
-    g_set_error(error, HELPERD_ERROR, HELPERD_ERROR_INVALID_ARGUMENT, "Domain '%s': a symbol "
-                "name must have 1 to %d bytes, not %zu.", d->name, HELPERD_MAX_SYMBOL, n);
-    return FALSE;
+    return vmi_domops_check_symbol(d->name, name, error) || as_helperd_error(error);
 }
 
 static gboolean c_read_physical(HelperdDomain *d, const HelperdConfig *cfg, GVariant *params,
@@ -155,71 +157,24 @@ static HelperdMethodFlags f_watch(GVariant *params, HelperdMethodFlags flags)
 
 /* ============================================================ handlers (worker) */
 
-static GVariant *bytes_reply(guint8 *buf, gsize len)
+/* Replies with the shared operation's answer, or its error. */
+static void reply_op(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *reply, GError *error)
 {
-    GVariant *ay = g_variant_new_from_data(G_VARIANT_TYPE_BYTESTRING, buf, len, TRUE, g_free, buf);
-    return g_variant_new_tuple(&ay, 1);
-}
-
-static gboolean check_pid(HelperdWorker *w, GDBusMethodInvocation *inv, gint32 pid)
-{
-    if (pid < 0) {
-        helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT,
-                             "Domain '%s': pid %d is not a process id.", w->name, pid);
-        return FALSE;
-    }
-    if (pid > 0 && vmi_pid_to_dtb(w->vmi, pid) == 0) {
-        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE),
-                            "Domain '%s' has no process with pid %d.", w->name, pid);
-        return FALSE;
-    }
-    return TRUE;
+    if (reply)
+        g_dbus_method_invocation_return_value(inv, reply);
+    else
+        helperd_worker_fail_op(w, inv, error);
+    g_clear_error(&error);
 }
 
 static void m_read_physical(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *params)
 {
     guint64 addr;
     guint32 len;
+    GError *e = NULL;
     g_variant_get(params, "(tu)", &addr, &len);
-    if (len && addr + len - 1 < addr) {
-        helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT, "Domain '%s': %u bytes at "
-                             "0x%" G_GINT64_MODIFIER "x run past the end of the address space.",
-                             w->name, len, addr);
-        return;
-    }
-    guint8 *buf = g_malloc(len ? len : 1);
-    size_t n = len ? vmi_read_pa(w->vmi, addr, buf, len) : 0;
-    if (n < len) {
-        g_free(buf);
-        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE),
-                            "Domain '%s': cannot read %u bytes at physical address 0x%" G_GINT64_MODIFIER
-                            "x: 0x%" G_GINT64_MODIFIER "x is not in guest RAM (%s).", w->name, len, addr,
-                            addr + n, vmi_get_last_error(w->vmi));
-        return;
-    }
-    g_dbus_method_invocation_return_value(inv, bytes_reply(buf, len));
-}
-
-static void read_virtual(HelperdWorker *w, GDBusMethodInvocation *inv, guint64 addr, gint32 pid,
-                         guint32 len, const char *what)
-{
-    if (len && addr + len - 1 < addr) {
-        helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT, "Domain '%s': %u bytes at "
-                             "0x%" G_GINT64_MODIFIER "x run past the end of the address space.",
-                             w->name, len, addr);
-        return;
-    }
-    guint8 *buf = g_malloc(len ? len : 1);
-    size_t n = len ? vmi_read_va(w->vmi, addr, pid, buf, len) : 0;
-    if (n < len) {
-        g_free(buf);
-        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE),
-                            "Domain '%s': cannot read %u bytes at %s0x%" G_GINT64_MODIFIER "x (pid %d): "
-                            "the page at 0x%" G_GINT64_MODIFIER "x is not mapped (%s).", w->name, len,
-                            what, addr, pid, (addr + n) & ~(guint64)0xfff, vmi_get_last_error(w->vmi));
-        return;
-    }
-    g_dbus_method_invocation_return_value(inv, bytes_reply(buf, len));
+    GVariant *r = vmi_domops_read_physical(w->vmi, w->name, addr, len, &e);
+    reply_op(w, inv, r, e);
 }
 
 static void m_read_virtual(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *params)
@@ -227,170 +182,64 @@ static void m_read_virtual(HelperdWorker *w, GDBusMethodInvocation *inv, GVarian
     guint64 addr;
     gint32 pid;
     guint32 len;
+    GError *e = NULL;
     g_variant_get(params, "(tiu)", &addr, &pid, &len);
-    if (check_pid(w, inv, pid))
-        read_virtual(w, inv, addr, pid, len, "virtual address ");
-}
-
-static gboolean lookup_symbol(HelperdWorker *w, GDBusMethodInvocation *inv, const char *name,
-                              addr_t *va)
-{
-    *va = vmi_translate_ksym2v(w->vmi, name);
-    if (!*va) {
-        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE),
-                            "Domain '%s': the kernel symbol '%s' is unknown (%s).", w->name, name,
-                            vmi_get_last_error(w->vmi));
-        return FALSE;
-    }
-    return TRUE;
+    GVariant *r = vmi_domops_read_virtual(w->vmi, w->name, addr, pid, len, &e);
+    reply_op(w, inv, r, e);
 }
 
 static void m_read_symbol(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *params)
 {
     const char *name;
     guint32 len;
-    addr_t va;
+    GError *e = NULL;
     g_variant_get(params, "(&su)", &name, &len);
-    if (lookup_symbol(w, inv, name, &va))
-        read_virtual(w, inv, va, 0, len, "kernel symbol address ");
+    GVariant *r = vmi_domops_read_symbol(w->vmi, w->name, name, len, &e);
+    reply_op(w, inv, r, e);
 }
 
 static void m_lookup_symbol(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *params)
 {
     const char *name;
-    addr_t va;
+    GError *e = NULL;
     g_variant_get(params, "(&s)", &name);
-    if (lookup_symbol(w, inv, name, &va))
-        g_dbus_method_invocation_return_value(inv, g_variant_new("(t)", (guint64)va));
-}
-
-static void translate(HelperdWorker *w, GDBusMethodInvocation *inv, guint64 va, gint32 pid)
-{
-    if (!check_pid(w, inv, pid))
-        return;
-    addr_t pa = pid ? vmi_translate_uv2p(w->vmi, va, pid) : vmi_translate_kv2p(w->vmi, va);
-    if (!pa) {
-        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE),
-                            "Domain '%s': the virtual address 0x%" G_GINT64_MODIFIER "x is not mapped "
-                            "in %s%.0d (%s).", w->name, va, pid ? "process " : "the kernel", pid,
-                            vmi_get_last_error(w->vmi));
-        return;
-    }
-    g_dbus_method_invocation_return_value(inv, g_variant_new("(t)", (guint64)pa));
+    GVariant *r = vmi_domops_lookup_symbol(w->vmi, w->name, name, &e);
+    reply_op(w, inv, r, e);
 }
 
 static void m_translate_kernel(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *params)
 {
     guint64 va;
+    GError *e = NULL;
     g_variant_get(params, "(t)", &va);
-    translate(w, inv, va, 0);
+    GVariant *r = vmi_domops_translate(w->vmi, w->name, va, 0, &e);
+    reply_op(w, inv, r, e);
 }
 
 static void m_translate_user(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *params)
 {
     guint64 va;
     gint32 pid;
+    GError *e = NULL;
     g_variant_get(params, "(ti)", &va, &pid);
-    translate(w, inv, va, pid);
+    GVariant *r = vmi_domops_translate(w->vmi, w->name, va, pid, &e);
+    reply_op(w, inv, r, e);
 }
 
 static void m_list_processes(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *params)
 {
-    vmi_process_t *list = NULL;
-    size_t count = 0;
-    if (vmi_get_processes(w->vmi, &list, &count) != VMI_SUCCESS) {
-        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, FALSE),
-                            "Domain '%s': listing the processes failed: %s.", w->name,
-                            vmi_get_last_error(w->vmi));
-        return;
-    }
-    if (count > HELPERD_MAX_PROCESSES) {
-        free(list);
-        helperd_return_error(inv, HELPERD_ERROR_FAILED, "Domain '%s': the task list has more "
-                             "than %d entries; the guest's structures look corrupt.", w->name,
-                             HELPERD_MAX_PROCESSES);
-        return;
-    }
-    GVariantBuilder b;
-    g_variant_builder_init(&b, G_VARIANT_TYPE("a(ist)"));
-    for (size_t i = 0; i < count; i++) {
-        g_autofree char *name = g_utf8_make_valid(list[i].name,
-                                                  (gssize)strnlen(list[i].name, 15));
-        g_variant_builder_add(&b, "(ist)", (gint32)list[i].pid, name, (guint64)list[i].dtb);
-    }
-    free(list);
-    g_dbus_method_invocation_return_value(inv, g_variant_new("(a(ist))", &b));
+    GError *e = NULL;
+    GVariant *r = vmi_domops_list_processes(w->vmi, w->name, &e);
+    reply_op(w, inv, r, e);
 }
-
-static const struct {
-    const char *name64, *name32;
-    registers_t reg;
-} register_table[] = {
-    { "rax", "eax", RAX }, { "rbx", "ebx", RBX }, { "rcx", "ecx", RCX }, { "rdx", "edx", RDX },
-    { "rsi", "esi", RSI }, { "rdi", "edi", RDI }, { "rbp", "ebp", RBP }, { "rsp", "esp", RSP },
-    { "r8", NULL, R8 }, { "r9", NULL, R9 }, { "r10", NULL, R10 }, { "r11", NULL, R11 },
-    { "r12", NULL, R12 }, { "r13", NULL, R13 }, { "r14", NULL, R14 }, { "r15", NULL, R15 },
-    { "rip", "eip", RIP }, { "rflags", "eflags", RFLAGS },
-    { "cr0", "cr0", CR0 }, { "cr2", "cr2", CR2 }, { "cr3", "cr3", CR3 }, { "cr4", "cr4", CR4 },
-    { "efer", "efer", MSR_EFER },
-    { "cs", "cs", CS_SEL }, { "ds", "ds", DS_SEL }, { "es", "es", ES_SEL },
-    { "fs", "fs", FS_SEL }, { "gs", "gs", GS_SEL }, { "ss", "ss", SS_SEL },
-    { "tr", "tr", TR_SEL }, { "ldtr", "ldtr", LDTR_SEL },
-    { "cs_base", "cs_base", CS_BASE }, { "ds_base", "ds_base", DS_BASE },
-    { "es_base", "es_base", ES_BASE }, { "fs_base", "fs_base", FS_BASE },
-    { "gs_base", "gs_base", GS_BASE }, { "ss_base", "ss_base", SS_BASE },
-    { "tr_base", "tr_base", TR_BASE }, { "ldtr_base", "ldtr_base", LDTR_BASE },
-    { "kernel_gs_base", NULL, SHADOW_GS },
-    { "gdtr_base", "gdtr_base", GDTR_BASE }, { "gdtr_limit", "gdtr_limit", GDTR_LIMIT },
-    { "idtr_base", "idtr_base", IDTR_BASE }, { "idtr_limit", "idtr_limit", IDTR_LIMIT },
-    { "dr0", "dr0", DR0 }, { "dr1", "dr1", DR1 }, { "dr2", "dr2", DR2 }, { "dr3", "dr3", DR3 },
-    { "dr6", "dr6", DR6 }, { "dr7", "dr7", DR7 },
-};
 
 static void m_get_registers(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *params)
 {
     guint32 vcpu;
+    GError *e = NULL;
     g_variant_get(params, "(u)", &vcpu);
-    unsigned n = vmi_get_num_vcpus(w->vmi);
-    if (n && vcpu >= n) {
-        helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT,
-                             "Domain '%s' has %u vCPU%s: vCPU %u does not exist.", w->name, n,
-                             n == 1 ? "" : "s", vcpu);
-        return;
-    }
-    gboolean wide = vmi_get_address_width(w->vmi) != 4;
-    GVariantBuilder b;
-    g_variant_builder_init(&b, G_VARIANT_TYPE("a{st}"));
-    unsigned got = 0;
-    g_autofree char *first_error = NULL;
-    vmi_error_code_t first_kind = VMI_ERR_NONE;
-    for (size_t i = 0; i < G_N_ELEMENTS(register_table); i++) {
-        const char *name = wide ? register_table[i].name64 : register_table[i].name32;
-        reg_t v;
-        if (!name)
-            continue;
-        if (vmi_get_vcpureg(w->vmi, &v, register_table[i].reg, vcpu) == VMI_SUCCESS) {
-            g_variant_builder_add(&b, "{st}", name, (guint64)v);
-            got++;
-        } else if (!first_error) {
-            first_error = g_strdup(vmi_get_last_error(w->vmi));
-            first_kind = vmi_get_last_error_code(w->vmi);
-            /* no such vCPU (NOT_FOUND; a register the path cannot read is
-             * UNSUPPORTED), or no guest: no other register will do */
-            if (first_kind == VMI_ERR_NOT_FOUND ||
-                helperd_worker_check_gone(w, first_kind, first_error))
-                break;
-        }
-    }
-    if (!got) {
-        g_variant_builder_clear(&b);
-        /* a missing vCPU is the caller's value at fault */
-        HelperdError code = helperd_error_from_vmi(first_kind, first_kind == VMI_ERR_NOT_FOUND);
-        helperd_worker_fail(w, inv, code, "Domain '%s': reading the registers of vCPU %u failed: "
-                            "%s.", w->name, vcpu, first_error ? first_error : "no register");
-        return;
-    }
-    g_dbus_method_invocation_return_value(inv, g_variant_new("(a{st})", &b));
+    GVariant *r = vmi_domops_get_registers(w->vmi, w->name, vcpu, &e);
+    reply_op(w, inv, r, e);
 }
 
 static void run_control(HelperdWorker *w, GDBusMethodInvocation *inv, gboolean pause)
@@ -622,14 +471,12 @@ static void write_memory(HelperdWorker *w, GDBusMethodInvocation *inv, guint64 a
         g_dbus_method_invocation_return_value(inv, NULL);
         return;
     }
-    if (addr + len - 1 < addr) {
-        helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT, "Domain '%s': %zu bytes at "
-                             "0x%" G_GINT64_MODIFIER "x run past the end of the address space.",
-                             w->name, (size_t)len, addr);
+    g_autoptr(GError) e = NULL;
+    if (!vmi_domops_check_range(w->name, addr, len, &e) ||
+        (!physical && !vmi_domops_check_pid(w->vmi, w->name, pid, &e))) {
+        helperd_worker_fail_op(w, inv, e);
         return;
     }
-    if (!physical && !check_pid(w, inv, pid))
-        return;
     /* every page first: all or nothing */
     for (guint64 page = addr & ~(guint64)0xfff; page <= addr + len - 1; page += 0x1000) {
         guint64 at = page < addr ? addr : page;

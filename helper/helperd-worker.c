@@ -138,40 +138,6 @@ static gboolean props_apply(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static const char *os_name(os_t os)
-{
-    switch (os) {
-    case VMI_OS_LINUX: return "linux";
-    case VMI_OS_WINDOWS: return "windows";
-    default: return "unknown";
-    }
-}
-
-static const char *page_mode_name(page_mode_t pm)
-{
-    switch (pm) {
-    case VMI_PM_LEGACY: return "legacy";
-    case VMI_PM_PAE: return "pae";
-    case VMI_PM_IA32E: return "ia32e";
-    case VMI_PM_LA57: return "la57";
-    default: return "unknown";
-    }
-}
-
-/* The guest's banner, bounded and valid UTF-8. */
-static char *kernel_version_of(vmi_instance_t vmi)
-{
-    g_autofree char *raw = vmi_get_kernel_version(vmi);
-    if (!raw)
-        return g_strdup("");
-    size_t len = strnlen(raw, HELPERD_MAX_KERNEL_VERSION);
-    while (len && (raw[len - 1] == '\n' || raw[len - 1] == '\r' || raw[len - 1] == ' '))
-        len--;
-    g_autofree char *valid = g_utf8_make_valid(raw, (gssize)len);
-    /* cutting a multi-byte character at 256 bytes left a U+FFFD: fine */
-    return g_steal_pointer(&valid);
-}
-
 /* Sends the worker's view of the properties to the main loop. */
 static void worker_publish_props(HelperdWorker *w)
 {
@@ -183,9 +149,10 @@ static void worker_publish_props(HelperdWorker *w)
     m->access_path = g_strdup(w->vmi ? vmi_get_access_path(w->vmi) : "");
     if (w->vmi && strcmp(m->access_path, "none") == 0)
         m->access_path[0] = '\0';
-    m->os_type = g_strdup(w->complete ? os_name(vmi_get_ostype(w->vmi)) : "unknown");
-    m->page_mode = g_strdup(w->complete ? page_mode_name(vmi_get_page_mode(w->vmi)) : "unknown");
-    m->kernel_version = w->complete ? kernel_version_of(w->vmi) : g_strdup("");
+    m->os_type = g_strdup(w->complete ? vmi_domops_os_name(vmi_get_ostype(w->vmi)) : "unknown");
+    m->page_mode = g_strdup(w->complete ? vmi_domops_page_mode_name(vmi_get_page_mode(w->vmi))
+                                        : "unknown");
+    m->kernel_version = w->complete ? vmi_domops_kernel_version(w->vmi) : g_strdup("");
     m->memory_size = w->vmi ? vmi_get_memsize(w->vmi) : 0;
     if (m->introspectable)
         helperd_log("domain %s introspectable: access path %s, %s, %s, %" G_GUINT64_FORMAT
@@ -234,6 +201,25 @@ gboolean helperd_worker_check_gone(HelperdWorker *w, vmi_error_code_t kind, cons
 HelperdError helperd_worker_vmi_error(HelperdWorker *w, gboolean callers_value)
 {
     return helperd_error_from_vmi(vmi_get_last_error_code(w->vmi), callers_value);
+}
+
+void helperd_worker_fail_op(HelperdWorker *w, GDBusMethodInvocation *inv, const GError *error)
+{
+    switch (error->domain == VMI_DOMOPS_ERROR ? error->code : -1) {
+    case VMI_DOMOPS_ERROR_ARGUMENT:
+        /* found without the guest: nothing to ask libvirt */
+        helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT, "%s", error->message);
+        return;
+    case VMI_DOMOPS_ERROR_TOO_LARGE:
+        helperd_return_error(inv, HELPERD_ERROR_TOO_LARGE, "%s", error->message);
+        return;
+    case VMI_DOMOPS_ERROR_VALUE:
+        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE), "%s", error->message);
+        return;
+    default:
+        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, FALSE), "%s", error->message);
+        return;
+    }
 }
 
 void helperd_worker_fail(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdError code,

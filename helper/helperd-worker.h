@@ -11,6 +11,7 @@
 #pragma once
 
 #include "helperd.h"
+#include "vmi-domain-ops.h"
 
 /* One watch set by Watch: a libvmi event of the worker's instance. */
 typedef struct {
@@ -88,6 +89,10 @@ gboolean helperd_worker_check_gone(HelperdWorker *w, vmi_error_code_t kind, cons
 /* The D-Bus error of the instance's last libvmi error, in a step that
  * looked up a value of the caller (@callers_value) or not. */
 HelperdError helperd_worker_vmi_error(HelperdWorker *w, gboolean callers_value);
+/* Replies with the D-Bus error of @error (a VMI_DOMOPS_ERROR of a shared
+ * Domain operation on the instance: the table of helperd-util.c), as
+ * helperd_worker_fail. */
+void helperd_worker_fail_op(HelperdWorker *w, GDBusMethodInvocation *inv, const GError *error);
 /* Replies with @code, or DomainGone when the failure is the domain's going
  * away (@code is DomainGone, or libvirt says it no longer runs). */
 void helperd_worker_fail(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdError code,

@@ -14,7 +14,12 @@
  *   helperd-virt.c    libvirt: run states, errors, the domain XML (Enable,
  *                     Disable), the gdbstub directory, the memory dump
  *   helperd-methods.c method tables checked against the interface XML
- *   helperd-util.c    logging, D-Bus errors, files created for a caller
+ *   helperd-util.c    logging, D-Bus errors (and the one table that maps
+ *                     libvmi's and libvirt's error kinds to them), files
+ *                     created for a caller
+ *   vmi-domain-ops.c  the Domain operations on a libvmi instance (reads,
+ *                     translations, processes, registers, property names),
+ *                     shared with virt-vmi's direct mode
  *
  * Threads: everything D-Bus and libvirt-event related runs on the main
  * loop (libvirt-glib puts libvirt's events there).  Each domain has one
@@ -42,10 +47,7 @@ G_BEGIN_DECLS
 #define HELPERD_DEFAULT_URI         "qemu:///system"
 #define HELPERD_DEFAULT_READ_LIMIT  (16u << 20)
 #define HELPERD_MAX_READ_LIMIT      (64u << 20)     /* what read_limit may be raised to */
-#define HELPERD_MAX_SYMBOL          256             /* symbol names, bytes */
-#define HELPERD_MAX_PROCESSES       65536
 #define HELPERD_MAX_WATCHES         4
-#define HELPERD_MAX_KERNEL_VERSION  256
 
 /* ------------------------------------------------------------ errors */
 

@@ -4,13 +4,16 @@
  * (every method of the XML has exactly one entry, with the XML's argument
  * signature, and no entry is missing from the XML), the table check itself
  * on interfaces made to differ, the argument check, and the error table
- * (libvmi's kinds and libvirt's codes to the documented D-Bus errors).
+ * (libvmi's kinds and libvirt's codes to the documented D-Bus errors), and
+ * the tables of the Domain operations that vmi-helperd and virt-vmi share
+ * (vmi-domain-ops.c) against the names Domain.xml documents.
  */
 #include <string.h>
 #include <libvirt/virterror.h>
 
 #include "helperd.h"
 #include "helperd-interfaces.h"
+#include "vmi-domain-ops.h"
 
 /* The daemon's main-loop state lives in vmi-helperd.c, which is not linked. */
 Helperd helperd;
@@ -157,6 +160,118 @@ static void test_error_names(void)
     }
 }
 
+/* The doc string of @what in Domain.xml's Domain interface: a method's
+ * out-argument ("GetRegisters/registers") or a property ("PageMode"). */
+static char *doc_of(const char *what)
+{
+    GDBusInterfaceInfo *info = iface_of(helperd_domain_xml, HELPERD_DOMAIN_IFACE);
+    g_auto(GStrv) parts = g_strsplit(what, "/", 2);
+    GDBusAnnotationInfo **ann = NULL;
+    if (parts[1]) {
+        GDBusMethodInfo *m = g_dbus_interface_info_lookup_method(info, parts[0]);
+        g_assert_nonnull(m);
+        for (GDBusArgInfo **a = m->out_args; a && *a; a++)
+            if (strcmp((*a)->name, parts[1]) == 0)
+                ann = (*a)->annotations;
+    } else {
+        GDBusPropertyInfo *p = g_dbus_interface_info_lookup_property(info, parts[0]);
+        g_assert_nonnull(p);
+        ann = p->annotations;
+    }
+    char *doc = g_strdup(g_dbus_annotation_info_lookup(ann, "org.gtk.GDBus.DocString"));
+    g_assert_nonnull(doc);
+    g_dbus_interface_info_unref(info);
+    return doc;
+}
+
+/* The "quoted" words of @doc. */
+static GHashTable *quoted(const char *doc)
+{
+    GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GRegex) re = g_regex_new("\"([a-z0-9_]+)\"", 0, 0, NULL);
+    g_autoptr(GMatchInfo) mi = NULL;
+    for (g_regex_match(re, doc, 0, &mi); g_match_info_matches(mi); g_match_info_next(mi, NULL))
+        g_hash_table_add(set, g_match_info_fetch(mi, 1));
+    return set;
+}
+
+/* GetRegisters: the shared table has every register name the interface
+ * documents, and documents every name it has (the daemon's and virt-vmi's
+ * tables had drifted apart before there was one). */
+static void test_register_names(void)
+{
+    g_autofree char *doc = doc_of("GetRegisters/registers");
+    g_autoptr(GHashTable) documented = quoted(doc);
+    g_autoptr(GHashTable) table = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) regs = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (size_t i = 0; i < vmi_domops_n_registers; i++) {
+        const vmi_domops_register_t *r = &vmi_domops_registers[i];
+        g_assert_nonnull(r->name64);
+        g_hash_table_add(table, (gpointer)r->name64);
+        if (r->name32)
+            g_hash_table_add(table, (gpointer)r->name32);
+        /* one name per register and bitness */
+        g_assert_false(g_hash_table_contains(regs, GINT_TO_POINTER(r->reg + 1)));
+        g_hash_table_add(regs, GINT_TO_POINTER(r->reg + 1));
+    }
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, documented);
+    while (g_hash_table_iter_next(&it, &k, NULL))
+        if (!g_hash_table_contains(table, k))
+            g_error("Domain.xml documents register \"%s\", the shared table lacks it",
+                    (const char *)k);
+    g_hash_table_iter_init(&it, table);
+    while (g_hash_table_iter_next(&it, &k, NULL))
+        if (!g_hash_table_contains(documented, k))
+            g_error("the shared table has register \"%s\", Domain.xml does not document it",
+                    (const char *)k);
+}
+
+/* OSType and PageMode: every name the shared code gives is documented. */
+static void test_property_names(void)
+{
+    g_autofree char *pm_doc = doc_of("PageMode");
+    g_autofree char *os_doc = doc_of("OSType");
+    g_autoptr(GHashTable) pm = quoted(pm_doc);
+    g_autoptr(GHashTable) os = quoted(os_doc);
+    for (int m = VMI_PM_UNKNOWN; m <= VMI_PM_LA57 + 1; m++)
+        g_assert_true(g_hash_table_contains(pm, vmi_domops_page_mode_name((page_mode_t)m)));
+    for (int o = VMI_OS_UNKNOWN; o <= VMI_OS_WINDOWS + 1; o++)
+        g_assert_true(g_hash_table_contains(os, vmi_domops_os_name((os_t)o)));
+    g_assert_cmpstr(vmi_domops_page_mode_name(VMI_PM_LA57), ==, "la57");
+    g_assert_cmpstr(vmi_domops_os_name(VMI_OS_LINUX), ==, "linux");
+}
+
+/* The argument checks, without a guest. */
+static void test_domops_checks(void)
+{
+    g_autoptr(GError) e = NULL;
+    g_assert_true(vmi_domops_check_range("d", G_MAXUINT64, 1, &e));
+    g_assert_true(vmi_domops_check_range("d", 0, 0, &e));
+    g_assert_false(vmi_domops_check_range("d", G_MAXUINT64, 2, &e));
+    g_assert_error(e, VMI_DOMOPS_ERROR, VMI_DOMOPS_ERROR_ARGUMENT);
+    g_assert_nonnull(strstr(e->message, "Domain 'd': 2 bytes at 0xffffffffffffffff run past"));
+    g_clear_error(&e);
+    g_assert_true(vmi_domops_check_len("d", 16, 16, "a read", "", &e));
+    g_assert_false(vmi_domops_check_len("d", 17, 16, "a read", "; hint", &e));
+    g_assert_error(e, VMI_DOMOPS_ERROR, VMI_DOMOPS_ERROR_TOO_LARGE);
+    g_assert_nonnull(strstr(e->message, "a read of 17 bytes exceeds the limit of 16 bytes per "
+                                        "call; hint."));
+    g_clear_error(&e);
+    g_assert_false(vmi_domops_check_symbol("d", "", &e));
+    g_assert_error(e, VMI_DOMOPS_ERROR, VMI_DOMOPS_ERROR_ARGUMENT);
+    g_clear_error(&e);
+    g_autofree char *longname = g_strnfill(VMI_DOMOPS_MAX_SYMBOL + 1, 'a');
+    g_assert_false(vmi_domops_check_symbol("d", longname, &e));
+    g_clear_error(&e);
+    longname[VMI_DOMOPS_MAX_SYMBOL] = '\0';
+    g_assert_true(vmi_domops_check_symbol("d", longname, &e));
+    /* a negative pid is refused before the guest is asked */
+    g_assert_false(vmi_domops_check_pid(NULL, "d", -1, &e));
+    g_assert_error(e, VMI_DOMOPS_ERROR, VMI_DOMOPS_ERROR_ARGUMENT);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -165,5 +280,8 @@ int main(int argc, char **argv)
     g_test_add_func("/helperd/methods/args", test_args);
     g_test_add_func("/helperd/errors/kinds", test_error_kinds);
     g_test_add_func("/helperd/errors/names", test_error_names);
+    g_test_add_func("/domops/register-names", test_register_names);
+    g_test_add_func("/domops/property-names", test_property_names);
+    g_test_add_func("/domops/checks", test_domops_checks);
     return g_test_run();
 }
