@@ -394,8 +394,8 @@ static void m_snapshot(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *p
     if (!ok) {
         remove_created(path, fd);
         close(fd);
-        helperd_worker_fail(w, inv, HELPERD_ERROR_FAILED, "Domain '%s': the memory dump failed: %s.",
-                            w->name, msg ? msg : "no libvirt connection");
+        helperd_worker_fail(w, inv, HELPERD_ERROR_FAILED, "Domain '%s': the memory dump failed: "
+                            "%s.", w->name, msg ? msg : "no libvirt connection");
     } else {
         if (fstat(fd, &st) < 0)
             st.st_size = 0;
@@ -501,8 +501,8 @@ static void write_memory(HelperdWorker *w, GDBusMethodInvocation *inv, guint64 a
                         : vmi_write_va(w->vmi, addr, pid, (void *)bytes, len);
     if (n < len) {
         helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, FALSE),
-                            "Domain '%s': the write stopped after %zu of %zu bytes: %s.", w->name, n,
-                            (size_t)len, vmi_get_last_error(w->vmi));
+                            "Domain '%s': the write stopped after %zu of %zu bytes: %s.", w->name,
+                            n, (size_t)len, vmi_get_last_error(w->vmi));
         return;
     }
     helperd_log("domain %s: %zu bytes written at %s address 0x%" G_GINT64_MODIFIER "x (pid %d) "
@@ -554,8 +554,8 @@ static void m_watch(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *para
         addr_t pa = vmi_translate_kv2p(w->vmi, addr);
         if (!pa) {
             helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE),
-                                "Domain '%s': the kernel address 0x%" G_GINT64_MODIFIER "x is not mapped.",
-                                w->name, addr);
+                                "Domain '%s': the kernel address 0x%" G_GINT64_MODIFIER "x is not "
+                                "mapped.", w->name, addr);
             helperd_watch_free(wt);
             return;
         }
