@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libvirt/virterror.h>
+
 #include "helperd.h"
 
 /* ------------------------------------------------------------ errors */
@@ -27,6 +29,73 @@ static const GDBusErrorEntry error_entries[] = {
     { HELPERD_ERROR_ACCESS_DENIED, "org.libvmi.helper1.Error.AccessDenied" },
     { HELPERD_ERROR_FAILED, "org.libvmi.helper1.Error.Failed" },
 };
+
+G_STATIC_ASSERT(G_N_ELEMENTS(error_entries) == HELPERD_ERROR_FAILED + 1);
+
+/* The one place where the kind of a failure becomes a D-Bus error: libvmi's
+ * kinds (vmi_get_last_error_code) and libvirt's codes (virErrorNumber).
+ * Nothing in the daemon reads the words of a message to classify it.
+ *
+ * A libvmi kind has two answers: one for a step that looked up a value the
+ * caller gave (an address, a pid, a symbol, a vCPU: the value is at fault),
+ * one for a step that did not (a process listing, opening the domain: the
+ * guest's or the hypervisor's side failed).  A guest gone is DomainGone
+ * either way; I/O, timeouts and corrupt answers are never the caller's. */
+static const struct {
+    vmi_error_code_t kind;
+    HelperdError value;         /* the step used a caller's value */
+    HelperdError other;
+} vmi_kinds[] = {
+    { VMI_ERR_NONE, HELPERD_ERROR_INVALID_ARGUMENT, HELPERD_ERROR_FAILED },
+    { VMI_ERR_FAILED, HELPERD_ERROR_INVALID_ARGUMENT, HELPERD_ERROR_FAILED },
+    { VMI_ERR_UNSUPPORTED, HELPERD_ERROR_INVALID_ARGUMENT, HELPERD_ERROR_FAILED },
+    { VMI_ERR_INVALID, HELPERD_ERROR_INVALID_ARGUMENT, HELPERD_ERROR_FAILED },
+    { VMI_ERR_NOT_FOUND, HELPERD_ERROR_INVALID_ARGUMENT, HELPERD_ERROR_FAILED },
+    { VMI_ERR_IO, HELPERD_ERROR_FAILED, HELPERD_ERROR_FAILED },
+    { VMI_ERR_CORRUPT, HELPERD_ERROR_FAILED, HELPERD_ERROR_FAILED },
+    { VMI_ERR_GONE, HELPERD_ERROR_DOMAIN_GONE, HELPERD_ERROR_DOMAIN_GONE },
+    { VMI_ERR_PERMISSION, HELPERD_ERROR_FAILED, HELPERD_ERROR_FAILED },
+    { VMI_ERR_TIMEOUT, HELPERD_ERROR_FAILED, HELPERD_ERROR_FAILED },
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(vmi_kinds) == VMI_ERR_TIMEOUT + 1);
+
+/* libvirt's codes that say more than "libvirt failed"; any other is the
+ * call's own code (Failed, unless the call says otherwise). */
+static const struct {
+    int code;
+    HelperdError error;
+} virt_codes[] = {
+    { VIR_ERR_NO_DOMAIN, HELPERD_ERROR_DOMAIN_GONE },       /* undefined meanwhile */
+    { VIR_ERR_OPERATION_INVALID, HELPERD_ERROR_FAILED },    /* e.g. no longer running: the
+                                                             * caller asks whether it still
+                                                             * runs (helperd_worker_fail) */
+    { VIR_ERR_OPERATION_TIMEOUT, HELPERD_ERROR_FAILED },
+    { VIR_ERR_SYSTEM_ERROR, HELPERD_ERROR_FAILED },
+    { VIR_ERR_NO_CONNECT, HELPERD_ERROR_FAILED },
+};
+
+HelperdError helperd_error_from_vmi(vmi_error_code_t kind, gboolean callers_value)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(vmi_kinds); i++)
+        if (vmi_kinds[i].kind == kind)
+            return callers_value ? vmi_kinds[i].value : vmi_kinds[i].other;
+    /* a kind newer than this table */
+    return HELPERD_ERROR_FAILED;
+}
+
+HelperdError helperd_error_from_virt_code(int code, HelperdError call)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(virt_codes); i++)
+        if (virt_codes[i].code == code)
+            return virt_codes[i].error == HELPERD_ERROR_FAILED ? call : virt_codes[i].error;
+    return call;
+}
+
+HelperdError helperd_error_from_virt(HelperdError call)
+{
+    virErrorPtr e = virGetLastError();
+    return e ? helperd_error_from_virt_code(e->code, call) : call;
+}
 
 GQuark helperd_error_quark(void)
 {

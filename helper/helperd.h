@@ -2,11 +2,24 @@
  * helperd.h - vmi-helperd, the host helper daemon: what its files share.
  *
  *   vmi-helperd.c     main: options, the bus, the Manager and ObjectManager
- *                     objects, libvirt connections and lifecycle events
+ *                     objects (and their method tables), libvirt
+ *                     connections and lifecycle events
+ *   helperd-auth.c    who may call: root or group libvmi, from the bus
  *   helperd-config.c  the configuration file (GKeyFile)
- *   helperd-domain.c  one D-Bus object per domain, and its worker thread
- *                     that owns the domain's libvmi instance
- *   helperd-util.c    logging, D-Bus errors, files created for a caller
+ *   helperd-domain.c  one D-Bus object per domain (publishing, properties)
+ *   helperd-iface.c   the Domain interface: its method table, the checks of
+ *                     a call, the method handlers
+ *   helperd-worker.c  a domain's worker thread and job queue: it owns the
+ *                     domain's libvmi instance (helperd-worker.h)
+ *   helperd-virt.c    libvirt: run states, errors, the domain XML (Enable,
+ *                     Disable), the gdbstub directory, the memory dump
+ *   helperd-methods.c method tables checked against the interface XML
+ *   helperd-util.c    logging, D-Bus errors (and the one table that maps
+ *                     libvmi's and libvirt's error kinds to them), files
+ *                     created for a caller
+ *   vmi-domain-ops.c  the Domain operations on a libvmi instance (reads,
+ *                     translations, processes, registers, property names),
+ *                     shared with virt-vmi's direct mode
  *
  * Threads: everything D-Bus and libvirt-event related runs on the main
  * loop (libvirt-glib puts libvirt's events there).  Each domain has one
@@ -34,10 +47,7 @@ G_BEGIN_DECLS
 #define HELPERD_DEFAULT_URI         "qemu:///system"
 #define HELPERD_DEFAULT_READ_LIMIT  (16u << 20)
 #define HELPERD_MAX_READ_LIMIT      (64u << 20)     /* what read_limit may be raised to */
-#define HELPERD_MAX_SYMBOL          256             /* symbol names, bytes */
-#define HELPERD_MAX_PROCESSES       65536
 #define HELPERD_MAX_WATCHES         4
-#define HELPERD_MAX_KERNEL_VERSION  256
 
 /* ------------------------------------------------------------ errors */
 
@@ -54,6 +64,16 @@ typedef enum {
 #define HELPERD_ERROR (helperd_error_quark())
 GQuark helperd_error_quark(void);
 
+/* The D-Bus error of a libvmi failure of kind @kind (vmi_get_last_error_code)
+ * in a step that looked up a value the caller gave (@callers_value: an
+ * address, pid, symbol, vCPU) or not. */
+HelperdError helperd_error_from_vmi(vmi_error_code_t kind, gboolean callers_value);
+/* The D-Bus error of libvirt's error @code (virErrorNumber), or of its last
+ * error: what the code says (a domain that does not exist is DomainGone),
+ * else @call, the call's own. */
+HelperdError helperd_error_from_virt_code(int code, HelperdError call);
+HelperdError helperd_error_from_virt(HelperdError call);
+
 /* Replies to @inv with org.libvmi.helper1.Error.<code> and a message. */
 void helperd_return_error(GDBusMethodInvocation *inv, HelperdError code, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
@@ -61,6 +81,28 @@ void helperd_return_error(GDBusMethodInvocation *inv, HelperdError code, const c
 /* Answers a Properties Get/GetAll/Set call on @iface from @all (a{sv},
  * consumed). */
 void helperd_return_properties(GDBusMethodInvocation *inv, const char *iface, GVariant *all);
+
+/* ------------------------------------------------------------ method tables */
+
+/* What a method needs, in its interface's method table. */
+typedef enum {
+    HELPERD_METHOD_ANY_TIME = 1 << 0,  /* also while the domain is not introspectable */
+    HELPERD_METHOD_INLINE   = 1 << 1,  /* constant time, read only: may run on the main thread */
+    HELPERD_METHOD_WRITES   = 1 << 2,  /* writes guest memory: writes=true */
+    HELPERD_METHOD_CONTROL  = 1 << 3,  /* changes the guest or its definition: control=true */
+    HELPERD_METHOD_WATCHER  = 1 << 4,  /* the caller's leaving the bus is watched for */
+    HELPERD_METHOD_NO_AUTH  = 1 << 5,  /* not behind helperd_auth_call: checks its caller itself */
+} HelperdMethodFlags;
+
+/* Whether the method table (@n @names with their in-argument @signatures,
+ * e.g. "(tu)") and the interface @info name the same methods, each once,
+ * with the same arguments.  FALSE with @error saying what differs. */
+gboolean helperd_methods_match(GDBusInterfaceInfo *info, const char *const *names,
+                               const char *const *signatures, size_t n, GError **error);
+/* Whether @params (NULL: none) are of @signature; FALSE with @error (in
+ * HELPERD_ERROR, InvalidArgument) otherwise. */
+gboolean helperd_method_args_check(const char *method, const char *signature, GVariant *params,
+                                   GError **error);
 
 /* ------------------------------------------------------------ logging */
 
@@ -173,6 +215,13 @@ void helperd_domains_drop_owner(const char *owner);
 void helperd_domains_config_changed(void);
 /* The D-Bus subtree that serves every domain object. */
 gboolean helperd_domains_register(GError **error);
+/* Emits PropertiesChanged with @changed (ended here). */
+void helperd_domain_emit_changed(HelperdDomain *d, GVariantBuilder *changed);
+
+/* The Domain interface (helperd-iface.c): how its calls are served, and
+ * whether its method table matches the interface @info. */
+extern const GDBusInterfaceVTable helperd_iface_domain_vtable;
+gboolean helperd_iface_domain_check(GDBusInterfaceInfo *info, GError **error);
 /* Every domain's properties, for GetManagedObjects and InterfacesAdded. */
 GVariant *helperd_domain_properties(HelperdDomain *d);
 /* Stops every worker (at exit). */
@@ -182,6 +231,9 @@ void helperd_domains_shutdown(void);
 const char *helperd_state_name(int state);
 /* libvirt's last error message. */
 const char *helperd_virt_error(void);
+/* Dumps @dom's memory as an ELF core (QEMU's dump-guest-memory, which
+ * pauses the guest meanwhile) into @fd.  FALSE with @message otherwise. */
+gboolean helperd_virt_dump_memory(virDomainPtr dom, int fd, char **message);
 
 /* Enables introspection in @dom's persistent XML (Enable, auto_enable);
  * @changed tells whether the XML was redefined. */

@@ -3,13 +3,15 @@
  * is not on the bus: the domain is opened in this process (which then
  * needs the rights the helper would have had: root, or access to the
  * domain's memory file or gdbstub). Only the read-only methods exist here;
- * their replies have the helper's shapes, so printing does not care.
+ * they are the helper's own operations (vmi-domain-ops.c), so the replies,
+ * the checks and the messages are the helper's, and printing does not care.
  */
 #include <libvmi.h>
 #include <string.h>
 
 #include "virt-vmi-backend.h"
 #include "virt-vmi-util.h"
+#include "vmi-domain-ops.h"
 
 /* The helper's read limit (Domain.xml): the same answer either way. */
 #define DIRECT_READ_LIMIT (16u << 20)
@@ -18,29 +20,10 @@ typedef struct {
     vmi_instance_t vmi;
 } direct_t;
 
-static void
-set_vmi_error(vmi_instance_t vmi, GError **error, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-
-static void
-set_vmi_error(vmi_instance_t vmi, GError **error, const char *fmt, ...)
-{
-    g_autofree char *what = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    what = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error(error, VV_BACKEND_ERROR, VV_BACKEND_ERROR_FAILED, "%s: %s", what,
-                vmi_get_last_error(vmi));
-}
-
 static GVariant *
 props_for(vmi_instance_t vmi, const char *name)
 {
-    static const char *const modes[] = { "unknown", "legacy", "pae", "ia32e", "la57" };
-    page_mode_t pm = vmi_get_page_mode(vmi);
-    os_t os = vmi_get_ostype(vmi);
-    g_autofree char *banner = vmi_get_kernel_version(vmi);
+    g_autofree char *banner = vmi_domops_kernel_version(vmi);
     GVariantBuilder b;
 
     g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
@@ -49,14 +32,11 @@ props_for(vmi_instance_t vmi, const char *name)
     g_variant_builder_add(&b, "{sv}", "IntrospectableReason", g_variant_new_string(""));
     g_variant_builder_add(&b, "{sv}", "AccessPath", g_variant_new_string(vmi_get_access_path(vmi)));
     g_variant_builder_add(&b, "{sv}", "OSType",
-                          g_variant_new_string(os == VMI_OS_LINUX ? "linux"
-                                               : os == VMI_OS_WINDOWS ? "windows" : "unknown"));
+                          g_variant_new_string(vmi_domops_os_name(vmi_get_ostype(vmi))));
     g_variant_builder_add(&b, "{sv}", "PageMode",
-                          g_variant_new_string((unsigned)pm < G_N_ELEMENTS(modes) ? modes[pm] : "unknown"));
+                          g_variant_new_string(vmi_domops_page_mode_name(vmi_get_page_mode(vmi))));
     g_variant_builder_add(&b, "{sv}", "MemorySize", g_variant_new_uint64(vmi_get_memsize(vmi)));
-    g_variant_builder_add(&b, "{sv}", "KernelVersion",
-                          g_variant_new_string(banner != NULL && g_utf8_validate(banner, -1, NULL)
-                                               ? g_strchomp(banner) : ""));
+    g_variant_builder_add(&b, "{sv}", "KernelVersion", g_variant_new_string(banner));
     return g_variant_builder_end(&b);
 }
 
@@ -87,127 +67,103 @@ direct_lookup(vv_backend_t *backend, const char *spec, GError **error)
     return dom;
 }
 
+/* The shared operations (vmi-domain-ops.c), as the helper runs them. */
 static GVariant *
-reply_bytes(const guint8 *buf, gsize len)
+m_read_physical(vmi_instance_t vmi, const char *dom, GVariant *params, GError **error)
 {
-    GVariant *data = g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, buf, len, 1);
+    guint64 addr;
+    guint32 len;
 
-    return g_variant_new_tuple(&data, 1);
-}
-
-static gboolean
-check_len(guint32 len, GError **error)
-{
-    if (len > DIRECT_READ_LIMIT) {
-        g_set_error(error, VV_BACKEND_ERROR, VV_BACKEND_ERROR_FAILED,
-                    "%u bytes is more than the read limit of %u bytes", len, DIRECT_READ_LIMIT);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-static GVariant *
-do_read(vmi_instance_t vmi, const char *method, GVariant *params, const char *domain,
-        GError **error)
-{
-    g_autofree guint8 *buf = NULL;
-    guint64 addr = 0;
-    gint32 pid = 0;
-    guint32 len = 0;
-    const char *sym = NULL;
-    size_t got;
-
-    if (g_str_equal(method, "ReadPhysical"))
-        g_variant_get(params, "(tu)", &addr, &len);
-    else if (g_str_equal(method, "ReadVirtual"))
-        g_variant_get(params, "(tiu)", &addr, &pid, &len);
-    else
-        g_variant_get(params, "(&su)", &sym, &len);
-    if (!check_len(len, error))
+    g_variant_get(params, "(tu)", &addr, &len);
+    if (!vmi_domops_check_len(dom, len, DIRECT_READ_LIMIT, "a read", "", error))
         return NULL;
-    buf = g_malloc0(MAX(len, 1));
-    if (g_str_equal(method, "ReadPhysical"))
-        got = vmi_read_pa(vmi, addr, buf, len);
-    else if (g_str_equal(method, "ReadVirtual"))
-        got = vmi_read_va(vmi, addr, pid, buf, len);
-    else
-        got = vmi_read_ksym(vmi, (char *)sym, buf, len);
-    /* The helper has no short reads: neither have we. */
-    if (got != len) {
-        if (sym != NULL)
-            set_vmi_error(vmi, error, "cannot read %u bytes at symbol '%s' of domain '%s'",
-                          len, sym, domain);
-        else
-            set_vmi_error(vmi, error, "cannot read %u bytes at 0x%" G_GINT64_MODIFIER "x of domain '%s'",
-                          len, addr, domain);
-        return NULL;
-    }
-    return reply_bytes(buf, len);
+    return vmi_domops_read_physical(vmi, dom, addr, len, error);
 }
 
 static GVariant *
-do_processes(vmi_instance_t vmi, const char *domain, GError **error)
+m_read_virtual(vmi_instance_t vmi, const char *dom, GVariant *params, GError **error)
 {
-    vmi_process_t *list = NULL;
-    size_t count = 0;
-    GVariantBuilder b;
+    guint64 addr;
+    gint32 pid;
+    guint32 len;
 
-    if (vmi_get_processes(vmi, &list, &count) == VMI_FAILURE) {
-        set_vmi_error(vmi, error, "cannot list the processes of domain '%s'", domain);
+    g_variant_get(params, "(tiu)", &addr, &pid, &len);
+    if (!vmi_domops_check_len(dom, len, DIRECT_READ_LIMIT, "a read", "", error))
         return NULL;
-    }
-    g_variant_builder_init(&b, G_VARIANT_TYPE("a(ist)"));
-    for (size_t i = 0; i < count; i++) {
-        g_autofree char *name = g_utf8_make_valid(list[i].name, -1);
-
-        g_variant_builder_add(&b, "(ist)", list[i].pid, name, (guint64)list[i].dtb);
-    }
-    free(list);
-    return g_variant_new("(a(ist))", &b);
+    return vmi_domops_read_virtual(vmi, dom, addr, pid, len, error);
 }
 
-/* GetRegisters names (Domain.xml) of the registers libvmi reads. */
-static const struct {
-    const char *name;
-    registers_t reg;
-} register_names[] = {
-    { "rax", RAX }, { "rbx", RBX }, { "rcx", RCX }, { "rdx", RDX },
-    { "rsi", RSI }, { "rdi", RDI }, { "rbp", RBP }, { "rsp", RSP },
-    { "r8", R8 }, { "r9", R9 }, { "r10", R10 }, { "r11", R11 },
-    { "r12", R12 }, { "r13", R13 }, { "r14", R14 }, { "r15", R15 },
-    { "rip", RIP }, { "rflags", RFLAGS },
-    { "cr0", CR0 }, { "cr2", CR2 }, { "cr3", CR3 }, { "cr4", CR4 },
-    { "efer", MSR_EFER },
-    { "cs", CS_SEL }, { "ds", DS_SEL }, { "es", ES_SEL },
-    { "fs", FS_SEL }, { "gs", GS_SEL }, { "ss", SS_SEL },
-    { "fs_base", FS_BASE }, { "gs_base", GS_BASE },
-};
+static GVariant *
+m_read_symbol(vmi_instance_t vmi, const char *dom, GVariant *params, GError **error)
+{
+    const char *sym;
+    guint32 len;
+
+    g_variant_get(params, "(&su)", &sym, &len);
+    if (!vmi_domops_check_len(dom, len, DIRECT_READ_LIMIT, "a read", "", error))
+        return NULL;
+    return vmi_domops_read_symbol(vmi, dom, sym, len, error);
+}
 
 static GVariant *
-do_registers(vmi_instance_t vmi, GVariant *params, const char *domain, GError **error)
+m_lookup_symbol(vmi_instance_t vmi, const char *dom, GVariant *params, GError **error)
 {
-    GVariantBuilder b;
-    guint32 vcpu = 0;
-    guint found = 0;
+    const char *sym;
+
+    g_variant_get(params, "(&s)", &sym);
+    return vmi_domops_lookup_symbol(vmi, dom, sym, error);
+}
+
+static GVariant *
+m_translate_kernel(vmi_instance_t vmi, const char *dom, GVariant *params, GError **error)
+{
+    guint64 va;
+
+    g_variant_get(params, "(t)", &va);
+    return vmi_domops_translate(vmi, dom, va, 0, error);
+}
+
+static GVariant *
+m_translate_user(vmi_instance_t vmi, const char *dom, GVariant *params, GError **error)
+{
+    guint64 va;
+    gint32 pid;
+
+    g_variant_get(params, "(ti)", &va, &pid);
+    return vmi_domops_translate(vmi, dom, va, pid, error);
+}
+
+static GVariant *
+m_list_processes(vmi_instance_t vmi, const char *dom, GVariant *params, GError **error)
+{
+    return vmi_domops_list_processes(vmi, dom, error);
+}
+
+static GVariant *
+m_get_registers(vmi_instance_t vmi, const char *dom, GVariant *params, GError **error)
+{
+    guint32 vcpu;
 
     g_variant_get(params, "(u)", &vcpu);
-    g_variant_builder_init(&b, G_VARIANT_TYPE("a{st}"));
-    for (gsize i = 0; i < G_N_ELEMENTS(register_names); i++) {
-        reg_t value = 0;
-
-        /* Registers the access path cannot read are left out, as by the helper. */
-        if (vmi_get_vcpureg(vmi, &value, register_names[i].reg, vcpu) == VMI_SUCCESS) {
-            g_variant_builder_add(&b, "{st}", register_names[i].name, (guint64)value);
-            found++;
-        }
-    }
-    if (found == 0) {
-        g_variant_builder_clear(&b);
-        set_vmi_error(vmi, error, "cannot read the registers of vCPU %u of domain '%s'", vcpu, domain);
-        return NULL;
-    }
-    return g_variant_new("(a{st})", &b);
+    return vmi_domops_get_registers(vmi, dom, vcpu, error);
 }
+
+/* The read-only methods of Domain.xml that libvmi alone can serve; the
+ * others need the helper (writes, control, watches, libvirt). */
+static const struct {
+    const char *name;
+    const char *signature;     /* the in-arguments */
+    GVariant *(*run)(vmi_instance_t vmi, const char *dom, GVariant *params, GError **error);
+} direct_methods[] = {
+    { "ReadPhysical", "(tu)", m_read_physical },
+    { "ReadVirtual", "(tiu)", m_read_virtual },
+    { "ReadSymbol", "(su)", m_read_symbol },
+    { "TranslateKernel", "(t)", m_translate_kernel },
+    { "TranslateUser", "(ti)", m_translate_user },
+    { "LookupSymbol", "(s)", m_lookup_symbol },
+    { "ListProcesses", "()", m_list_processes },
+    { "GetRegisters", "(u)", m_get_registers },
+};
 
 static GVariant *
 direct_call(vv_backend_t *backend, vv_domain_t *dom, const char *method, GVariant *params,
@@ -216,37 +172,32 @@ direct_call(vv_backend_t *backend, vv_domain_t *dom, const char *method, GVarian
 {
     direct_t *d = backend->priv;
     g_autoptr(GVariant) owned = params != NULL ? g_variant_ref_sink(params) : NULL;
-    addr_t value;
+    const char *type = params != NULL ? g_variant_get_type_string(params) : "()";
+    GError *local = NULL;
+    GVariant *reply;
 
-    if (g_str_equal(method, "ReadPhysical") || g_str_equal(method, "ReadVirtual") ||
-        g_str_equal(method, "ReadSymbol"))
-        return do_read(d->vmi, method, params, dom->name, error);
-    if (g_str_equal(method, "ListProcesses"))
-        return do_processes(d->vmi, dom->name, error);
-    if (g_str_equal(method, "GetRegisters"))
-        return do_registers(d->vmi, params, dom->name, error);
-    if (g_str_equal(method, "LookupSymbol")) {
-        const char *sym;
-
-        g_variant_get(params, "(&s)", &sym);
-        value = vmi_translate_ksym2v(d->vmi, sym);
-        if (value == 0) {
-            set_vmi_error(d->vmi, error, "unknown symbol '%s' in domain '%s'", sym, dom->name);
+    for (gsize i = 0; i < G_N_ELEMENTS(direct_methods); i++) {
+        if (!g_str_equal(direct_methods[i].name, method))
+            continue;
+        if (!g_str_equal(direct_methods[i].signature, type)) {
+            g_set_error(error, VV_BACKEND_ERROR, VV_BACKEND_ERROR_FAILED,
+                        "%s takes arguments of type %s, not %s", method,
+                        direct_methods[i].signature, type);
             return NULL;
         }
-        return g_variant_new("(t)", (guint64)value);
-    }
-    if (g_str_equal(method, "TranslateKernel")) {
-        guint64 va;
-
-        g_variant_get(params, "(t)", &va);
-        value = vmi_translate_kv2p(d->vmi, va);
-        if (value == 0) {
-            set_vmi_error(d->vmi, error, "address 0x%" G_GINT64_MODIFIER "x is not mapped in "
-                          "the kernel of domain '%s'", va, dom->name);
-            return NULL;
+        reply = direct_methods[i].run(d->vmi, dom->name, params, &local);
+        if (reply == NULL) {
+            /* exit 1, as for the helper's errors; a guest gone is exit 3,
+             * as for its DomainGone */
+            gboolean gone = local->code != VMI_DOMOPS_ERROR_ARGUMENT &&
+                            local->code != VMI_DOMOPS_ERROR_TOO_LARGE &&
+                            vmi_get_last_error_code(d->vmi) == VMI_ERR_GONE;
+            g_set_error_literal(error, VV_BACKEND_ERROR,
+                                gone ? VV_BACKEND_ERROR_NO_DOMAIN : VV_BACKEND_ERROR_FAILED,
+                                local->message);
+            g_error_free(local);
         }
-        return g_variant_new("(t)", (guint64)value);
+        return reply;
     }
     g_set_error(error, VV_BACKEND_ERROR, VV_BACKEND_ERROR_UNSUPPORTED,
                 "%s needs vmi-helperd; libvmi alone cannot do it here", method);

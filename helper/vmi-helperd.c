@@ -387,71 +387,50 @@ static gint compare_paths(gconstpointer a, gconstpointer b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void manager_authorized(GDBusMethodInvocation *inv)
+/* The Manager's methods (main loop). */
+static void m_list_domains(GDBusMethodInvocation *inv, GVariant *params)
 {
-    const char *iface = g_dbus_method_invocation_get_interface_name(inv);
-    const char *method = g_dbus_method_invocation_get_method_name(inv);
-    if (strcmp(iface, HELPERD_PROPS_IFACE) == 0) {
-        GVariantBuilder b;
-        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-        g_variant_builder_add(&b, "{sv}", "Version", g_variant_new_string(PACKAGE_VERSION));
-        helperd_return_properties(inv, HELPERD_MANAGER_IFACE, g_variant_builder_end(&b));
-        return;
-    }
-    if (strcmp(method, "ListDomains") == 0) {
-        g_autoptr(GPtrArray) paths = g_ptr_array_new();
-        GHashTableIter it;
-        gpointer k;
-        g_hash_table_iter_init(&it, helperd.domains);
-        while (g_hash_table_iter_next(&it, &k, NULL))
-            g_ptr_array_add(paths, k);
-        g_ptr_array_sort(paths, compare_paths);
-        GVariantBuilder b;
-        g_variant_builder_init(&b, G_VARIANT_TYPE("ao"));
-        for (guint i = 0; i < paths->len; i++)
-            g_variant_builder_add(&b, "o", (const char *)paths->pdata[i]);
-        g_dbus_method_invocation_return_value(inv, g_variant_new("(ao)", &b));
-        return;
-    }
-    helperd_return_error(inv, HELPERD_ERROR_FAILED, "Method %s is not implemented.", method);
+    g_autoptr(GPtrArray) paths = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, helperd.domains);
+    while (g_hash_table_iter_next(&it, &k, NULL))
+        g_ptr_array_add(paths, k);
+    g_ptr_array_sort(paths, compare_paths);
+    GVariantBuilder b;
+    g_variant_builder_init(&b, G_VARIANT_TYPE("ao"));
+    for (guint i = 0; i < paths->len; i++)
+        g_variant_builder_add(&b, "o", (const char *)paths->pdata[i]);
+    g_dbus_method_invocation_return_value(inv, g_variant_new("(ao)", &b));
 }
 
-static void manager_method_call(GDBusConnection *bus, const gchar *sender, const gchar *path,
-                                const gchar *iface, const gchar *method, GVariant *params,
-                                GDBusMethodInvocation *inv, gpointer user_data)
+/* Root's (the hook), checked here rather than by helperd_auth_call: the
+ * hook's connection is often gone before the daemon can ask the bus for its
+ * groups, and the uid alone decides. */
+static void m_notify_lifecycle(GDBusMethodInvocation *inv, GVariant *params)
 {
-    /* NotifyLifecycle is root's (the hook), checked on its own below: the
-     * hook's connection is often gone before the daemon can ask the bus */
-    if (strcmp(iface, HELPERD_MANAGER_IFACE) == 0 && strcmp(method, "NotifyLifecycle") == 0) {
-        const char *name, *uuid, *op, *subop;
-        g_variant_get(params, "(&s&s&s&s)", &name, &uuid, &op, &subop);
-        if (!*name) {
-            helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT,
-                                 "NotifyLifecycle: the domain name is empty.");
-            return;
-        }
-        HookCall *hc = g_new0(HookCall, 1);
-        hc->inv = inv;
-        hc->name = g_strndup(name, 256);
-        hc->uuid = g_strndup(uuid, 64);
-        hc->op = g_strndup(op, 32);
-        hc->subop = g_strndup(subop, 32);
-        g_dbus_connection_call(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                               "org.freedesktop.DBus", "GetConnectionUnixUser",
-                               g_variant_new("(s)", sender), G_VARIANT_TYPE("(u)"),
-                               G_DBUS_CALL_FLAGS_NONE, 5000, NULL, hook_uid_done, hc);
+    const char *name, *uuid, *op, *subop;
+    g_variant_get(params, "(&s&s&s&s)", &name, &uuid, &op, &subop);
+    if (!*name) {
+        helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT,
+                             "NotifyLifecycle: the domain name is empty.");
         return;
     }
-    helperd_auth_call(inv, manager_authorized);
+    HookCall *hc = g_new0(HookCall, 1);
+    hc->inv = inv;
+    hc->name = g_strndup(name, 256);
+    hc->uuid = g_strndup(uuid, 64);
+    hc->op = g_strndup(op, 32);
+    hc->subop = g_strndup(subop, 32);
+    g_dbus_connection_call(g_dbus_method_invocation_get_connection(inv), "org.freedesktop.DBus",
+                           "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                           "GetConnectionUnixUser",
+                           g_variant_new("(s)", g_dbus_method_invocation_get_sender(inv)),
+                           G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL,
+                           hook_uid_done, hc);
 }
 
-static const GDBusInterfaceVTable manager_vtable = {
-    .method_call = manager_method_call,
-    /* no get_property: Properties calls come to method_call, behind the
-     * same authorization */
-};
-
-static void om_authorized(GDBusMethodInvocation *inv)
+static void m_get_managed_objects(GDBusMethodInvocation *inv, GVariant *params)
 {
     GVariantBuilder b;
     g_variant_builder_init(&b, G_VARIANT_TYPE("a{oa{sa{sv}}}"));
@@ -469,15 +448,96 @@ static void om_authorized(GDBusMethodInvocation *inv)
     g_dbus_method_invocation_return_value(inv, g_variant_new("(a{oa{sa{sv}}})", &b));
 }
 
-static void om_method_call(GDBusConnection *bus, const gchar *sender, const gchar *path,
-                           const gchar *iface, const gchar *method, GVariant *params,
-                           GDBusMethodInvocation *inv, gpointer user_data)
+typedef struct {
+    const char *name;
+    const char *signature;      /* the in-arguments, as in the interface XML */
+    HelperdMethodFlags flags;
+    void (*run)(GDBusMethodInvocation *inv, GVariant *params);
+} ManagerMethod;
+
+/* One table per interface served at /org/libvmi/helper1, in the order of
+ * its XML. */
+static const ManagerMethod manager_methods[] = {
+    { "ListDomains", "()", 0, m_list_domains },
+    { "NotifyLifecycle", "(ssss)", HELPERD_METHOD_NO_AUTH, m_notify_lifecycle },
+};
+
+static const ManagerMethod om_methods[] = {
+    { "GetManagedObjects", "()", 0, m_get_managed_objects },
+};
+
+static const ManagerMethod *find_method(const char *iface, const char *name)
 {
-    helperd_auth_call(inv, om_authorized);
+    const ManagerMethod *table = NULL;
+    size_t n = 0;
+    if (strcmp(iface, HELPERD_MANAGER_IFACE) == 0) {
+        table = manager_methods;
+        n = G_N_ELEMENTS(manager_methods);
+    } else if (strcmp(iface, HELPERD_OM_IFACE) == 0) {
+        table = om_methods;
+        n = G_N_ELEMENTS(om_methods);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(table[i].name, name) == 0)
+            return &table[i];
+    return NULL;
 }
 
-static const GDBusInterfaceVTable om_vtable = {
-    .method_call = om_method_call,
+static gboolean table_matches(GDBusNodeInfo *node, const char *iface, const ManagerMethod *table,
+                              size_t n, GError **error)
+{
+    g_autofree const char **names = g_new(const char *, n);
+    g_autofree const char **sigs = g_new(const char *, n);
+    for (size_t i = 0; i < n; i++) {
+        names[i] = table[i].name;
+        sigs[i] = table[i].signature;
+    }
+    return helperd_methods_match(g_dbus_node_info_lookup_interface(node, iface), names, sigs, n,
+                                 error);
+}
+
+/* Serves a method of the Manager or the ObjectManager (authorized, or
+ * NO_AUTH). */
+static void manager_run(GDBusMethodInvocation *inv)
+{
+    const char *iface = g_dbus_method_invocation_get_interface_name(inv);
+    const char *method = g_dbus_method_invocation_get_method_name(inv);
+    GVariant *params = g_dbus_method_invocation_get_parameters(inv);
+    if (strcmp(iface, HELPERD_PROPS_IFACE) == 0) {
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "Version", g_variant_new_string(PACKAGE_VERSION));
+        helperd_return_properties(inv, HELPERD_MANAGER_IFACE, g_variant_builder_end(&b));
+        return;
+    }
+    const ManagerMethod *m = find_method(iface, method);
+    if (!m) {
+        helperd_return_error(inv, HELPERD_ERROR_FAILED, "Method %s is not implemented.", method);
+        return;
+    }
+    g_autoptr(GError) e = NULL;
+    if (!helperd_method_args_check(method, m->signature, params, &e)) {
+        helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT, "%s", e->message);
+        return;
+    }
+    m->run(inv, params);
+}
+
+static void manager_method_call(GDBusConnection *bus, const gchar *sender, const gchar *path,
+                                const gchar *iface, const gchar *method, GVariant *params,
+                                GDBusMethodInvocation *inv, gpointer user_data)
+{
+    const ManagerMethod *m = find_method(iface, method);
+    if (m && (m->flags & HELPERD_METHOD_NO_AUTH))
+        manager_run(inv);
+    else
+        helperd_auth_call(inv, manager_run);
+}
+
+static const GDBusInterfaceVTable manager_vtable = {
+    .method_call = manager_method_call,
+    /* no get_property: Properties calls come to method_call, behind the
+     * same authorization */
 };
 
 /* ============================================================ the bus */
@@ -542,7 +602,14 @@ static gboolean load_interfaces(GError **error)
     }
     g_dbus_interface_info_cache_build(
         g_dbus_node_info_lookup_interface(helperd.domain_node, HELPERD_DOMAIN_IFACE));
-    return TRUE;
+    /* every method of the XML has its entry in the tables, and no other */
+    return helperd_iface_domain_check(
+               g_dbus_node_info_lookup_interface(helperd.domain_node, HELPERD_DOMAIN_IFACE),
+               error) &&
+           table_matches(helperd.manager_node, HELPERD_MANAGER_IFACE, manager_methods,
+                         G_N_ELEMENTS(manager_methods), error) &&
+           table_matches(helperd.om_node, HELPERD_OM_IFACE, om_methods,
+                         G_N_ELEMENTS(om_methods), error);
 }
 
 static gboolean register_objects(GError **error)
@@ -554,7 +621,7 @@ static gboolean register_objects(GError **error)
         return FALSE;
     if (!g_dbus_connection_register_object(
             helperd.bus, HELPERD_MANAGER_PATH,
-            g_dbus_node_info_lookup_interface(helperd.om_node, HELPERD_OM_IFACE), &om_vtable,
+            g_dbus_node_info_lookup_interface(helperd.om_node, HELPERD_OM_IFACE), &manager_vtable,
             NULL, NULL, error))
         return FALSE;
     return helperd_domains_register(error);

@@ -58,6 +58,7 @@ static vmi_error_code_t code_of(const GError *error)
         case GDB_CLIENT_ERROR_TIMEOUT: return VMI_ERR_TIMEOUT;
         case GDB_CLIENT_ERROR_PROTOCOL: return VMI_ERR_CORRUPT;
         case GDB_CLIENT_ERROR_GONE: return VMI_ERR_GONE;
+        case GDB_CLIENT_ERROR_NOT_FOUND: return VMI_ERR_NOT_FOUND;
         default: return VMI_ERR_FAILED;
         }
 #endif

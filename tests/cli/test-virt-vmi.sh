@@ -125,6 +125,32 @@ if [ -n "$snap" ] && [ -r "$snap/amd64.elf" ] && [ -r "$snap/libvmi.conf" ] && [
     else
         not_ok "fallback to libvmi: exit $rc, $(head -c 300 "$err")"
     fi
+    # regs in direct mode: the helper's register table (tr, ldtr, gdtr,
+    # idtr were missing from the direct mode's own), each value as QEMU's
+    # "info registers" showed it when the snapshot was taken
+    rc=0
+    LIBVMI_CONF=$snap/libvmi.conf timeout 60 "$VIRT_VMI" --address "$BUS_ADDR" --json regs "$snap/amd64.elf" \
+        >"$out" 2>"$err" || rc=$?
+    if [ "$rc" -eq 0 ] && python3 - "$out" "$snap/truth/regs.txt" <<'PY'
+import json, re, sys
+regs = {k: int(v, 16) for k, v in json.load(open(sys.argv[1]))["registers"].items()}
+t = open(sys.argv[2]).read()
+def f(pat):
+    return int(re.search(pat, t, re.M).group(1), 16)
+want = {"rip": f(r"RIP=([0-9a-f]+)"), "rsp": f(r"RSP=([0-9a-f]+)"), "cr3": f(r"CR3=([0-9a-f]+)"),
+        "cr4": f(r"CR4=([0-9a-f]+)"),
+        "tr": f(r"^TR =([0-9a-f]+)"), "tr_base": f(r"^TR =[0-9a-f]+ ([0-9a-f]+)"),
+        "gs_base": f(r"^GS =[0-9a-f]+ ([0-9a-f]+)"),
+        "gdtr_base": f(r"^GDT= +([0-9a-f]+)"), "idtr_limit": f(r"^IDT= +[0-9a-f]+ ([0-9a-f]+)")}
+bad = {k: (hex(regs[k]) if k in regs else None, hex(v)) for k, v in want.items() if regs.get(k) != v}
+print(bad or "")
+sys.exit(1 if bad else 0)
+PY
+    then
+        ok "fallback to libvmi: regs of a snapshot (the helper's names) equal QEMU's info registers"
+    else
+        not_ok "fallback to libvmi: regs: exit $rc, $(head -c 300 "$err")"
+    fi
     # A file in the working directory named like the domain is not opened
     # in its place: a name without a slash is a domain, never a file.
     mkdir -p "$work/cwd"

@@ -243,13 +243,24 @@ if [ -n "$RIG_DIR" ] && command -v python3 >/dev/null 2>&1; then
         --object-path "$DOMAIN" --method $D.ReadVirtual "$init" 1 8
     expect "the new pid is found" "$MEMBER" '^\(uint64|is not mapped' \
         --object-path "$DOMAIN" --method $D.TranslateUser "$init" 32766
+    # errors carry their kind (libvmi's code, mapped by one table), never
+    # the words of a message
+    expect "an address past guest RAM is InvalidArgument (NOT_FOUND, the caller's value)" \
+        "$MEMBER" 'Error\.InvalidArgument: .*is not in guest RAM' \
+        --object-path "$DOMAIN" --method $D.ReadPhysical $((1 << 40)) 8
+    expect "Watch without watchpoints (UNSUPPORTED) is InvalidArgument, as documented" \
+        "$MEMBER" 'Error\.InvalidArgument: .*has no access path with watchpoints' \
+        --object-path "$DOMAIN" --method $D.Watch "$init" r
+    expect "GetRegisters of a raw image (UNSUPPORTED, not a missing vCPU) is Failed" \
+        "$MEMBER" 'Error\.Failed: .*reading the registers of vCPU 0 failed' \
+        --object-path "$DOMAIN" --method $D.GetRegisters 0
     # caller-chosen text in the log (12)
     expect "Snapshot into a path with a newline fails" "$MEMBER" 'Error' \
     --object-path "$DOMAIN" --method $D.Snapshot $'/nonexistent-libvmi-dir/a\nFAKE-INJECTED line'
     check "a caller's newline does not forge a log line" bash -c "sleep 0.2; grep -q 'FAKE-INJECTED' '$HLOG' && ! grep -q '^FAKE-INJECTED' '$HLOG'"
 else
     echo "# SKIP: no rig snapshot (/var/cache/libvmi-rig/guests/amd64-*): the snapshot-backed checks did not run"
-    skipped=$((skipped + 8))
+    skipped=$((skipped + 11))
 fi
 
 echo "$passed passed, $fails failed, $skipped skipped"

@@ -268,6 +268,10 @@ static void test_error_codes(void)
     reg_t v;
     g_assert_cmpint(vmi_get_vcpureg(vmi, &v, RIP, 5), ==, VMI_FAILURE);   /* no vCPU 5 */
     g_assert_cmpint(vmi_get_last_error_code(vmi), ==, VMI_ERR_NOT_FOUND);
+    /* a vCPU that exists, a register the snapshot does not carry: not a
+     * missing vCPU (the helper tells the two apart by the code) */
+    g_assert_cmpint(vmi_get_vcpureg(vmi, &v, MSR_LSTAR, 0), ==, VMI_FAILURE);
+    g_assert_cmpint(vmi_get_last_error_code(vmi), ==, VMI_ERR_UNSUPPORTED);
     guint32 w = 1;
     g_assert_cmpint(vmi_write_32_pa(vmi, 4096, &w), ==, VMI_FAILURE);      /* read-only */
     g_assert_cmpint(vmi_get_last_error_code(vmi), ==, VMI_ERR_PERMISSION);

@@ -499,9 +499,9 @@ static void test_read_reg(void)
     g_assert_false(gdb_client_read_reg(c, 0, "eflags", &v, &err));
     g_assert_error(err, GDB_CLIENT_ERROR, GDB_CLIENT_ERROR_REMOTE);
     g_clear_error(&err);
-    /* Checked before anything is sent. */
+    /* Checked before anything is sent: no such vCPU. */
     g_assert_false(gdb_client_read_reg(c, 1, "rip", &v, &err));
-    g_assert_nonnull(err);
+    g_assert_error(err, GDB_CLIENT_ERROR, GDB_CLIENT_ERROR_NOT_FOUND);
     g_clear_error(&err);
     g_assert_false(gdb_client_read_reg(c, 0, "xmm0", &v, &err));
     g_assert_nonnull(err);

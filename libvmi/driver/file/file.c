@@ -319,8 +319,10 @@ static bool file_get_vcpureg(vmi_instance_t vmi, reg_t *value, registers_t reg,
                     vmi->name, f->core.ncpus);
         return false;
     }
+    /* the vCPU exists (NOT_FOUND is for a vCPU past the last): the
+     * snapshot just cannot give this register */
     if (!elf_reg(&f->core.cpus[vcpu], reg, value)) {
-        g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
+        g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
                     "register %d of vCPU %lu is not recorded in the snapshot '%s'", (int)reg,
                     vcpu, vmi->name);
         return false;

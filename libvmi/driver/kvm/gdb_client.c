@@ -1262,7 +1262,7 @@ bool gdb_client_write_mem(gdb_client_t *c, uint64_t addr, const void *buf, size_
 static long vcpu_thread(gdb_client_t *c, unsigned vcpu, GError **error)
 {
     if (vcpu >= c->threads->len) {
-        g_set_error(error, GDB_CLIENT_ERROR, GDB_CLIENT_ERROR_PROTOCOL,
+        g_set_error(error, GDB_CLIENT_ERROR, GDB_CLIENT_ERROR_NOT_FOUND,
                     "gdbstub %s: no vCPU %u (the guest has %u)", c->address, vcpu,
                     c->threads->len);
         return -1;

@@ -87,8 +87,10 @@ GQuark gdb_client_error_quark(void);
 #define GDB_CLIENT_ERROR (gdb_client_error_quark())
 /* IO, TIMEOUT and PROTOCOL errors on the stream leave the client unusable
  * (every later call fails at once, saying why); REMOTE (an "Exx" or an
- * unsupported command) does not. */
+ * unsupported command) and NOT_FOUND (a vCPU the guest does not have) do
+ * not. */
 enum { GDB_CLIENT_ERROR_IO, GDB_CLIENT_ERROR_TIMEOUT, GDB_CLIENT_ERROR_PROTOCOL,
-       GDB_CLIENT_ERROR_REMOTE, GDB_CLIENT_ERROR_GONE /* the stub says the guest exited */ };
+       GDB_CLIENT_ERROR_REMOTE, GDB_CLIENT_ERROR_GONE /* the stub says the guest exited */,
+       GDB_CLIENT_ERROR_NOT_FOUND };
 
 #endif

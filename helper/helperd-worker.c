@@ -1,0 +1,796 @@
+/*
+ * helperd-worker.c - vmi-helperd: the worker thread of a domain, which owns
+ * the domain's libvmi instance, and its job queue.
+ *
+ * The worker opens libvmi on the domain in two steps: VMI_INIT_PARTIAL (the
+ * access path: libvirt, QMP, the RAM file), then VMI_INIT_COMPLETE with the
+ * domain's libvmi.conf entry (the guest kernel).  The second step fails
+ * until the guest kernel runs, so it is retried every 0.5 s (and at once
+ * when a method is called); the domain is Introspectable only once it
+ * succeeded.  Methods other than Enable and Disable fail with
+ * NotIntrospectable until then, even those a partial instance could serve
+ * (ReadPhysical, GetRegisters, Pause): the contract keeps "Introspectable" a
+ * single, simple promise.
+ *
+ * Jobs: a method call (its handler from helperd-iface.c), a reset after a
+ * libvirt reconnection, a bus name that left (its watches go), stop.  While
+ * watches are armed the worker waits for their events between jobs.
+ */
+#include <string.h>
+#include <libvirt/virterror.h>
+
+#include "helperd-worker.h"
+
+#define RETRY_FAST_US      (500 * 1000)        /* while the guest boots */
+#define RETRY_FAST_FOR_US  (300 * G_USEC_PER_SEC)
+#define RETRY_SLOW_US      (5 * G_USEC_PER_SEC)
+#define RETRY_NO_ENTRY_US  (5 * G_USEC_PER_SEC)
+#define RETRY_ON_CALL_US   (100 * 1000)        /* a call retries at most this often */
+#define REOPEN_EVERY       8                   /* failed completions before a fresh open */
+#define LISTEN_MS          100
+
+typedef enum { JOB_CALL, JOB_RESET, JOB_DROP_OWNER, JOB_STOP } JobKind;
+
+typedef struct {
+    JobKind kind;
+    GDBusMethodInvocation *inv;     /* JOB_CALL */
+    HelperdWorkerFunc fn;           /* JOB_CALL */
+    gboolean any_time;              /* JOB_CALL */
+    char *owner;                    /* JOB_DROP_OWNER */
+    virDomainPtr dom;               /* JOB_RESET */
+    char *uri;                      /* JOB_RESET */
+} Job;
+
+typedef struct {
+    guint id;
+    char *owner;
+    guint64 gla, gpa;
+    char access[3];
+    guint32 vcpu;
+} Hit;
+
+static gint live_workers;
+static guint64 next_serial = 1;
+
+static void job_free(Job *j)
+{
+    if (j->dom)
+        virDomainFree(j->dom);
+    g_free(j->owner);
+    g_free(j->uri);
+    g_free(j);
+}
+
+virDomainPtr helperd_worker_dom(HelperdWorker *w)
+{
+    g_mutex_lock(&w->lock);
+    virDomainPtr dom = w->dom;
+    if (dom)
+        virDomainRef(dom);
+    g_mutex_unlock(&w->lock);
+    return dom;
+}
+
+static char *worker_uri(HelperdWorker *w)
+{
+    g_mutex_lock(&w->lock);
+    char *uri = g_strdup(w->uri);
+    g_mutex_unlock(&w->lock);
+    return uri;
+}
+/* ------------------------------------------------------------ to the main loop */
+
+typedef struct {
+    guint64 serial;
+    char *path;
+    gboolean introspectable;
+    char *reason, *access_path, *os_type, *page_mode, *kernel_version;
+    guint64 memory_size;
+} PropsMsg;
+
+static void props_msg_free(PropsMsg *m)
+{
+    g_free(m->path);
+    g_free(m->reason);
+    g_free(m->access_path);
+    g_free(m->os_type);
+    g_free(m->page_mode);
+    g_free(m->kernel_version);
+    g_free(m);
+}
+
+static gboolean props_apply(gpointer data)
+{
+    PropsMsg *m = data;
+    HelperdDomain *d = g_hash_table_lookup(helperd.domains, m->path);
+    if (!d || !d->worker || d->worker->serial != m->serial)
+        return G_SOURCE_REMOVE;
+    GVariantBuilder b;
+    g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+    gboolean any = FALSE;
+#define SET_STR(field, prop)                                                      \
+    if (g_strcmp0(d->field, m->field) != 0) {                                     \
+        g_free(d->field);                                                         \
+        d->field = g_strdup(m->field);                                            \
+        g_variant_builder_add(&b, "{sv}", prop, g_variant_new_string(d->field));  \
+        any = TRUE;                                                               \
+    }
+    if (d->introspectable != m->introspectable) {
+        d->introspectable = m->introspectable;
+        g_variant_builder_add(&b, "{sv}", "Introspectable", g_variant_new_boolean(d->introspectable));
+        any = TRUE;
+    }
+    SET_STR(reason, "IntrospectableReason");
+    SET_STR(access_path, "AccessPath");
+    SET_STR(os_type, "OSType");
+    SET_STR(page_mode, "PageMode");
+    SET_STR(kernel_version, "KernelVersion");
+#undef SET_STR
+    if (d->memory_size != m->memory_size) {
+        d->memory_size = m->memory_size;
+        g_variant_builder_add(&b, "{sv}", "MemorySize", g_variant_new_uint64(d->memory_size));
+        any = TRUE;
+    }
+    if (any)
+        helperd_domain_emit_changed(d, &b);
+    else
+        g_variant_builder_clear(&b);
+    return G_SOURCE_REMOVE;
+}
+
+/* Sends the worker's view of the properties to the main loop. */
+static void worker_publish_props(HelperdWorker *w)
+{
+    PropsMsg *m = g_new0(PropsMsg, 1);
+    m->serial = w->serial;
+    m->path = g_strdup(w->path);
+    m->introspectable = w->complete && !w->gone;
+    m->reason = g_strdup(m->introspectable ? "" : w->reason ? w->reason : "");
+    m->access_path = g_strdup(w->vmi ? vmi_get_access_path(w->vmi) : "");
+    if (w->vmi && strcmp(m->access_path, "none") == 0)
+        m->access_path[0] = '\0';
+    m->os_type = g_strdup(w->complete ? vmi_domops_os_name(vmi_get_ostype(w->vmi)) : "unknown");
+    m->page_mode = g_strdup(w->complete ? vmi_domops_page_mode_name(vmi_get_page_mode(w->vmi))
+                                        : "unknown");
+    m->kernel_version = w->complete ? vmi_domops_kernel_version(w->vmi) : g_strdup("");
+    m->memory_size = w->vmi ? vmi_get_memsize(w->vmi) : 0;
+    if (m->introspectable)
+        helperd_log("domain %s introspectable: access path %s, %s, %s, %" G_GUINT64_FORMAT
+                    " MiB, %s", w->name, m->access_path, m->os_type, m->page_mode,
+                    m->memory_size >> 20, *m->kernel_version ? m->kernel_version : "kernel version unknown");
+    g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, props_apply, m,
+                               (GDestroyNotify)props_msg_free);
+}
+
+static gboolean recheck_path(gpointer data)
+{
+    HelperdDomain *d = g_hash_table_lookup(helperd.domains, (const char *)data);
+    if (d)
+        helperd_domain_recheck(d, 3);
+    return G_SOURCE_REMOVE;
+}
+/* ------------------------------------------------------------ gone */
+
+/* When the domain went away, the main loop is told to look (it removes
+ * the object). */
+gboolean helperd_worker_check_gone(HelperdWorker *w, vmi_error_code_t kind, const char *err)
+{
+    if (w->gone)
+        return TRUE;
+    if (g_atomic_int_get(&w->stopping) || kind == VMI_ERR_GONE) {
+        w->gone = TRUE;
+    } else {
+        virDomainPtr dom = helperd_worker_dom(w);
+        if (dom) {
+            int active = virDomainIsActive(dom);
+            if (active == 0 || (active < 0 && helperd_error_from_virt(HELPERD_ERROR_FAILED) ==
+                                              HELPERD_ERROR_DOMAIN_GONE))
+                w->gone = TRUE;
+            virDomainFree(dom);
+        }
+    }
+    if (w->gone) {
+        helperd_log("domain %s is gone%s%s", w->name, err ? ": " : "", err ? err : "");
+        /* always from the main loop, later: this may run on the main
+         * thread itself (an inline call), inside the object's handler */
+        g_idle_add_full(G_PRIORITY_DEFAULT, recheck_path, g_strdup(w->path), g_free);
+    }
+    return w->gone;
+}
+
+HelperdError helperd_worker_vmi_error(HelperdWorker *w, gboolean callers_value)
+{
+    return helperd_error_from_vmi(vmi_get_last_error_code(w->vmi), callers_value);
+}
+
+void helperd_worker_fail_op(HelperdWorker *w, GDBusMethodInvocation *inv, const GError *error)
+{
+    switch (error->domain == VMI_DOMOPS_ERROR ? error->code : -1) {
+    case VMI_DOMOPS_ERROR_ARGUMENT:
+        /* found without the guest: nothing to ask libvirt */
+        helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT, "%s", error->message);
+        return;
+    case VMI_DOMOPS_ERROR_TOO_LARGE:
+        helperd_return_error(inv, HELPERD_ERROR_TOO_LARGE, "%s", error->message);
+        return;
+    case VMI_DOMOPS_ERROR_VALUE:
+        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE), "%s", error->message);
+        return;
+    default:
+        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, FALSE), "%s", error->message);
+        return;
+    }
+}
+
+void helperd_worker_fail(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdError code,
+                         const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    /* DomainGone from the error's kind, or libvirt says it no longer runs */
+    if (helperd_worker_check_gone(w, code == HELPERD_ERROR_DOMAIN_GONE ? VMI_ERR_GONE
+                                                                       : VMI_ERR_NONE, msg)) {
+        helperd_return_error(inv, HELPERD_ERROR_DOMAIN_GONE,
+                             "Domain '%s' is gone (stopped or undefined) while the call ran: %s",
+                             w->name, msg);
+        return;
+    }
+    helperd_return_error(inv, code, "%s", msg);
+}
+
+/* ------------------------------------------------------------ opening libvmi */
+
+static void watches_clear(HelperdWorker *w);
+
+static void worker_close(HelperdWorker *w)
+{
+    watches_clear(w);
+    if (w->vmi)
+        vmi_destroy(w->vmi);
+    w->vmi = NULL;
+    w->complete = FALSE;
+}
+
+static void worker_set_reason(HelperdWorker *w, char *reason)
+{
+    g_free(w->reason);
+    w->reason = reason;
+    /* a new reason is logged, but a guest that boots gives a slightly
+     * different one every attempt: one line per 10 s at most */
+    gint64 now = g_get_monotonic_time();
+    if (g_strcmp0(w->last_logged, reason) != 0 &&
+        (!w->last_logged || now - w->last_log >= 10 * G_USEC_PER_SEC)) {
+        helperd_log("domain %s not introspectable: %s", w->name, reason);
+        g_free(w->last_logged);
+        w->last_logged = g_strdup(reason);
+        w->last_log = now;
+    }
+}
+
+/* The libvmi.conf entry of the domain (by name, else UUID) as a config
+ * string, or NULL with the reason set. */
+static char *worker_entry(HelperdWorker *w, const HelperdConfig *cfg)
+{
+    char *entry = vmi_config_read_entry(cfg->libvmi_conf, w->name);
+    if (entry) {
+        w->zero_config = FALSE;
+        return entry;
+    }
+    /* NOT_FOUND: the file is there and valid, without this entry */
+    g_autofree char *why = g_strdup(vmi_get_last_error(NULL));
+    if (vmi_get_last_error_code(NULL) != VMI_ERR_NOT_FOUND)
+        goto fail;
+    entry = vmi_config_read_entry(cfg->libvmi_conf, w->uuid);
+    if (entry) {
+        w->zero_config = FALSE;
+        return entry;
+    }
+    if (vmi_get_last_error_code(NULL) != VMI_ERR_NOT_FOUND) {
+        g_free(why);
+        why = g_strdup(vmi_get_last_error(NULL));
+        goto fail;
+    }
+    /* zero-config: a Linux guest's kernel is found from its memory alone
+     * (kallsyms, BTF) by a library that can; tried with backoff */
+    if (!w->zero_config)
+        helperd_log("domain %s has no entry in %s: trying zero-config (ostype = \"Linux\" alone)",
+                    w->name, cfg->libvmi_conf);
+    w->zero_config = TRUE;
+    return g_strdup("ostype = \"Linux\";\n");
+fail:
+    worker_set_reason(w, g_strdup_printf("Domain '%s' cannot be introspected: %s.", w->name, why));
+    return NULL;
+}
+
+static char *worker_config(HelperdWorker *w, const char *entry)
+{
+    g_autofree char *uri = worker_uri(w);
+    g_autofree char *quri = helperd_config_quote(uri ? uri : HELPERD_DEFAULT_URI);
+    return g_strdup_printf("%s\nname = \"%s\";\nuri = \"%s\";\n", entry ? entry : "", w->uuid, quri);
+}
+
+/* libvirt's test driver (test:///default, the hermetic tests) runs no
+ * QEMU: a domain of it is opened as the snapshot file its libvmi.conf
+ * entry names with "path", else not at all.  Never the case on a host. */
+static gboolean worker_on_test_driver(HelperdWorker *w)
+{
+    virDomainPtr dom = helperd_worker_dom(w);
+    const char *type = dom ? virConnectGetType(virDomainGetConnect(dom)) : NULL;
+    gboolean test = type && g_ascii_strcasecmp(type, "TEST") == 0;
+    if (dom)
+        virDomainFree(dom);
+    return test;
+}
+
+/* One attempt; TRUE when the instance is complete. */
+static gboolean worker_try_init(HelperdWorker *w)
+{
+    gint64 now = g_get_monotonic_time();
+    if (!w->first_try)
+        w->first_try = now;
+    w->last_try = now;
+    w->tries++;
+    gint64 retry = now - w->first_try < RETRY_FAST_FOR_US ? RETRY_FAST_US : RETRY_SLOW_US;
+    g_autoptr(HelperdConfig) cfg = helperd_config_get();
+    g_autofree char *entry = worker_entry(w, cfg);
+    if (w->zero_config && now - w->first_try >= RETRY_FAST_FOR_US) {
+        /* past the boot: backoff 5 s, 10 s, ... at most 5 min between tries */
+        retry = MIN(RETRY_NO_ENTRY_US << MIN(w->zero_fails, 6u), 300 * G_USEC_PER_SEC);
+        w->zero_fails++;
+    }
+    if (!entry) {
+        if (w->vmi)
+            worker_close(w);
+        w->next_try = now + RETRY_NO_ENTRY_US;
+        worker_publish_props(w);
+        return FALSE;
+    }
+    gboolean test_driver = worker_on_test_driver(w);
+    /* the test driver's snapshot is named by the entry's path, not by name */
+    g_autofree char *config = test_driver ? g_strdup(entry) : worker_config(w, entry);
+    if (!w->vmi) {
+        g_autofree char *partial = worker_config(w, NULL);
+        vmi_instance_t vmi = NULL;
+        uint32_t mode = VMI_KVM;
+        if (test_driver) {
+            mode = VMI_FILE;
+            g_free(partial);
+            partial = g_strdup(config);     /* the snapshot's path is in the entry */
+        }
+        if (vmi_init_custom(&vmi, mode | VMI_INIT_PARTIAL | VMI_CONFIG_STRING, partial)
+            != VMI_SUCCESS) {
+            const char *err = vmi_get_last_error(NULL);
+            if (helperd_worker_check_gone(w, vmi_get_last_error_code(NULL), err))
+                return FALSE;
+            if (w->zero_config)
+                worker_set_reason(w, g_strdup_printf("Domain '%s' has no entry in %s; tried with "
+                                                     "ostype = \"Linux\" alone (zero-config, next "
+                                                     "try in %d s): cannot be reached: %s.", w->name,
+                                                     cfg->libvmi_conf, (int)(retry / G_USEC_PER_SEC),
+                                                     err));
+            else
+                worker_set_reason(w, g_strdup_printf("Domain '%s' cannot be reached: %s.", w->name, err));
+            w->next_try = now + retry;
+            worker_publish_props(w);
+            return FALSE;
+        }
+        w->vmi = vmi;
+        helperd_debug("domain %s: libvmi reaches it through %s", w->name, vmi_get_access_path(vmi));
+    }
+    if (vmi_init_complete_custom(&w->vmi, VMI_CONFIG_STRING, config) != VMI_SUCCESS) {
+        g_autofree char *err = g_strdup(vmi_get_last_error(w->vmi));
+        if (helperd_worker_check_gone(w, vmi_get_last_error_code(w->vmi), err)) {
+            worker_close(w);
+            return FALSE;
+        }
+        if (w->zero_config)
+            worker_set_reason(w, g_strdup_printf("Domain '%s' has no entry in %s; tried with "
+                                                 "ostype = \"Linux\" alone (zero-config, next try "
+                                                 "in %d s): %s.", w->name, cfg->libvmi_conf,
+                                                 (int)(retry / G_USEC_PER_SEC), err));
+        else
+            worker_set_reason(w, g_strdup_printf("Domain '%s': guest kernel not found yet: %s.",
+                                                 w->name, err));
+        /* a guest caught early in its boot may have shown the partial
+         * instance a paging mode it left since: open afresh now and then */
+        if (w->tries % REOPEN_EVERY == 0)
+            worker_close(w);
+        w->next_try = now + retry;
+        worker_publish_props(w);
+        return FALSE;
+    }
+    w->complete = TRUE;
+    w->zero_fails = 0;
+    g_clear_pointer(&w->reason, g_free);
+    g_clear_pointer(&w->last_logged, g_free);
+    worker_publish_props(w);
+    return TRUE;
+}
+
+/* ------------------------------------------------------------ watches */
+
+void helperd_watch_free(HelperdWatch *wt)
+{
+    g_free(wt->owner);
+    g_free(wt);
+}
+
+static void watches_clear(HelperdWorker *w)
+{
+    for (guint i = 0; i < w->watches->len; i++) {
+        HelperdWatch *wt = w->watches->pdata[i];
+        if (w->vmi && !w->gone)
+            vmi_clear_event(w->vmi, &wt->event);
+    }
+    /* the events are ours: libvmi forgets them when the instance goes */
+    g_ptr_array_set_size(w->watches, 0);
+    for (guint i = 0; i < w->hits->len; i++)
+        g_free(g_array_index(w->hits, Hit, i).owner);
+    g_array_set_size(w->hits, 0);
+}
+
+void helperd_watch_hit(vmi_instance_t vmi, vmi_event_t *ev)
+{
+    HelperdWatch *wt = ev->data;
+    Hit h = { .id = wt->id, .vcpu = ev->vcpu_id };
+    if (ev->type == VMI_EVENT_MEMORY) {
+        h.gla = ev->mem_event.gla;
+        h.gpa = ev->mem_event.gfn ? (ev->mem_event.gfn << 12) | ev->mem_event.offset : G_MAXUINT64;
+        const char *a = ev->mem_event.out_access == VMI_MEMACCESS_W ? "w" :
+                        ev->mem_event.out_access == VMI_MEMACCESS_R ? "r" : "rw";
+        g_strlcpy(h.access, a, sizeof(h.access));
+    } else {
+        h.gla = ev->interrupt_event.gla;
+        h.gpa = ev->interrupt_event.gfn ? (ev->interrupt_event.gfn << 12) | (h.gla & 0xfff)
+                                        : G_MAXUINT64;
+        g_strlcpy(h.access, "x", sizeof(h.access));
+    }
+    if (h.gpa == G_MAXUINT64) {
+        addr_t pa = vmi_translate_kv2p(vmi, h.gla);
+        if (pa)
+            h.gpa = pa;
+    }
+    if (wt->w->hits->len < 1024) {
+        h.owner = g_strdup(wt->owner);
+        g_array_append_val(wt->w->hits, h);
+    }
+}
+
+/* The vCPU runs again by now: tell the watchers. */
+static void watches_emit(HelperdWorker *w)
+{
+    for (guint i = 0; i < w->hits->len; i++) {
+        Hit *h = &g_array_index(w->hits, Hit, i);
+        helperd_debug("domain %s: watch %u hit at 0x%" G_GINT64_MODIFIER "x (%s, vCPU %u)",
+                      w->name, h->id, h->gla, h->access, h->vcpu);
+        g_dbus_connection_emit_signal(helperd.bus, h->owner, w->path, HELPERD_DOMAIN_IFACE,
+                                      "MemoryEvent",
+                                      g_variant_new("(uttsu)", h->id, h->gla, h->gpa, h->access,
+                                                    h->vcpu), NULL);
+        g_free(h->owner);
+    }
+    g_array_set_size(w->hits, 0);
+}
+
+static void worker_listen(HelperdWorker *w)
+{
+    if (vmi_events_listen(w->vmi, LISTEN_MS) != VMI_SUCCESS) {
+        g_autofree char *err = g_strdup(vmi_get_last_error(w->vmi));
+        if (helperd_worker_check_gone(w, vmi_get_last_error_code(w->vmi), err)) {
+            watches_clear(w);       /* gone: libvmi's slots die with the instance */
+            return;
+        }
+        helperd_log("domain %s: waiting for watch events failed: %s", w->name, err);
+        g_usleep(LISTEN_MS * 1000);
+    }
+    watches_emit(w);
+}
+
+typedef struct {
+    char *path;
+    const char *state;
+} StateMsg;
+
+static gboolean state_apply(gpointer data)
+{
+    StateMsg *m = data;
+    HelperdDomain *d = g_hash_table_lookup(helperd.domains, m->path);
+    if (d)
+        helperd_domain_set_state(d, m->state);
+    g_free(m->path);
+    g_free(m);
+    return G_SOURCE_REMOVE;
+}
+
+void helperd_worker_state(HelperdWorker *w, const char *state)
+{
+    StateMsg *m = g_new0(StateMsg, 1);
+    m->path = g_strdup(w->path);
+    m->state = state;
+    g_main_context_invoke(NULL, state_apply, m);
+}
+
+/* The caller that paused the domain is gone (or the daemon exits): the
+ * guest runs again. */
+static void worker_resume_pauser(HelperdWorker *w, const char *why)
+{
+    if (!w->paused_by)
+        return;
+    g_autofree char *who = g_steal_pointer(&w->paused_by);
+    virDomainPtr dom = helperd_worker_dom(w);
+    int state = VIR_DOMAIN_NOSTATE;
+    if (dom && virDomainGetState(dom, &state, NULL, 0) == 0 && state == VIR_DOMAIN_PAUSED) {
+        if (virDomainResume(dom) == 0) {
+            helperd_log("domain %s resumed: %s paused it and %s", w->name, who, why);
+            helperd_worker_state(w, "running");
+        } else {
+            helperd_log("domain %s: %s paused it and %s, but resuming failed: %s", w->name, who,
+                        why, helperd_virt_error());
+        }
+    }
+    if (dom)
+        virDomainFree(dom);
+}
+
+static void watches_drop_owner(HelperdWorker *w, const char *owner)
+{
+    if (g_strcmp0(w->paused_by, owner) == 0)
+        worker_resume_pauser(w, "left the bus");
+    for (guint i = w->watches->len; i-- > 0;) {
+        HelperdWatch *wt = w->watches->pdata[i];
+        if (strcmp(wt->owner, owner) != 0)
+            continue;
+        if (w->vmi && !w->gone)
+            vmi_clear_event(w->vmi, &wt->event);
+        helperd_log("domain %s: watch %u removed: its owner %s left the bus", w->name, wt->id, owner);
+        g_ptr_array_remove_index(w->watches, i);
+    }
+}
+/* No pid -> page directory, translation or reverse-lookup answer may
+ * outlive one call: a running guest changes them at will (a pid that exited
+ * and was reused, a page remapped), and a stale one would let a read or
+ * write reach another process's page or a page table.  The library keeps
+ * these caches for programs that want speed; the helper starts each call
+ * from the guest's current state (a write's pages are checked and then
+ * written in the same call, after this).  Kernel symbol addresses stay:
+ * they are fixed for the kernel's life, and a miss would re-read the
+ * System.map. */
+static void worker_flush_caches(HelperdWorker *w)
+{
+    vmi_pidcache_flush(w->vmi);
+    vmi_v2pcache_flush(w->vmi);
+    vmi_rvacache_flush(w->vmi);
+}
+
+static void worker_run_call(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdWorkerFunc fn,
+                            gboolean any_time)
+{
+    if (w->gone || g_atomic_int_get(&w->stopping)) {
+        helperd_return_error(inv, HELPERD_ERROR_DOMAIN_GONE,
+                             "Domain '%s' was stopped or undefined.", w->name);
+        return;
+    }
+    if (!any_time && !w->complete) {
+        if (g_get_monotonic_time() - w->last_try >= RETRY_ON_CALL_US)
+            worker_try_init(w);
+        if (w->gone) {
+            helperd_return_error(inv, HELPERD_ERROR_DOMAIN_GONE,
+                                 "Domain '%s' was stopped or undefined.", w->name);
+            return;
+        }
+        if (!w->complete) {
+            helperd_return_error(inv, HELPERD_ERROR_NOT_INTROSPECTABLE, "%s",
+                                 w->reason ? w->reason : "The domain cannot be introspected.");
+            return;
+        }
+    }
+    if (w->complete)
+        worker_flush_caches(w);
+    fn(w, inv, g_dbus_method_invocation_get_parameters(inv));
+}
+
+/* ------------------------------------------------------------ the thread */
+
+static void worker_free(HelperdWorker *w)
+{
+    g_async_queue_unref(w->queue);
+    if (w->dom)
+        virDomainFree(w->dom);
+    g_mutex_clear(&w->lock);
+    g_mutex_clear(&w->run);
+    g_free(w->uri);
+    g_free(w->name);
+    g_free(w->uuid);
+    g_free(w->path);
+    g_free(w->reason);
+    g_free(w->last_logged);
+    g_free(w->paused_by);
+    g_ptr_array_unref(w->watches);
+    g_array_unref(w->hits);
+    g_free(w);
+}
+
+/* Under `run`: whether the main thread may use the instance inline. */
+static void worker_update_fast(HelperdWorker *w)
+{
+    gboolean fast = FALSE;
+    if (w->vmi && w->complete && !w->gone && !g_atomic_int_get(&w->stopping) &&
+        w->watches->len == 0) {
+        const char *path = vmi_get_access_path(w->vmi);
+        fast = path && (strcmp(path, "shm") == 0 || strcmp(path, "process") == 0);
+    }
+    g_atomic_int_set(&w->fast, fast);
+}
+
+/* On the main thread: runs a read-only call at once when the instance is
+ * idle and its path cannot wait for the guest (memory reads of a mapped
+ * file or of QEMU's process take microseconds); else the caller queues it.
+ * Saves the two thread hops of a queued call, which cost more than a 4 KiB
+ * read itself. */
+static gboolean worker_try_inline(HelperdWorker *w, GDBusMethodInvocation *inv,
+                                  HelperdWorkerFunc fn)
+{
+    if (!g_atomic_int_get(&w->fast) || g_async_queue_length(w->queue) > 0)
+        return FALSE;
+    if (!g_mutex_trylock(&w->run))
+        return FALSE;
+    gboolean ok = g_atomic_int_get(&w->fast) && !w->gone && !g_atomic_int_get(&w->stopping);
+    if (ok)
+        worker_run_call(w, inv, fn, FALSE);
+    g_mutex_unlock(&w->run);
+    return ok;
+}
+
+static gpointer worker_main(gpointer data)
+{
+    HelperdWorker *w = data;
+    for (;;) {
+        Job *job;
+        gboolean listening = w->watches->len > 0 && w->vmi && !w->gone;
+        if (listening) {
+            job = g_async_queue_try_pop(w->queue);
+        } else if (!w->complete && !w->gone) {
+            gint64 wait = w->next_try - g_get_monotonic_time();
+            job = wait > 0 ? g_async_queue_timeout_pop(w->queue, (guint64)wait)
+                           : g_async_queue_try_pop(w->queue);
+        } else {
+            job = g_async_queue_pop(w->queue);
+        }
+        g_mutex_lock(&w->run);
+        if (job) {
+            JobKind kind = job->kind;
+            switch (kind) {
+            case JOB_CALL:
+                worker_run_call(w, job->inv, job->fn, job->any_time);
+                break;
+            case JOB_DROP_OWNER:
+                watches_drop_owner(w, job->owner);
+                break;
+            case JOB_RESET:
+                worker_close(w);
+                g_mutex_lock(&w->lock);
+                if (w->dom)
+                    virDomainFree(w->dom);
+                w->dom = g_steal_pointer(&job->dom);
+                g_free(w->uri);
+                w->uri = g_steal_pointer(&job->uri);
+                g_mutex_unlock(&w->lock);
+                w->gone = FALSE;
+                w->tries = 0;
+                w->first_try = 0;
+                w->next_try = 0;
+                break;
+            case JOB_STOP:
+                break;
+            }
+            job_free(job);
+            worker_update_fast(w);
+            g_mutex_unlock(&w->run);
+            if (kind == JOB_STOP)
+                break;
+            continue;
+        }
+        if (!w->complete && !w->gone && g_get_monotonic_time() >= w->next_try)
+            worker_try_init(w);
+        else if (listening)
+            worker_listen(w);
+        worker_update_fast(w);
+        g_mutex_unlock(&w->run);
+    }
+    g_mutex_lock(&w->run);
+    g_atomic_int_set(&w->fast, 0);
+    /* calls still queued: the object is gone */
+    Job *job;
+    while ((job = g_async_queue_try_pop(w->queue)) != NULL) {
+        if (job->kind == JOB_CALL)
+            helperd_return_error(job->inv, HELPERD_ERROR_DOMAIN_GONE,
+                                 "Domain '%s' was stopped or undefined.", w->name);
+        job_free(job);
+    }
+    worker_close(w);
+    worker_resume_pauser(w, "the helper stops following the domain");
+    g_mutex_unlock(&w->run);
+    helperd_debug("domain %s: worker done", w->name);
+    worker_free(w);
+    g_atomic_int_dec_and_test(&live_workers);
+    return NULL;
+}
+
+HelperdWorker *helperd_worker_new(HelperdDomain *d, virDomainPtr dom, const char *uri)
+{
+    HelperdWorker *w = g_new0(HelperdWorker, 1);
+    w->serial = next_serial++;
+    w->queue = g_async_queue_new();
+    w->name = g_strdup(d->name);
+    w->uuid = g_strdup(d->uuid);
+    w->path = g_strdup(d->path);
+    g_mutex_init(&w->lock);
+    g_mutex_init(&w->run);
+    virDomainRef(dom);
+    w->dom = dom;
+    w->uri = g_strdup(uri);
+    w->watches = g_ptr_array_new_with_free_func((GDestroyNotify)helperd_watch_free);
+    w->hits = g_array_new(FALSE, TRUE, sizeof(Hit));
+    w->reason = g_strdup_printf("Domain '%s': libvmi is being opened on it.", d->name);
+    g_atomic_int_inc(&live_workers);
+    g_autofree char *tname = g_strdup_printf("dom-%.10s", d->name);
+    w->thread = g_thread_new(tname, worker_main, w);
+    return w;
+}
+
+static void worker_push(HelperdWorker *w, Job *job)
+{
+    g_async_queue_push(w->queue, job);
+}
+
+void helperd_worker_stop(HelperdWorker *w, gboolean join)
+{
+    GThread *t = w->thread;
+    g_atomic_int_set(&w->stopping, 1);
+    Job *job = g_new0(Job, 1);
+    job->kind = JOB_STOP;
+    worker_push(w, job);
+    if (join)
+        g_thread_join(t);
+    else
+        g_thread_unref(t);
+}
+
+void helperd_worker_reset(HelperdWorker *w, virDomainPtr dom, const char *uri)
+{
+    Job *job = g_new0(Job, 1);
+    job->kind = JOB_RESET;
+    virDomainRef(dom);
+    job->dom = dom;
+    job->uri = g_strdup(uri);
+    worker_push(w, job);
+}
+
+void helperd_worker_drop_owner(HelperdWorker *w, const char *owner)
+{
+    Job *job = g_new0(Job, 1);
+    job->kind = JOB_DROP_OWNER;
+    job->owner = g_strdup(owner);
+    worker_push(w, job);
+}
+
+void helperd_worker_call(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdWorkerFunc fn,
+                         gboolean any_time, gboolean may_inline)
+{
+    if (may_inline && !any_time && worker_try_inline(w, inv, fn))
+        return;
+    Job *job = g_new0(Job, 1);
+    job->kind = JOB_CALL;
+    job->inv = inv;
+    job->fn = fn;
+    job->any_time = any_time;
+    worker_push(w, job);
+}
+
+void helperd_workers_wait(guint ms)
+{
+    for (guint i = 0; i < ms / 10 && g_atomic_int_get(&live_workers) > 0; i++)
+        g_usleep(10 * 1000);
+}

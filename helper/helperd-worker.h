@@ -1,0 +1,104 @@
+/*
+ * helperd-worker.h - vmi-helperd: the worker thread of a domain, as its
+ * object (helperd-domain.c) and its method handlers (helperd-iface.c) see
+ * it.  Private to the daemon.
+ *
+ * A worker owns the domain's libvmi instance and runs every call on it, one
+ * at a time, from its job queue; the handlers run on the worker (or, for a
+ * constant-time read, inline on the main thread under the same lock, see
+ * helperd_worker_call) and reply to the call themselves.
+ */
+#pragma once
+
+#include "helperd.h"
+#include "vmi-domain-ops.h"
+
+/* One watch set by Watch: a libvmi event of the worker's instance. */
+typedef struct {
+    guint id;
+    char *owner;                /* the unique bus name that set it */
+    addr_t addr;
+    char access[3];             /* "r", "w", "rw" or "x" */
+    vmi_event_t event;
+    HelperdWorker *w;
+} HelperdWatch;
+
+struct HelperdWorker {
+    guint64 serial;
+    GAsyncQueue *queue;
+    GThread *thread;
+    gint stopping;
+    char *name, *uuid, *path;
+    GMutex lock;                /* dom, uri */
+    virDomainPtr dom;
+    char *uri;
+    /* the worker thread's own */
+    vmi_instance_t vmi;
+    gboolean complete;
+    gboolean gone;
+    char *reason;
+    char *last_logged;
+    gboolean zero_config;       /* no libvmi.conf entry: ostype "Linux" alone */
+    guint zero_fails;
+    gint64 first_try, next_try, last_try, last_log;
+    guint tries;
+    GPtrArray *watches;         /* HelperdWatch* */
+    guint next_watch_id;
+    GArray *hits;               /* watch hits not told yet */
+    char *paused_by;            /* the bus name whose Pause paused the domain */
+    /* The instance is used under `run`: by the worker for every job, and by
+     * the main thread for a read-only call when `fast` says the instance is
+     * complete on a path that never waits for the guest (shm, process), no
+     * watch is armed and the queue is empty. That call then costs no thread
+     * hop (see worker_try_inline). */
+    GMutex run;
+    gint fast;
+};
+
+/* A method's work on the worker's instance; replies to @inv. */
+typedef void (*HelperdWorkerFunc)(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *params);
+
+/* ------------------------------------------------------------ main loop */
+
+/* Starts the worker of @d, which opens libvmi on @dom of @uri. */
+HelperdWorker *helperd_worker_new(HelperdDomain *d, virDomainPtr dom, const char *uri);
+/* The worker ends on its own (joined when @join); nothing of it may be
+ * touched afterwards. */
+void helperd_worker_stop(HelperdWorker *w, gboolean join);
+/* The libvirt connection came back: libvmi is reopened on @dom. */
+void helperd_worker_reset(HelperdWorker *w, virDomainPtr dom, const char *uri);
+/* The bus name @owner left: its watches go, a pause of it is undone. */
+void helperd_worker_drop_owner(HelperdWorker *w, const char *owner);
+/* Runs @fn for the call @inv: queued, or at once on this thread when
+ * @may_inline and the instance is idle on a path that never waits for the
+ * guest.  Unless @any_time, the domain must be introspectable (a call
+ * retries the libvmi init first). */
+void helperd_worker_call(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdWorkerFunc fn,
+                         gboolean any_time, gboolean may_inline);
+/* Waits up to @ms for every stopped worker to end (at exit). */
+void helperd_workers_wait(guint ms);
+
+/* ------------------------------------------------------------ for the handlers */
+
+/* The libvirt domain (a new reference), or NULL while disconnected. */
+virDomainPtr helperd_worker_dom(HelperdWorker *w);
+/* After a failure of libvmi error kind @kind (@err, for the log): whether
+ * it is because the domain went away, from the kind or from libvirt (then
+ * the main loop is told to look). */
+gboolean helperd_worker_check_gone(HelperdWorker *w, vmi_error_code_t kind, const char *err);
+/* The D-Bus error of the instance's last libvmi error, in a step that
+ * looked up a value of the caller (@callers_value) or not. */
+HelperdError helperd_worker_vmi_error(HelperdWorker *w, gboolean callers_value);
+/* Replies with the D-Bus error of @error (a VMI_DOMOPS_ERROR of a shared
+ * Domain operation on the instance: the table of helperd-util.c), as
+ * helperd_worker_fail. */
+void helperd_worker_fail_op(HelperdWorker *w, GDBusMethodInvocation *inv, const GError *error);
+/* Replies with @code, or DomainGone when the failure is the domain's going
+ * away (@code is DomainGone, or libvirt says it no longer runs). */
+void helperd_worker_fail(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdError code,
+                         const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+/* Tells the main loop the domain's State is now @state (a static string). */
+void helperd_worker_state(HelperdWorker *w, const char *state);
+/* libvmi's callback of a watch's event (ev->data is the HelperdWatch). */
+void helperd_watch_hit(vmi_instance_t vmi, vmi_event_t *ev);
+void helperd_watch_free(HelperdWatch *wt);
