@@ -140,7 +140,7 @@ if [ -n "$snap" ] && [ -r "$snap/amd64.elf" ] && [ -r "$snap/libvmi.conf" ] && [
         not_ok "fallback to libvmi: the file ./$DOM was opened as the domain (exit $rc)"
     fi
 else
-    echo "# skipped the libvmi fallback check: no cached rig snapshot (tests/rig/rig.sh snapshot amd64)"
+    skip_check "fallback to libvmi" "no cached rig snapshot (tests/rig/rig.sh snapshot amd64)" 2
 fi
 
 # ------------------------------------------------------------ fake helper
@@ -321,7 +321,7 @@ if [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null && command -v useradd >
         not_ok "member: exit $rc, $(head -c 300 "$err")"
     fi
 else
-    echo "# skipped the denied-caller checks: needs root, runuser and useradd"
+    skip_check "the denied-caller checks" "needs root, runuser and useradd" 3
 fi
 
 finish
