@@ -37,6 +37,12 @@ vmi_instance_t common_open(const char *name, const common_opts_t *opts);
 /* Prints @s as a JSON string (with quotes). */
 void json_string(FILE *out, const char *s);
 
+/* Guest text (a task's name, the banner) for a terminal: printable ASCII
+ * as it is, every other byte as \xNN, and a backslash as \\.  A hostile
+ * guest's bytes cannot move the cursor, recolour or retitle the terminal,
+ * nor pass for another line.  Caller frees. */
+char *text_escape(const char *s);
+
 /* Parses a number (0x.. hex or decimal); false on garbage. */
 bool parse_u64(const char *s, uint64_t *v);
 

@@ -15,6 +15,8 @@
 #include "common.h"
 
 #define CHUNK (1u << 20)
+/* The most zeros written for holes to an output that cannot seek. */
+#define MAX_ZERO_FILL (64ull << 30)
 
 /* Writes @len bytes at offset @at of a regular file, or next on anything
  * else (a pipe, a device): all of them, or false with errno set. */
@@ -111,46 +113,73 @@ int main(int argc, char **argv)
         return EXIT_FAILED;
     }
     uint64_t size = vmi_get_max_physical_address(vmi);
+    uint64_t ram = MIN((uint64_t)vmi_get_memsize(vmi), size);
+    /* Holes cost nothing in a regular file, but a pipe or a device gets
+     * them as zeros: an address space far beyond the RAM (an ELF segment
+     * at 2^63) would never end there. */
+    if (size > (uint64_t)INT64_MAX || (!seekable && size - ram > MAX_ZERO_FILL)) {
+        fprintf(stderr, "%s: the guest's physical address space ends at 0x%" PRIx64 " with %" PRIu64
+                " MiB of RAM: %s\n", g_get_prgname(), size, ram >> 20,
+                size > (uint64_t)INT64_MAX ? "no file can hold that image"
+                : "a pipe or device would get the holes as zeros; write to a regular file, where "
+                  "they stay holes");
+        vmi_destroy(vmi);
+        return EXIT_FAILED;
+    }
     bool show = !quiet && (progress || isatty(STDERR_FILENO));
     unsigned char *buf = g_malloc(CHUNK);
     uint64_t copied = 0;
     int rc = EXIT_OK, last_pct = -1;
     vmi_pause_vm(vmi);
-    for (uint64_t pa = 0; pa < size; pa += CHUNK) {
-        size_t want = MIN((uint64_t)CHUNK, size - pa);
+    for (uint64_t pa = 0; pa < size && rc == EXIT_OK;) {
+        /* the next run of memory that holds data; what lies before it is a
+         * hole (skipped in a regular FILE, zeros elsewhere) */
+        addr_t from = size, to = size;
+        if (vmi_get_backed_range(vmi, pa, &from, &to) != VMI_SUCCESS || from > size)
+            from = to = size;
+        to = MIN(to, size);
         bool failed = false;
-        /* Runs of backed bytes: vmi_read_pa stops at the first byte that
-         * is not backed; that page is a hole, skipped (a hole in a regular
-         * FILE, zeros elsewhere: the chunk then goes out in one write). */
-        size_t off = 0;
-        while (off < want && !failed) {
-            size_t n = vmi_read_pa(vmi, pa + off, buf + off, want - off);
-            if (n > 0) {
-                copied += n;
-                if (seekable)
-                    failed = !put(fd, true, buf + off, n, pa + off);
-                off += n;
-                continue;
+        if (!seekable) {
+            memset(buf, 0, CHUNK);
+            for (uint64_t z = pa; z < from && !failed; z += MIN((uint64_t)CHUNK, from - z))
+                failed = !put(fd, false, buf, MIN((uint64_t)CHUNK, from - z), z);
+        }
+        for (pa = from; pa < to && !failed; pa += MIN((uint64_t)CHUNK, to - pa)) {
+            size_t want = MIN((uint64_t)CHUNK, to - pa);
+            /* vmi_read_pa stops at the first byte it cannot read: that page
+             * is a hole too (a hole in a regular FILE, zeros elsewhere: the
+             * chunk then goes out in one write) */
+            size_t off = 0;
+            while (off < want && !failed) {
+                size_t n = vmi_read_pa(vmi, pa + off, buf + off, want - off);
+                if (n > 0) {
+                    copied += n;
+                    if (seekable)
+                        failed = !put(fd, true, buf + off, n, pa + off);
+                    off += n;
+                    continue;
+                }
+                size_t hole = MIN(4096 - ((pa + off) & 4095), want - off);
+                if (!seekable)
+                    memset(buf + off, 0, hole);
+                off += hole;
             }
-            size_t hole = MIN(4096 - ((pa + off) & 4095), want - off);
-            if (!seekable)
-                memset(buf + off, 0, hole);
-            off += hole;
+            if (!seekable && !failed)
+                failed = !put(fd, false, buf, want, pa);
+            drop_behind(vmi, pa, want);
+            int pct = (int)((double)(pa + want) * 100.0 / (double)size);
+            if (show && pct != last_pct) {
+                fprintf(stderr, "\r%s: %3d%% (%" PRIu64 " of %" PRIu64 " MiB)", g_get_prgname(), pct,
+                        (pa + want) >> 20, size >> 20);
+                last_pct = pct;
+            }
         }
-        if (!seekable && !failed)
-            failed = !put(fd, false, buf, want, pa);
         if (failed) {
-            fprintf(stderr, "\n%s: writing '%s' failed: %s\n", g_get_prgname(), out, strerror(errno));
+            fprintf(stderr, "%s%s: writing '%s' failed: %s\n", show ? "\n" : "", g_get_prgname(),
+                    out, strerror(errno));
             rc = EXIT_FAILED;
-            break;
         }
-        drop_behind(vmi, pa, want);
-        int pct = (int)((pa + want) * 100 / size);
-        if (show && pct != last_pct) {
-            fprintf(stderr, "\r%s: %3d%% (%" PRIu64 " of %" PRIu64 " MiB)", g_get_prgname(), pct,
-                    (pa + want) >> 20, size >> 20);
-            last_pct = pct;
-        }
+        pa = MAX(pa, to);
     }
     vmi_resume_vm(vmi);
     /* a regular file ends where memory ends, even after a trailing hole */

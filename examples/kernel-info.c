@@ -218,7 +218,8 @@ int main(int argc, char **argv)
         fprintf(o, "\n}\n");
     } else {
         fprintf(o, "guest:             %s (%s)\n", argv[1], vmi_get_access_path(vmi));
-        fprintf(o, "banner:            %s\n", ld->banner ? ld->banner : "(unknown)");
+        g_autofree char *banner = ld->banner ? text_escape(ld->banner) : g_strdup("(unknown)");
+        fprintf(o, "banner:            %s\n", banner);
         fprintf(o, "paging:            %s, kernel page directory 0x%" PRIx64 "\n",
                 mode_name(vmi_get_page_mode(vmi)), (uint64_t)vmi->kdtb);
         fprintf(o, "_text:             0x%" PRIx64 " (physical 0x%" PRIx64 ")\n",

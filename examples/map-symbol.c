@@ -69,8 +69,10 @@ int main(int argc, char **argv)
             printf(" pa 0x%" PRIx64 "\n", pa);
         else
             printf(" (not mapped)\n");
-        if (string && str)
-            printf("%s\n", str);
+        if (string && str) {
+            g_autofree char *text = text_escape(str);
+            printf("%s\n", text);
+        }
         if (got)
             vmi_print_hex(buf, got);
     }

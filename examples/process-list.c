@@ -53,9 +53,11 @@ int main(int argc, char **argv)
         printf("\n]\n");
     } else {
         printf("%7s  %-16s %-18s %s\n", "PID", "NAME", "TASK", "DTB");
-        for (size_t i = 0; i < n; i++)
-            printf("%7d  %-16s 0x%016" PRIx64 " 0x%" PRIx64 "\n", list[i].pid, list[i].name,
+        for (size_t i = 0; i < n; i++) {
+            g_autofree char *name = text_escape(list[i].name);
+            printf("%7d  %-16s 0x%016" PRIx64 " 0x%" PRIx64 "\n", list[i].pid, name,
                    list[i].task, list[i].dtb);
+        }
     }
     free(list);
     vmi_destroy(vmi);

@@ -626,6 +626,33 @@ addr_t vmi_get_max_physical_address(vmi_instance_t vmi)
     return vmi && vmi->driver && vmi->driver->memsize ? vmi->driver->memsize(vmi) : 0;
 }
 
+bool vmi_next_data(vmi_instance_t vmi, addr_t pa, addr_t *start, addr_t *end)
+{
+    if (vmi->driver->next_data)
+        return vmi->driver->next_data(vmi, pa, start, end);
+    addr_t top = vmi_get_max_physical_address(vmi);
+    if (pa >= top)
+        return false;
+    *start = pa;
+    *end = top;
+    return true;
+}
+
+status_t vmi_get_backed_range(vmi_instance_t vmi, addr_t paddr, addr_t *start, addr_t *end)
+{
+    if (!vmi || !vmi->driver || !start || !end)
+        return VMI_FAILURE;
+    addr_t s, e;
+    if (!vmi_next_data(vmi, paddr, &s, &e)) {
+        vmi_errorc(vmi, VMI_ERR_NOT_FOUND, "no guest memory at or above physical address 0x%"
+                   G_GINT64_MODIFIER "x", (guint64)paddr);
+        return VMI_FAILURE;
+    }
+    *start = s;
+    *end = e;
+    return VMI_SUCCESS;
+}
+
 int vmi_helper_ram_file_fd(vmi_instance_t vmi, dev_t *dev, ino_t *ino)
 {
     if (!vmi)

@@ -317,6 +317,15 @@ const char *vmi_get_access_path(vmi_instance_t vmi);
  *  extent to walk for a full dump.  Not classic API. */
 addr_t vmi_get_max_physical_address(vmi_instance_t vmi);
 
+/** The first run of guest-physical memory at or above @paddr that holds
+ *  data: sets *start (>= @paddr) and *end (exclusive) and returns
+ *  VMI_SUCCESS, or VMI_FAILURE when nothing at or above @paddr does.  The
+ *  gaps between RAM ranges, the zero-filled tail of an ELF segment and the
+ *  holes of a sparse snapshot file (which read as zeros) are skipped, so a
+ *  dump or a search walks the memory, not the whole address span.  Not
+ *  classic API. */
+status_t vmi_get_backed_range(vmi_instance_t vmi, addr_t paddr, addr_t *start, addr_t *end);
+
 /** Kernel banner ("Linux version ..."); caller frees; NULL when unknown. */
 char *vmi_get_kernel_version(vmi_instance_t vmi);
 

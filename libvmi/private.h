@@ -125,6 +125,9 @@ bool vmi_read_pa_all(vmi_instance_t vmi, addr_t pa, void *buf, size_t count);
  * path when it has one, so the pages read do not join the resident set. */
 bool vmi_read_pa_stream(vmi_instance_t vmi, addr_t pa, void *buf, size_t count);
 bool vmi_read_va_all(vmi_instance_t vmi, addr_t dtb, addr_t va, void *buf, size_t count);
+/* The driver's next_data (see driver.h), [pa, memsize) when it has none;
+ * sets no error. */
+bool vmi_next_data(vmi_instance_t vmi, addr_t pa, addr_t *start, addr_t *end);
 /* Reader for the page-table walkers. */
 bool vmi_pt_read(void *opaque, addr_t pa, void *buf, size_t len);
 

@@ -24,6 +24,20 @@ summary() {
     [ -f "$log" ] || { echo "0 0 0"; return; }
     awk '/^# PASS:/{p=$3} /^# FAIL:/{f=$3} /^# XPASS:/{f+=$3} /^# ERROR:/{f+=$3} /^# SKIP:/{s=$3} END{print p+0, f+0, s+0}' "$log"
 }
+inner() {
+    # DIR...: the checks inside the tests under DIR that passed or failed
+    # (a test that SKIPped as a whole is a skip already): "ran skipped",
+    # from each script's closing "checks: N ran, M skipped" line, plus the
+    # GLib unit tests' skipped cases ("ok N /path # SKIP reason")
+    local trs log
+    for trs in $(find "$@" -name '*.trs' 2>/dev/null); do
+        grep -qE '^:test-result: (PASS|FAIL|ERROR|XPASS)' "$trs" || continue
+        log=${trs%.trs}.log
+        [ -f "$log" ] || continue
+        sed -n 's/^checks: \([0-9]*\) ran, \([0-9]*\) skipped$/\1 \2/p' "$log" | tail -1
+        { grep -cE '^ok [0-9]+ .* # SKIP' "$log" || true; } | sed 's/^/0 /'
+    done | awk '{ r += $1; s += $2 } END { print r + 0, s + 0 }'
+}
 
 # The rig first (kernels and guest snapshots, cached in /var/cache/libvmi-rig):
 # the unit tests of the kallsyms, BTF and ISF readers also check every rig
@@ -54,6 +68,16 @@ failed_logs() {
 }
 [ $rc -eq 0 ] || failed_logs
 read -r p1 f1 s1 < <(summary "$build")
+# Honest counting: how many checks against real guests ran (tests/real and
+# the helper's acceptance test), and how many checks inside passing tests
+# were skipped (they count as skips below, never as passes).
+read -r real_ran real_skipped < <(inner tests/real tests/helper)
+read -r _ in_skipped1 < <(inner .)
+echo "real-guest checks: $real_ran ran, $real_skipped skipped"
+if [ "$rig_rc" -eq 0 ] && [ "$real_ran" -eq 0 ]; then
+    echo "FAIL: the rig was available (rig.sh all: exit 0) but no real-guest check ran"
+    rc=1
+fi
 
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 san=$build-san
@@ -88,6 +112,11 @@ else
     echo "(vmi-helperd not built: no helper test)"
 fi
 p2=$((p2 + p3)) f2=$((f2 + f3)) s2=$((s2 + s3))
+# the checks inside the sanitizer build's tests, the helper's among the
+# real-guest ones
+read -r _ in_skipped2 < <(inner .)
+read -r r3 s3r < <(inner tests/helper)
+real_ran=$((real_ran + r3)) real_skipped=$((real_skipped + s3r))
 
 # Every parser's libFuzzer target (fuzz/targets.txt), built with clang and
 # run briefly on its seed corpus; each target is one test.  A target that
@@ -106,5 +135,7 @@ p2=$((p2 + p4)) f2=$((f2 + f4))
 [ "$f4" -eq 0 ] || rc2=1
 
 echo
-echo "tests: $((p1 + p2)) passed, $((f1 + f2)) failed, $((s1 + s2)) skipped"
+echo "real-guest checks: $real_ran ran, $real_skipped skipped"
+echo "tests: $((p1 + p2)) passed, $((f1 + f2)) failed, $((s1 + s2 + in_skipped1 + in_skipped2)) skipped" \
+     "($((s1 + s2)) whole tests, $((in_skipped1 + in_skipped2)) checks inside passing tests)"
 [ $rc -eq 0 ] && [ $rc2 -eq 0 ]

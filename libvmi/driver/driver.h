@@ -31,6 +31,14 @@ typedef struct vmi_driver_ops {
 
     /* End of the highest backed guest-physical address + 1. */
     uint64_t (*memsize)(vmi_instance_t vmi);
+    /* The first run of guest-physical memory at or above @pa that holds
+     * data: [*start, *end) with @pa <= *start < *end; false when there is
+     * none.  Left out: the gaps between RAM ranges, the zero-filled tail
+     * of an ELF segment, the holes of a sparse snapshot file (they read
+     * as zeros: nothing to find there).  Searches and dumps skip holes
+     * with it instead of probing every page of the address span.  Empty:
+     * all of [0, memsize) holds data. */
+    bool (*next_data)(vmi_instance_t vmi, addr_t pa, addr_t *start, addr_t *end);
     /* Bytes of RAM (the ranges summed); memsize when empty. */
     uint64_t (*ram_size)(vmi_instance_t vmi);
     /* Short name of the path in use: "file-raw", "file-elf", "shm", ... */

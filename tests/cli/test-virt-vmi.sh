@@ -166,7 +166,7 @@ PY
         not_ok "fallback to libvmi: the file ./$DOM was opened as the domain (exit $rc)"
     fi
 else
-    echo "# skipped the libvmi fallback check: no cached rig snapshot (tests/rig/rig.sh snapshot amd64)"
+    skip_check "fallback to libvmi" "no cached rig snapshot (tests/rig/rig.sh snapshot amd64)" 2
 fi
 
 # ------------------------------------------------------------ fake helper
@@ -347,7 +347,7 @@ if [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null && command -v useradd >
         not_ok "member: exit $rc, $(head -c 300 "$err")"
     fi
 else
-    echo "# skipped the denied-caller checks: needs root, runuser and useradd"
+    skip_check "the denied-caller checks" "needs root, runuser and useradd" 3
 fi
 
 finish

@@ -16,6 +16,7 @@ EXTRA_POLICY=
 
 passed=0
 fails=0
+skipped=0
 work=
 BUS_PID=
 FAKE_PID=
@@ -35,6 +36,12 @@ need() {
 
 ok() { echo "ok - $*"; passed=$((passed + 1)); }
 not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
+# skip_check WHAT REASON [N]: N checks (default 1) could not run here: a
+# skip in the closing count, never a pass
+skip_check() {
+    echo "# SKIP ${3:-1} check(s): $1: $2"
+    skipped=$((skipped + ${3:-1}))
+}
 
 # check DESCRIPTION COMMAND...: passes when COMMAND exits 0
 check() {
@@ -195,8 +202,12 @@ wait_for_log() {
     return 1
 }
 
-# finish: the closing line, and the exit status of the test.
+# finish: the closing lines (the second one is what tests/run-all.sh sums),
+# and the exit status: 1 when a check failed, 77 when none ran.
 finish() {
-    echo "$passed passed, $fails failed"
-    [ "$fails" -eq 0 ]
+    echo "$passed passed, $fails failed, $skipped skipped"
+    echo "checks: $((passed + fails)) ran, $skipped skipped"
+    [ "$fails" -eq 0 ] || return 1
+    [ $((passed + fails)) -gt 0 ] || { echo "SKIP: no check could run here"; return 77; }
+    return 0
 }

@@ -8,10 +8,9 @@
 #   - virt-vmi enable on the shut-off domain rewrites its persistent XML
 #     (shared memory backing, gdbstub, our metadata), idempotently;
 #   - virsh start: the Domain object appears; the times of the object, of
-#     the guest's VMI-READY line and of Introspectable=true are printed, and
-#     Introspectable must come at most a second after VMI-READY (earlier is
-#     fine: the kernel is up before init prints the marker); the properties
-#     match the guest;
+#     the guest's VMI-READY line and of Introspectable=true are printed (the
+#     delay is a figure, not a check: tests/helper/bench.sh measures it);
+#     the properties match the guest;
 #   - virt-vmi ps (and ListProcesses as a libvmi member) equals the guest's
 #     own process list plus pid 0; virt-vmi read --symbol linux_banner shows
 #     the guest's banner; virt-vmi symbol gives the guest's kallsyms address;
@@ -32,7 +31,7 @@
 #     and serves the running domain again.
 # A libvirtd that runs already is used but not restarted, and our hook is
 # active only if it was installed before that libvirtd started: those
-# checks are reported as "ok - ... # SKIP reason".
+# checks are reported as "# SKIP 1 check(s): ... : reason" and counted as skips.
 #   - virsh destroy: the object goes, a call on its path gets a clear error;
 #   - virt-vmi disable restores the original persistent XML (canonical XML
 #     equal).
@@ -50,8 +49,7 @@ BENCH=${top_builddir:-/nonexistent}/bench/vmi-bench-dbus
 
 T0=$(henv_now_ms)
 elapsed() { local ms=$(($(henv_now_ms) - T0)); printf '%d.%03d s' $((ms / 1000)) $((ms % 1000)); }
-skipped=0
-skip_check() { echo "ok - $1 # SKIP $2"; skipped=$((skipped + 1)); }
+# skip_check (tests/dbus/lib.sh): a check that cannot run here is a skip
 # expect DESCRIPTION CMD...: like check, and shows the command's output
 # (indented; its first lines when it passes, more when it fails)
 expect() {
@@ -211,13 +209,8 @@ if [ -z "$t_ready" ]; then
 fi
 if [ -n "$t_obj" ]; then ok "the Domain object appears ($PATH_DOM)"; else not_ok "the Domain object appears ($PATH_DOM)"; fi
 if [ -n "$t_intro" ]; then
-    d=$((t_intro - t_ready))
-    echo "# Introspectable - VMI-READY = $d ms (polling every ~50 ms)"
-    if [ $d -le 1000 ]; then
-        ok "Introspectable within a second of the guest's VMI-READY ($d ms)"
-    else
-        not_ok "Introspectable within a second of the guest's VMI-READY ($d ms)"
-    fi
+    # no timing assert: how soon is a figure (tests/helper/bench.sh)
+    ok "the Domain object becomes Introspectable ($((t_intro - t_ready)) ms after the guest's VMI-READY)"
 else
     not_ok "the Domain object becomes Introspectable (10 s after VMI-READY): $(henv_prop "$PATH_DOM" $DIFACE IntrospectableReason)"
     tail -20 "$HENV_LOG" | sed 's/^/#   /'
@@ -713,5 +706,6 @@ fi
 echo "# helper's log: $(wc -l <"$HENV_LOG") lines; done in $(elapsed)"
 [ $fails -eq 0 ] || { echo "# last lines of the helper's log:"; tail -15 "$HENV_LOG" | sed 's/^/#   /'; }
 echo "$passed passed, $fails failed, $skipped skipped"
+echo "checks: $((passed + fails)) ran, $skipped skipped"
 [ $fails -eq 0 ] || exit 1
 exit 0

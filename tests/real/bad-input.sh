@@ -5,7 +5,6 @@
 GUEST=amd64
 . "$(dirname "$0")/rig-env.sh"
 
-fails=0
 # expect_error DESCRIPTION PATTERN COMMAND...: exit 1 within 20 s, stderr matches PATTERN
 expect_error() {
     local what=$1 pattern=$2
@@ -13,10 +12,9 @@ expect_error() {
     local rc=0
     timeout 20 "$@" >"$work/out" 2>"$work/err" || rc=$?
     if [ $rc -eq 1 ] && grep -Eq -- "$pattern" "$work/err"; then
-        echo "ok - $what: $(head -c 300 "$work/err" | tr '\n' ' ')"
+        ok "$what: $(head -c 300 "$work/err" | tr '\n' ' ')"
     else
-        echo "not ok - $what: exit $rc (124 = hang, >=128 = crash), stderr: $(head -c 500 "$work/err")"
-        fails=$((fails + 1))
+        nok "$what: exit $rc (124 = hang, >=128 = crash), stderr: $(head -c 500 "$work/err")"
     fi
 }
 # conf NAME BODY: writes a config with one entry
@@ -74,9 +72,9 @@ printf "$le" | dd of="$work/loop.raw" bs=1 seek=$((pa3)) conv=notrunc status=non
 expect_error "task list that loops" "loops at" "$bin/vmi-process-list" "$work/loop.raw"
 # and the tools still work on the rest of that snapshot
 if "$bin/vmi-map-symbol" --string --len 0 "$work/loop.raw" linux_banner | grep -q "Linux version"; then
-    echo "ok - symbols still readable from the looping snapshot"
+    ok "symbols still readable from the looping snapshot"
 else
-    echo "not ok - symbols not readable from the looping snapshot"; fails=$((fails + 1))
+    nok "symbols not readable from the looping snapshot"
 fi
 
 # vmi-dump-memory writes to a device and to a pipe (once "cannot size"),
@@ -86,14 +84,14 @@ unset LIBVMI_CONF
 rc=0
 "$bin/vmi-dump-memory" -q "$RIG_RAW" /dev/null 2>"$work/err" || rc=$?
 if [ $rc -eq 0 ]; then
-    echo "ok - vmi-dump-memory to /dev/null"
+    ok "vmi-dump-memory to /dev/null"
 else
-    echo "not ok - vmi-dump-memory to /dev/null: exit $rc: $(head -c 300 "$work/err")"; fails=$((fails + 1))
+    nok "vmi-dump-memory to /dev/null: exit $rc: $(head -c 300 "$work/err")"
 fi
 if "$bin/vmi-dump-memory" -q "$RIG_RAW" - 2>"$work/err" | cmp -s - "$RIG_RAW"; then
-    echo "ok - vmi-dump-memory to a pipe gives the snapshot's bytes"
+    ok "vmi-dump-memory to a pipe gives the snapshot's bytes"
 else
-    echo "not ok - vmi-dump-memory to a pipe: $(head -c 300 "$work/err")"; fails=$((fails + 1))
+    nok "vmi-dump-memory to a pipe: $(head -c 300 "$work/err")"
 fi
 real_dump=$bin/.libs/vmi-dump-memory     # the binary, not libtool's wrapper script
 if [ -x /usr/bin/time ] && [ -x "$real_dump" ]; then
@@ -102,15 +100,13 @@ if [ -x /usr/bin/time ] && [ -x "$real_dump" ]; then
     rss=$(tail -1 "$work/rss")
     size_kib=$(( $(stat -c %s "$RIG_RAW") / 1024 ))
     if cmp -s "$work/dump.raw" "$RIG_RAW" && [ "$rss" -lt $((size_kib / 8)) ]; then
-        echo "ok - vmi-dump-memory to a file: same bytes, peak RSS $rss KiB for a $size_kib KiB guest"
+        ok "vmi-dump-memory to a file: same bytes, peak RSS $rss KiB for a $size_kib KiB guest"
     else
-        echo "not ok - vmi-dump-memory to a file: peak RSS $rss KiB for a $size_kib KiB guest" \
-             "(or the bytes differ): $(head -c 300 "$work/err")"; fails=$((fails + 1))
+        nok "vmi-dump-memory to a file: peak RSS $rss KiB for a $size_kib KiB guest" \
+            "(or the bytes differ): $(head -c 300 "$work/err")"
     fi
     rm -f "$work/dump.raw"
 else
-    echo "# skip - peak memory of vmi-dump-memory: no /usr/bin/time or no $real_dump"
+    skip_check "vmi-dump-memory to a file, its peak memory" "no /usr/bin/time or no $real_dump"
 fi
-
-[ $fails -eq 0 ] || { echo "FAIL: $fails bad-input case(s)"; exit 1; }
-echo "PASS: bad input"
+checks_end "bad input"

@@ -7,7 +7,6 @@ GUEST=amd64
 check=$top_builddir/tests/real/check-live
 [ -x "$check" ] || { echo "SKIP: libvmi was built without the kvm driver"; exit 77; }
 
-fails=0
 run=$work/run
 cleanup() { "$rig" stop "$run" >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
@@ -44,7 +43,7 @@ t() {
     shift
     echo "== $what"
     if declare -F "$1" >/dev/null; then "$@" || rc=$?; else timeout 120 "$@" || rc=$?; fi
-    if [ $rc -eq 0 ]; then echo "ok - $what"; else echo "not ok - $what (exit $rc)"; fails=$((fails + 1)); fi
+    if [ $rc -eq 0 ]; then ok "$what"; else nok "$what (exit $rc)"; fi
 }
 
 boot() {
@@ -145,5 +144,4 @@ t "a gdbstub that closes mid-packet: clear error, no hang" \
     sh -c "! timeout 20 '$bin/vmi-process-list' garbage"
 wait
 
-[ $fails -eq 0 ] || { echo "FAIL: $fails live check group(s)"; exit 1; }
-echo "PASS: live amd64"
+checks_end "live amd64"

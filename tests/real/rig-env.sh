@@ -1,7 +1,10 @@
 # Sourced by the real-guest tests with GUEST set: sets up $work (removed at
-# exit), $rig, $bin, and the guest's RIG_* variables (see tests/rig/rig.sh
-# env).  Exits 77 (SKIP, with the reason) when the guest cannot be had here.
+# exit), $rig, $bin, the guest's RIG_* variables (see tests/rig/rig.sh env)
+# and the counting of checks (checks.sh).  Exits 77 (SKIP, with the reason)
+# when the guest cannot be had here.
 set -euo pipefail
+# shellcheck source=tests/real/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 : "${top_srcdir:?run through make check}" "${top_builddir:?run through make check}"
 rig=$top_srcdir/tests/rig/rig.sh
 bin=$top_builddir/examples

@@ -601,12 +601,10 @@ static void test_stall(void)
     g_assert_false(gdb_client_read_mem(c, 0, buf, 8, &err));
     ms = (g_get_monotonic_time() - t0) / 1000;
     g_assert_error(err, GDB_CLIENT_ERROR, GDB_CLIENT_ERROR_TIMEOUT);
-    g_assert_cmpint(ms, >=, TIMEOUT_MS - 10);
-    g_assert_cmpint(ms, <, TIMEOUT_MS + 1000);
-    /* The guest ran before: free still tries a detach, briefly. */
-    t0 = g_get_monotonic_time();
+    g_assert_cmpint(ms, >=, TIMEOUT_MS - 10);   /* not before the timeout */
+    /* The guest ran before: free still tries a detach, briefly (bounded by
+     * the timeout; no timing assert, the log shows the detach was tried). */
     gdb_client_free(c);
-    g_assert_cmpint((g_get_monotonic_time() - t0) / 1000, <, 2 * TIMEOUT_MS + 1000);
     g_autofree char *log = peer_finish(p);
     g_assert_true(g_str_has_suffix(log, "m0,8\nD\n"));
 }
@@ -620,12 +618,11 @@ static void test_stall_on_connect(void)
     };
     g_autoptr(GError) err = NULL;
     peer_t *p = peer_start(NULL, steps);
-    gint64 t0 = g_get_monotonic_time();
 
     peer_run(p);
+    /* TIMEOUT: the stalled peer never answers (no timing assert) */
     g_assert_null(gdb_client_connect(p->path, TIMEOUT_MS, true, &err));
     g_assert_error(err, GDB_CLIENT_ERROR, GDB_CLIENT_ERROR_TIMEOUT);
-    g_assert_cmpint((g_get_monotonic_time() - t0) / 1000, <, TIMEOUT_MS + 1000);
     g_free(peer_finish(p));
 }
 
@@ -804,14 +801,15 @@ static void test_step_timeout(void)
     gdb_client_t *c = connect_ok(p, false);
     rsp_stop_t st;
 
-    /* its own timeout, not the connection's (TIMEOUT_MS) */
+    /* its own timeout, not the connection's: longer than TIMEOUT_MS, and
+     * waited in full (a lower bound only, which load cannot break) */
+    const unsigned step_ms = 3 * TIMEOUT_MS;
     gint64 t0 = g_get_monotonic_time();
-    g_assert_false(gdb_client_step_within(c, 0, 100, &st, &err));
+    g_assert_false(gdb_client_step_within(c, 0, step_ms, &st, &err));
     g_assert_error(err, GDB_CLIENT_ERROR, GDB_CLIENT_ERROR_TIMEOUT);
-    g_assert_nonnull(strstr(err->message, "did not finish a single-step within 100 ms"));
-    gint64 took = g_get_monotonic_time() - t0;
-    g_assert_cmpint(took, >=, 100000);
-    g_assert_cmpint(took, <, TIMEOUT_MS * 1000);
+    g_autofree char *said = g_strdup_printf("did not finish a single-step within %u ms", step_ms);
+    g_assert_nonnull(strstr(err->message, said));
+    g_assert_cmpint(g_get_monotonic_time() - t0, >=, (gint64)step_ms * 1000);
     g_clear_error(&err);
     g_assert_true(gdb_client_usable(c));
     /* the next step goes through */
@@ -847,6 +845,7 @@ static void test_step_lost(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    alarm(300);     /* a hang guard for the whole run, not a timing assert */
 
     g_test_add_func("/gdb-client/connect/stopped-on-connect", test_connect);
     g_test_add_func("/gdb-client/connect/resume", test_connect_resume);

@@ -930,12 +930,24 @@ static void test_bad_sysmap(void)
     set_conf(fx, fx->entry, other, NULL);
     init_fails(fx->image, VMI_INIT_COMPLETE);
     assert_error_has(NULL, "not in this guest's memory");
-    /* moved by 8 KiB the banner is found (as a kernel loaded 8 KiB lower), but
+    /* moved by 2 MiB the banner is found (as a kernel loaded 2 MiB lower), but
      * the page directory there maps nothing */
+    g_autofree char *text2m = synth_sysmap(fx->g, 0x200000);
+    g_autofree char *other2m = write_text("System.map-other2m", text2m);
+    set_conf(fx, fx->entry, other2m, NULL);
+    init_fails(fx->image, VMI_INIT_COMPLETE);
+    assert_error_has(NULL, "does not map it");
+    /* moved by 8 KiB: no candidate, a 64-bit kernel loads 2 MiB aligned */
     g_autofree char *text8k = synth_sysmap(fx->g, 0x2000);
     g_autofree char *other8k = write_text("System.map-other8k", text8k);
     set_conf(fx, fx->entry, other8k, NULL);
     init_fails(fx->image, VMI_INIT_COMPLETE);
+    assert_error_has(NULL, "not in this guest's memory");
+    /* a 32-bit kernel may load 8 KiB aligned: found there, then passed over */
+    g_autofree char *text8kp = synth_sysmap(fxpae.g, 0x2000);
+    g_autofree char *other8kp = write_text("System.map-other8k-pae", text8kp);
+    set_conf(&fxpae, fxpae.entry, other8kp, NULL);
+    init_fails(fxpae.image, VMI_INIT_COMPLETE);
     assert_error_has(NULL, "does not map it");
 
     /* not a System.map at all */
@@ -1095,6 +1107,130 @@ static void test_decoy_banner(void)
     synth_free(g);
 }
 
+/* ------------------------------------------------------------ holes and far segments */
+
+/* An ELF64 core of @g's memory: its RAM as one PT_LOAD (sparse: the pages
+ * the generator never wrote stay holes), then one page of 0xcc at physical
+ * @far, stored 1 TiB into the file (a hole before it). */
+static char *write_elf_far(const synth_t *g, const char *name, uint64_t far)
+{
+    char *path = tmp_path(name);
+    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    const uint64_t ram_off = PAGE, far_off = 1ull << 40;
+    uint8_t hdr[64 + 2 * 56] = { 0 };
+    memcpy(hdr, "\x7f" "ELF", 4);
+    hdr[4] = 2;                 /* ELFCLASS64 */
+    hdr[5] = 1;                 /* little-endian */
+    hdr[6] = 1;                 /* EV_CURRENT */
+    const uint16_t h16[] = { 4 /* ET_CORE */, 62 /* EM_X86_64 */ };
+    memcpy(hdr + 16, h16, sizeof(h16));
+    const uint32_t version = 1;
+    const uint64_t phoff = 64;
+    const uint16_t ph[] = { 64, 56, 2 };       /* e_ehsize, e_phentsize, e_phnum */
+    memcpy(hdr + 20, &version, 4);
+    memcpy(hdr + 32, &phoff, 8);
+    memcpy(hdr + 52, ph, sizeof(ph));
+    const struct { uint32_t type, flags; uint64_t off, va, pa, filesz, memsz, align; } loads[] = {
+        { 1, 0, ram_off, 0, 0, g->mem_size, g->mem_size, 0 },
+        { 1, 0, far_off, far, far, PAGE, PAGE, 0 },
+    };
+    G_STATIC_ASSERT(sizeof(loads[0]) == 56);
+    memcpy(hdr + 64, loads, sizeof(loads));
+    g_assert_cmpint(pwrite(fd, hdr, sizeof(hdr), 0), ==, (ssize_t)sizeof(hdr));
+    for (size_t p = 0; p < g->mem_size / PAGE; p++)
+        if (g->dirty[p])
+            g_assert_cmpint(pwrite(fd, g->mem + p * PAGE, PAGE, (off_t)(ram_off + p * PAGE)), ==,
+                            (ssize_t)PAGE);
+    uint8_t cc[PAGE];
+    memset(cc, 0xcc, sizeof(cc));
+    g_assert_cmpint(pwrite(fd, cc, PAGE, (off_t)far_off), ==, (ssize_t)PAGE);
+    g_assert_cmpint(close(fd), ==, 0);
+    return path;
+}
+
+static void test_far_segment(void)
+{
+    /* a page at 2^51: the kernel is found in the RAM, the page is read,
+     * and what lies between holds no data */
+    synth_t *g = synth_new(SYNTH_IA32E, NTASKS);
+    const uint64_t far = 1ull << 51;
+    fixture_t fx = { g, NULL, fx64.sysmap, "far" };
+    fx.image = write_elf_far(g, "far.elf", far);
+    vmi_instance_t vmi = open_guest(&fx, NULL, NULL);
+    g_assert_cmphex(vmi_get_kaslr_offset(vmi), ==, g->slide);
+    g_assert_cmphex(vmi_translate_kv2p(vmi, g->virt_text), ==, g->phys_text);
+    g_assert_cmpuint(vmi_get_memsize(vmi), ==, g->mem_size + PAGE);
+    g_assert_cmphex(vmi_get_max_physical_address(vmi), ==, far + PAGE);
+    uint8_t b = 0;
+    assert_ok(vmi, vmi_read_8_pa(vmi, far + 17, &b));
+    g_assert_cmphex(b, ==, 0xcc);
+    /* the runs of data: inside the RAM, then the far page, then none */
+    addr_t s = 0, e = 0, pa = 0, last = 0;
+    unsigned runs = 0;
+    while (vmi_get_backed_range(vmi, pa, &s, &e) == VMI_SUCCESS) {
+        g_assert_cmphex(s, >=, pa);
+        g_assert_cmphex(e, >, s);
+        g_assert_true(e <= g->mem_size || (s >= far && e == far + PAGE));
+        last = s;
+        pa = e;
+        runs++;
+        g_assert_cmpuint(runs, <, 100000);
+    }
+    g_assert_cmphex(last, ==, far);
+    g_assert_cmphex(pa, ==, far + PAGE);
+    assert_error_has(vmi, "no guest memory at or above");
+    g_assert_cmpint(vmi_get_backed_range(vmi, g->mem_size + PAGE, &s, &e), ==, VMI_SUCCESS);
+    g_assert_cmphex(s, ==, far);
+    vmi_destroy(vmi);
+    g_unlink(fx.image);
+    g_free(fx.image);
+
+    /* the same with the banner wiped: the search for the kernel probes
+     * the memory, not 2^51 bytes of address space, and gives up at once
+     * (it once probed every 2 MiB, then every 8 KiB, up to 2^51) */
+    uint8_t *banner = synth_ptr(g, g->phys_text + synth_sym_off(g, "linux_banner"), 16);
+    memset(banner, 0, 16);
+    fx.image = write_elf_far(g, "far-nokernel.elf", far);
+    set_conf(&fx, "far-nokernel", NULL, NULL);
+    init_fails(fx.image, VMI_INIT_COMPLETE);
+    assert_error_has(NULL, "not in this guest's memory");
+    g_unlink(fx.image);
+    g_free(fx.image);
+    synth_free(g);
+}
+
+static void test_holes(gconstpointer data)
+{
+    /* 1 TiB of holes (a sparse file of zeros): no kernel, found out at
+     * once with a System.map (64-bit and PAE: it once probed every 8 KiB
+     * of the terabyte) and with no configuration */
+    const fixture_t *fx = data;
+    alarm(20);
+    g_autofree char *path = tmp_path("holes.raw");
+    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, (off_t)(1ull << 40)), ==, 0);
+    g_assert_cmpint(close(fd), ==, 0);
+    fixture_t holes = { fx->g, path, fx->sysmap, "holes" };
+    set_conf(&holes, "holes", NULL, NULL);
+    init_fails(path, VMI_INIT_COMPLETE);
+    assert_error_has(NULL, "not in this guest's memory");
+    no_conf();
+    init_fails(path, VMI_INIT_COMPLETE);
+    assert_error_has(NULL, "no 64-bit Linux kernel found");
+    vmi_instance_t vmi = NULL;
+    assert_ok(NULL, vmi_init(&vmi, VMI_FILE | VMI_INIT_PARTIAL, path));
+    addr_t s, e;
+    g_assert_cmpint(vmi_get_backed_range(vmi, 0, &s, &e), ==, VMI_FAILURE);
+    uint8_t b = 1;
+    assert_ok(vmi, vmi_read_8_pa(vmi, 1ull << 39, &b));   /* a hole reads as zero */
+    g_assert_cmpuint(b, ==, 0);
+    vmi_destroy(vmi);
+    g_unlink(path);
+    alarm(0);
+}
+
 /* ------------------------------------------------------------ 11: LA57 and PAE */
 
 static void test_variant(gconstpointer data)
@@ -1198,6 +1334,9 @@ int main(int argc, char **argv)
     add("/linux/bad/offsets", test_bad_offsets);
     add("/linux/bad/sysmap", test_bad_sysmap);
     add("/linux/bad/config", test_bad_config);
+    add("/linux/bad/far-segment", test_far_segment);
+    g_test_add_data_func("/linux/bad/holes/ia32e", &fx64, test_holes);
+    g_test_add_data_func("/linux/bad/holes/pae", &fxpae, test_holes);
     add("/linux/bad/kaslr-pins", test_bad_kaslr_pins);
     add("/linux/bad/page-tables", test_bad_page_tables);
     add("/linux/bad/random-file", test_bad_random_file);

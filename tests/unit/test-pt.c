@@ -818,7 +818,7 @@ static void
 test_garbage(void)
 {
     g_autoptr(GRand) rand = g_rand_new_with_seed(SEED);
-    g_autoptr(GTimer) timer = g_timer_new();
+    g_autoptr(GTimer) timer = g_timer_new();   /* reported, not asserted: bench/ measures speed */
     const gsize size = 4u << 20;
     unsigned walks = 0;
 
@@ -859,10 +859,8 @@ test_garbage(void)
         }
     }
 
-    /* The bound is loose for sanitizers; walks cost well under 1 us. */
-    double elapsed = g_timer_elapsed(timer, NULL);
-    g_test_message("%u garbage walks, filling included: %.3f s", walks, elapsed);
-    g_assert_cmpfloat(elapsed, <, 10.0);
+    /* the work of each walk is bounded above (reads <= levels), not its time */
+    g_test_message("%u garbage walks, filling included: %.3f s", walks, g_timer_elapsed(timer, NULL));
 }
 
 /* ---- the tables and small functions --------------------------------------- */

@@ -473,13 +473,12 @@ static void check_bad_reply(const char *reply, int code, const char *in_message)
         g_error("'%s' not in '%s'", in_message, error->message);
     g_clear_error(&error);
 
-    gint64 t0 = g_get_monotonic_time();
     g_assert_false(qmp_stop(q, &error));
-    /* a QEMU that closed the monitor stays gone */
+    /* a QEMU that closed the monitor stays gone; "unusable": refused
+     * before any I/O (no timing assert: a loaded machine is slow) */
     int later = code == QMP_ERROR_GONE ? QMP_ERROR_GONE : QMP_ERROR_IO;
     g_assert_error(error, QMP_ERROR, later);
     g_assert_nonnull(strstr(error->message, "unusable"));
-    g_assert_cmpint(g_get_monotonic_time() - t0, <, 100000);
     qmp_free(q);
     peer_finish(p);
 }
@@ -616,16 +615,15 @@ static void test_stall(void)
     bool running;
     g_assert_false(qmp_query_running(q, &running, &error));
     gint64 took = g_get_monotonic_time() - t0;
+    /* TIMEOUT, and not before the timeout: the peer stalls until the test
+     * ends, so a client that ignored its timeout would see the close */
     g_assert_error(error, QMP_ERROR, QMP_ERROR_TIMEOUT);
     g_assert_cmpint(took, >=, 290000);
-    g_assert_cmpint(took, <, 2000000);
     g_clear_error(&error);
 
     /* a late reply would answer the wrong call: no further use */
-    t0 = g_get_monotonic_time();
     g_assert_false(qmp_query_running(q, &running, &error));
     g_assert_error(error, QMP_ERROR, QMP_ERROR_IO);
-    g_assert_cmpint(g_get_monotonic_time() - t0, <, 100000);
     qmp_free(q);
     peer_finish(p);
 }
@@ -644,11 +642,11 @@ static void test_trickle(void)
     g_autoptr(GError) error = NULL;
     qmp_t *q = qmp_connect(p->path, 300, &error);
     g_assert_no_error(error);
-    gint64 t0 = g_get_monotonic_time();
     bool running;
+    /* the whole reply takes ~1.8 s to trickle in: a call that let each
+     * byte extend its 300 ms would end with the answer, not TIMEOUT */
     g_assert_false(qmp_query_running(q, &running, &error));
     g_assert_error(error, QMP_ERROR, QMP_ERROR_TIMEOUT);
-    g_assert_cmpint(g_get_monotonic_time() - t0, <, 1000000);
     qmp_free(q);
     peer_finish(p);
 }
@@ -659,11 +657,10 @@ static void test_no_greeting(void)
     peer_add(p, PEER_STALL, NULL, 0);
     peer_start(p);
     g_autoptr(GError) error = NULL;
-    gint64 t0 = g_get_monotonic_time();
+    /* TIMEOUT, not the close the stalled peer makes when the test ends */
     qmp_t *q = qmp_connect(p->path, 300, &error);
     g_assert_null(q);
     g_assert_error(error, QMP_ERROR, QMP_ERROR_TIMEOUT);
-    g_assert_cmpint(g_get_monotonic_time() - t0, <, 2000000);
     peer_finish(p);
 }
 
@@ -1299,6 +1296,7 @@ static void test_gdb_from_xml(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    alarm(300);     /* a hang guard for the whole run, not a timing assert */
     g_test_add_func("/qmp/client/replay-session", test_replay_session);
 #ifdef ENABLE_LIBVIRT
     g_test_add_func("/libvirt/gdb-from-xml", test_gdb_from_xml);

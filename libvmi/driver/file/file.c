@@ -215,6 +215,65 @@ static size_t file_read(vmi_instance_t vmi, addr_t pa, void *buf, size_t count)
     return done;
 }
 
+/* The first run of data in the file's bytes [@lo, @hi): a sparse file's
+ * holes are skipped (SEEK_DATA, SEEK_HOLE); where the file system cannot
+ * tell, all of it is data. */
+static bool data_run(int fd, uint64_t lo, uint64_t hi, uint64_t *s, uint64_t *e)
+{
+    if (lo >= hi)
+        return false;
+    off_t d = lseek(fd, (off_t)lo, SEEK_DATA);
+    if (d < 0) {
+        if (errno == ENXIO)
+            return false;       /* only holes from @lo on */
+        *s = lo;
+        *e = hi;
+        return true;
+    }
+    if ((uint64_t)d >= hi)
+        return false;
+    off_t h = lseek(fd, d, SEEK_HOLE);
+    *s = (uint64_t)d;
+    *e = h < 0 || (uint64_t)h > hi ? hi : (uint64_t)h;
+    return *e > *s;
+}
+
+static bool file_next_data(vmi_instance_t vmi, addr_t pa, addr_t *start, addr_t *end)
+{
+    file_data_t *f = fdata(vmi);
+    uint64_t s, e;
+    if (!f->is_elf) {
+        if (!data_run(f->fd, pa, f->size, &s, &e))
+            return false;
+        *start = s;
+        *end = e;
+        return true;
+    }
+    /* the ranges are sorted and do not overlap; only their file bytes
+     * (p_filesz, not the zero-filled tail) hold data */
+    size_t lo = 0, hi = f->core.nranges;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const elfcore_range_t *r = &f->core.ranges[mid];
+        if (pa - r->pa < r->size || pa < r->pa)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    for (size_t i = lo; i < f->core.nranges; i++) {
+        const elfcore_range_t *r = &f->core.ranges[i];
+        uint64_t from = pa > r->pa ? pa - r->pa : 0;
+        if (from >= r->size)
+            continue;
+        if (data_run(f->fd, r->offset + from, r->offset + r->size, &s, &e)) {
+            *start = r->pa + (s - r->offset);
+            *end = r->pa + (e - r->offset);
+            return true;
+        }
+    }
+    return false;
+}
+
 static uint64_t file_memsize(vmi_instance_t vmi)
 {
     return fdata(vmi)->memsize;
@@ -367,6 +426,7 @@ const vmi_driver_ops_t file_driver_ops = {
     .map = file_map,
     .read = file_read,
     .memsize = file_memsize,
+    .next_data = file_next_data,
     .ram_size = file_ram_size,
     .access_path = file_access_path,
     .num_vcpus = file_num_vcpus,

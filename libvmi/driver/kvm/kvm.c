@@ -744,6 +744,25 @@ static uint64_t kvm_memsize(vmi_instance_t vmi)
     return last->gpa + last->size;
 }
 
+static bool kvm_next_data(vmi_instance_t vmi, addr_t pa, addr_t *start, addr_t *end)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    for (guint i = 0; i < k->ranges->len; i++) {
+        const kvm_range_t *r = &g_array_index(k->ranges, kvm_range_t, i);
+        if (r->size && pa - r->gpa < r->size) {
+            *start = pa;
+            *end = r->gpa + r->size;
+            return true;
+        }
+        if (r->gpa > pa && r->size) {
+            *start = r->gpa;
+            *end = r->gpa + r->size;
+            return true;
+        }
+    }
+    return false;
+}
+
 static uint64_t kvm_ram_size(vmi_instance_t vmi)
 {
     kvm_data_t *k = kvm_data(vmi);
@@ -1150,6 +1169,7 @@ const vmi_driver_ops_t kvm_driver_ops = {
     .read = kvm_read,
     .write = kvm_write,
     .memsize = kvm_memsize,
+    .next_data = kvm_next_data,
     .ram_size = kvm_ram_size,
     .access_path = kvm_access_path,
     .ram_file = kvm_ram_file,

@@ -34,6 +34,9 @@ static bool banner_at_pa(vmi_instance_t vmi, addr_t pa)
  * cache page): at most this many candidates are checked against the page
  * tables before giving up, so a hostile image cannot make the scan slow. */
 #define MAX_BANNER_CANDIDATES 64
+/* ... and at most this many load addresses probed at all: 2 MiB apart,
+ * 8 TiB of RAM. */
+#define MAX_LOAD_PROBES (1u << 22)
 
 /* Translates @va through @dtb in @mode without touching the instance's
  * cache (candidates are tried before anything is known). */
@@ -195,25 +198,53 @@ bool linux_find_kernel(vmi_instance_t vmi, linux_data_t *ld, GHashTable *config,
                       slide_pinned, pgd_name, init_task))
             return true;
     } else {
-        /* 2 MiB alignment first (x86-64, and most i386 kernels), then 8 KiB */
+        /* 2 MiB alignment first (x86-64, and most i386 kernels), then, for a
+         * 32-bit kernel only, 8 KiB below 4 GiB (it runs in its low memory;
+         * x86-64's CONFIG_PHYSICAL_ALIGN is a multiple of 2 MiB).  Only the
+         * memory that holds data is probed, never the whole address span:
+         * an ELF segment at 2^63 or a file of holes costs nothing. */
         static const addr_t aligns[] = { 2ull << 20, 8ull << 10 };
-        uint64_t memsize = vmi_get_max_physical_address(vmi);
-        for (size_t ai = 0; ai < G_N_ELEMENTS(aligns); ai++) {
-            for (addr_t p = 0; p + banner_off < memsize; p += aligns[ai]) {
-                if (ai > 0 && p % aligns[0] == 0)
-                    continue;       /* tried in the first pass */
-                if (!banner_at_pa(vmi, p + banner_off))
-                    continue;
-                if (candidates++ == 0)
-                    first = p;
-                if (kernel_at(vmi, ld, p, pgd_off, banner_off, modes, nmodes, pinned,
-                              slide_pinned, pgd_name, init_task))
-                    return true;
-                g_debug("a kernel banner at physical 0x%" G_GINT64_MODIFIER "x, but %s there "
-                        "does not map the kernel: passed over", (guint64)(p + banner_off),
-                        pgd_name);
-                if (candidates >= MAX_BANNER_CANDIDATES)
-                    goto not_mapped;
+        unsigned probes = 0;
+        for (size_t ai = 0; ai < (ld->is64 ? 1u : 2u); ai++) {
+            const addr_t align = aligns[ai];
+            const addr_t limit = ld->is64 ? UINT64_MAX : 4ull << 30;
+            addr_t from = banner_off, s, e;
+            /* runs of data that may hold the banner of a candidate p, at p + banner_off */
+            while (vmi_next_data(vmi, from, &s, &e)) {
+                if (s - banner_off > UINT64_MAX - align)
+                    break;
+                addr_t p = (s - banner_off + align - 1) & ~(align - 1);
+                for (; p < limit && p < e - banner_off; p += align) {
+                    if (ai > 0 && p % aligns[0] == 0)
+                        continue;       /* tried in the first pass */
+                    if (++probes > MAX_LOAD_PROBES) {
+                        if (!candidates) {
+                            g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
+                                        "the kernel of %s is not in this guest's memory: no "
+                                        "'Linux version' banner at the first %u load addresses "
+                                        "(wrong System.map for this guest?)", map, MAX_LOAD_PROBES);
+                            return false;
+                        }
+                        goto not_mapped;
+                    }
+                    if (!banner_at_pa(vmi, p + banner_off))
+                        continue;
+                    if (candidates++ == 0)
+                        first = p;
+                    if (kernel_at(vmi, ld, p, pgd_off, banner_off, modes, nmodes, pinned,
+                                  slide_pinned, pgd_name, init_task))
+                        return true;
+                    g_debug("a kernel banner at physical 0x%" G_GINT64_MODIFIER "x, but %s there "
+                            "does not map the kernel: passed over", (guint64)(p + banner_off),
+                            pgd_name);
+                    if (candidates >= MAX_BANNER_CANDIDATES)
+                        goto not_mapped;
+                    if (p > UINT64_MAX - align)
+                        break;
+                }
+                if (e >= limit)
+                    break;
+                from = e;
             }
         }
         if (!candidates) {

@@ -173,15 +173,23 @@ static void find_directories(vmi_instance_t vmi, candidates_t *c, bool *scanned_
             add_directory(vmi, c, p, "trampoline");
     if (c->n)
         return;
-    /* 3. every backed page, bounded */
+    /* 3. every page that holds data (holes and far gaps skipped), bounded */
     unsigned probes = 0, walks = 0;
-    for (addr_t p = TRAMPOLINE_LIMIT; p < memsize && c->n < MAX_IMAGES; p += 4096) {
-        if (++probes > MAX_PAGE_PROBES || walks > MAX_FULL_WALKS)
-            return;
-        if (!maybe_top(vmi, p, memsize))
-            continue;
-        walks++;
-        add_directory(vmi, c, p, "page scan");
+    addr_t s, e;
+    for (addr_t from = TRAMPOLINE_LIMIT; c->n < MAX_IMAGES && vmi_next_data(vmi, from, &s, &e);
+         from = e) {
+        if (s > UINT64_MAX - 4095)
+            break;
+        for (addr_t p = (s + 4095) & ~4095ull; p < e && c->n < MAX_IMAGES; p += 4096) {
+            if (++probes > MAX_PAGE_PROBES || walks > MAX_FULL_WALKS)
+                return;
+            if (!maybe_top(vmi, p, memsize))
+                continue;
+            walks++;
+            add_directory(vmi, c, p, "page scan");
+            if (p > UINT64_MAX - 4096)
+                break;
+        }
     }
     *scanned_all = true;
 }
