@@ -17,6 +17,7 @@
 #include <gio/gunixfdlist.h>
 
 #include "helperd-worker.h"
+#include "libvmi/libvmi-helper.h"
 
 static gboolean parse_enable_mode(const char *text, vmi_domxml_mode_t *mode)
 {
@@ -294,39 +295,29 @@ static void m_resume(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *par
 
 static void m_open_memory(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *params)
 {
-    const char *file = vmi_get_ram_file(w->vmi);
-    if (!file) {
-        helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT,
-                             "Domain '%s' has no shared memory file (its access path is %s); "
-                             "Enable(\"shm\") and restart the domain to get one.", w->name,
-                             vmi_get_access_path(w->vmi));
-        return;
-    }
-    /* The file lives in a directory QEMU's user can write: as root, follow
-     * no symlink it may have put there and hand out nothing but a regular
-     * file (never a device or a FIFO). */
-    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+    /* What libvmi validated when it opened the domain (no symlink, a
+     * regular file, the one QEMU maps), as a new read-only descriptor of
+     * that open file: a file QEMU's user swaps in at the path later is not
+     * what the caller gets.  Read-only whatever writes= says: writes go
+     * through WritePhysical, which checks and logs them. */
+    dev_t dev = 0;
+    ino_t ino = 0;
+    int fd = vmi_helper_ram_file_fd(w->vmi, &dev, &ino);
     if (fd < 0) {
-        int e = errno;
-        helperd_worker_fail(w, inv, HELPERD_ERROR_FAILED, "Domain '%s': cannot open its RAM file "
-                            "'%s': %s.", w->name, file, g_strerror(e));
+        if (vmi_get_last_error_code(w->vmi) == VMI_ERR_NOT_FOUND)
+            helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT,
+                                 "Domain '%s' has no shared memory file (its access path is %s); "
+                                 "Enable(\"shm\") and restart the domain to get one.", w->name,
+                                 vmi_get_access_path(w->vmi));
+        else
+            helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, FALSE), "Domain '%s': its "
+                                "RAM file cannot be handed out: %s.", w->name,
+                                vmi_get_last_error(w->vmi));
         return;
     }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        helperd_return_error(inv, HELPERD_ERROR_FAILED, "Domain '%s': its RAM file '%s' is not "
-                             "a regular file.", w->name, file);
-        return;
-    }
-    /* O_NONBLOCK was for the open only (a FIFO would have blocked it) */
-    if (fcntl(fd, F_SETFL, 0) < 0) {
-        int e = errno;
-        close(fd);
-        helperd_return_error(inv, HELPERD_ERROR_FAILED, "Domain '%s': its RAM file '%s': %s.",
-                             w->name, file, g_strerror(e));
-        return;
-    }
+    helperd_debug("domain %s: OpenMemory for %s: device 0x%lx inode %lu", w->name,
+                  g_dbus_method_invocation_get_sender(inv), (unsigned long)dev,
+                  (unsigned long)ino);
     g_autoptr(GUnixFDList) fds = g_unix_fd_list_new_from_array(&fd, 1);
     g_dbus_method_invocation_return_value_with_unix_fd_list(inv, g_variant_new("(h)", 0), fds);
 }

@@ -12,7 +12,9 @@
 #     control=true (or writes=true), for every caller; [domain] groups are
 #     keyed by UUID;
 #   - a domain paused by a caller that leaves the bus is resumed;
-#   - read limits and write refusal are checked before any guest access.
+#   - read limits and write refusal are checked before any guest access;
+#   - OpenMemory hands out the file libvmi validated (device and inode),
+#     read-only, not a file swapped in at its path afterwards.
 # Needs root (test users, as test-policy.sh). Exits 77 when a tool is
 # missing, when not root, or when the daemon is not built.
 set -u
@@ -258,9 +260,34 @@ if [ -n "$RIG_DIR" ] && command -v python3 >/dev/null 2>&1; then
     expect "Snapshot into a path with a newline fails" "$MEMBER" 'Error' \
     --object-path "$DOMAIN" --method $D.Snapshot $'/nonexistent-libvmi-dir/a\nFAKE-INJECTED line'
     check "a caller's newline does not forge a log line" bash -c "sleep 0.2; grep -q 'FAKE-INJECTED' '$HLOG' && ! grep -q '^FAKE-INJECTED' '$HLOG'"
+    # OpenMemory hands out the file libvmi validated, not whatever is at its
+    # path now (10): the snapshot is moved aside and a decoy put in its place
+    open_memory() {
+        runuser -u "$MEMBER" -- timeout 10 python3 - "$BUS_ADDR" "$DOMAIN" "$pid_pa" <<'PY'
+import dbus, fcntl, os, sys
+bus = dbus.bus.BusConnection(sys.argv[1])
+obj = bus.get_object("org.libvmi.helper1", sys.argv[2])
+fd = obj.OpenMemory(dbus_interface="org.libvmi.helper1.Domain").take()
+st = os.fstat(fd)
+mode = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
+print(f"{st.st_dev}:{st.st_ino} {'ro' if mode == os.O_RDONLY else 'rw'} {os.pread(fd, 8, int(sys.argv[3])).hex()}")
+PY
+    }
+    orig=$(stat -c '%d:%i' "$work/guest.raw")
+    orig_bytes=$(python3 -c 'import sys; f = open(sys.argv[1], "rb"); f.seek(int(sys.argv[2])); print(f.read(8).hex())' "$work/guest.raw" "$pid_pa")
+    mv "$work/guest.raw" "$work/guest.raw.orig"
+    head -c 65536 /dev/zero | tr '\0' 'D' >"$work/guest.raw"
+    chmod 0644 "$work/guest.raw"
+    decoy=$(stat -c '%d:%i' "$work/guest.raw")
+    got=$(open_memory 2>&1)
+    echo "# validated $orig, decoy $decoy, OpenMemory gave: $got"
+    check "OpenMemory after the file was swapped at its path: the validated file (device:inode), not the decoy" \
+        test "${got%% *}" = "$orig"
+    check "... read-only, and its bytes are the snapshot's" test "${got#* }" = "ro $orig_bytes"
+    mv -f "$work/guest.raw.orig" "$work/guest.raw"
 else
     echo "# SKIP: no rig snapshot (/var/cache/libvmi-rig/guests/amd64-*): the snapshot-backed checks did not run"
-    skipped=$((skipped + 11))
+    skipped=$((skipped + 13))
 fi
 
 echo "$passed passed, $fails failed, $skipped skipped"
