@@ -5,6 +5,7 @@
  *   [helper]
  *   uris=qemu:///system
  *   read_limit=16M
+ *   snapshot_timeout=600
  *   libvmi_conf=/etc/libvmi.conf
  *   auto_enable=web*;db-?
  *   auto_enable_mode=shm
@@ -45,6 +46,7 @@ static HelperdConfig *config_new(void)
     box->refs = 1;
     HelperdConfig *cfg = &box->cfg;
     cfg->read_limit = HELPERD_DEFAULT_READ_LIMIT;
+    cfg->snapshot_timeout = HELPERD_DEFAULT_SNAPSHOT_TIMEOUT;
     cfg->libvmi_conf = g_strdup(SYSCONFDIR_LIBVMI_CONF);
     cfg->gdbstub_dir = g_strdup(VMI_DOMXML_DEFAULT_GDB_DIR);
     cfg->auto_enable_mode = VMI_DOMXML_SHM;
@@ -122,7 +124,8 @@ static gboolean parse_helper_group(GKeyFile *kf, const char *file, HelperdConfig
     g_auto(GStrv) keys = g_key_file_get_keys(kf, g, NULL, NULL);
     for (char **k = keys; k && *k; k++) {
         static const char *const known[] = { "uris", "read_limit", "libvmi_conf", "auto_enable",
-                                             "auto_enable_mode", "gdbstub_dir", NULL };
+                                             "auto_enable_mode", "gdbstub_dir", "snapshot_timeout",
+                                             NULL };
         if (!g_strv_contains(known, *k))
             helperd_log("%s: [helper] %s: unknown key, ignored", file, *k);
     }
@@ -150,6 +153,14 @@ static gboolean parse_helper_group(GKeyFile *kf, const char *file, HelperdConfig
             return fail(error, file, "[helper] read_limit=%s: give a size from 1 to %u bytes "
                         "(suffixes K, M, G allowed)", v ? v : "", HELPERD_MAX_READ_LIMIT);
         cfg->read_limit = (guint32)n;
+    }
+    if (g_key_file_has_key(kf, g, "snapshot_timeout", NULL)) {
+        g_autofree char *v = g_key_file_get_string(kf, g, "snapshot_timeout", NULL);
+        guint64 n = 0;
+        if (!v || !g_ascii_string_to_unsigned(g_strstrip(v), 10, 1, 86400, &n, NULL))
+            return fail(error, file, "[helper] snapshot_timeout=%s: give seconds from 1 to 86400",
+                        v ? v : "");
+        cfg->snapshot_timeout = (guint)n;
     }
     if (g_key_file_has_key(kf, g, "libvmi_conf", NULL)) {
         g_autofree char *v = g_key_file_get_string(kf, g, "libvmi_conf", NULL);

@@ -17,6 +17,7 @@
 #include <gio/gunixfdlist.h>
 
 #include "helperd-worker.h"
+#include "libvmi/libvmi-helper.h"
 
 static gboolean parse_enable_mode(const char *text, vmi_domxml_mode_t *mode)
 {
@@ -294,39 +295,29 @@ static void m_resume(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *par
 
 static void m_open_memory(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *params)
 {
-    const char *file = vmi_get_ram_file(w->vmi);
-    if (!file) {
-        helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT,
-                             "Domain '%s' has no shared memory file (its access path is %s); "
-                             "Enable(\"shm\") and restart the domain to get one.", w->name,
-                             vmi_get_access_path(w->vmi));
-        return;
-    }
-    /* The file lives in a directory QEMU's user can write: as root, follow
-     * no symlink it may have put there and hand out nothing but a regular
-     * file (never a device or a FIFO). */
-    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+    /* What libvmi validated when it opened the domain (no symlink, a
+     * regular file, the one QEMU maps), as a new read-only descriptor of
+     * that open file: a file QEMU's user swaps in at the path later is not
+     * what the caller gets.  Read-only whatever writes= says: writes go
+     * through WritePhysical, which checks and logs them. */
+    dev_t dev = 0;
+    ino_t ino = 0;
+    int fd = vmi_helper_ram_file_fd(w->vmi, &dev, &ino);
     if (fd < 0) {
-        int e = errno;
-        helperd_worker_fail(w, inv, HELPERD_ERROR_FAILED, "Domain '%s': cannot open its RAM file "
-                            "'%s': %s.", w->name, file, g_strerror(e));
+        if (vmi_get_last_error_code(w->vmi) == VMI_ERR_NOT_FOUND)
+            helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT,
+                                 "Domain '%s' has no shared memory file (its access path is %s); "
+                                 "Enable(\"shm\") and restart the domain to get one.", w->name,
+                                 vmi_get_access_path(w->vmi));
+        else
+            helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, FALSE), "Domain '%s': its "
+                                "RAM file cannot be handed out: %s.", w->name,
+                                vmi_get_last_error(w->vmi));
         return;
     }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        helperd_return_error(inv, HELPERD_ERROR_FAILED, "Domain '%s': its RAM file '%s' is not "
-                             "a regular file.", w->name, file);
-        return;
-    }
-    /* O_NONBLOCK was for the open only (a FIFO would have blocked it) */
-    if (fcntl(fd, F_SETFL, 0) < 0) {
-        int e = errno;
-        close(fd);
-        helperd_return_error(inv, HELPERD_ERROR_FAILED, "Domain '%s': its RAM file '%s': %s.",
-                             w->name, file, g_strerror(e));
-        return;
-    }
+    helperd_debug("domain %s: OpenMemory for %s: device 0x%lx inode %lu", w->name,
+                  g_dbus_method_invocation_get_sender(inv), (unsigned long)dev,
+                  (unsigned long)ino);
     g_autoptr(GUnixFDList) fds = g_unix_fd_list_new_from_array(&fd, 1);
     g_dbus_method_invocation_return_value_with_unix_fd_list(inv, g_variant_new("(h)", 0), fds);
 }
@@ -371,43 +362,97 @@ static void remove_created(const char *path, int fd)
     close(dfd);
 }
 
+/* A running domain that a failed or given-up dump left paused runs again
+ * (QEMU pauses it while it dumps). */
+static void snapshot_resume(HelperdSnapshot *s, gboolean was_running)
+{
+    int state = VIR_DOMAIN_NOSTATE;
+    if (!was_running || virDomainGetState(s->dom, &state, NULL, 0) < 0 ||
+        state != VIR_DOMAIN_PAUSED)
+        return;
+    if (virDomainResume(s->dom) == 0)
+        helperd_log("domain %s resumed: it was paused for a snapshot that did not finish", s->name);
+    else
+        helperd_log("domain %s: paused for a snapshot that did not finish, resuming failed: %s",
+                    s->name, helperd_virt_error());
+}
+
+gpointer helperd_snapshot_thread(gpointer data)
+{
+    HelperdSnapshot *s = data;
+    uid_t uid;
+    g_autofree char *msg = NULL;
+    HelperdError code = HELPERD_ERROR_FAILED;
+    int fd = -1;
+    gboolean ok = FALSE;
+    gint64 t0 = g_get_monotonic_time();
+    int state = VIR_DOMAIN_NOSTATE;
+    gboolean was_running = virDomainGetState(s->dom, &state, NULL, 0) == 0 &&
+                           state == VIR_DOMAIN_RUNNING;
+    if (!caller_uid(s->inv, &uid, &msg)) {
+        code = HELPERD_ERROR_ACCESS_DENIED;
+    } else if ((fd = helperd_create_file_as(uid, s->path, &code, &msg)) < 0) {
+        g_autofree char *m = g_strdup_printf("Domain '%s': %s", s->name, msg);
+        g_free(msg);
+        msg = g_steal_pointer(&m);
+    } else if (!helperd_virt_dump_memory(s->dom, fd, &s->cancel, &msg)) {
+        g_autofree char *m = g_strdup_printf("Domain '%s': the memory dump failed: %s.", s->name,
+                                             msg);
+        g_free(msg);
+        msg = g_steal_pointer(&m);
+    } else if (g_atomic_int_get(&s->cancel)) {
+        msg = g_strdup_printf("Domain '%s': the snapshot was cancelled.", s->name);
+    } else {
+        ok = TRUE;
+    }
+    if (fd >= 0 && !ok)
+        remove_created(s->path, fd);
+    if (!ok)
+        snapshot_resume(s, was_running);
+    g_autofree char *esc = g_strescape(s->path, NULL);
+    if (ok) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+            st.st_size = 0;
+        if (g_atomic_int_compare_and_exchange(&s->replied, 0, 1)) {
+            helperd_log("domain %s: memory dumped to \"%s\" (%" G_GINT64_FORMAT " MiB in %.1f s) "
+                        "for uid %u", s->name, esc, (gint64)st.st_size >> 20,
+                        (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC, (unsigned)uid);
+            g_dbus_method_invocation_return_value(s->inv, NULL);
+        } else {
+            /* answered meanwhile (given up): the file must not stay */
+            remove_created(s->path, fd);
+            helperd_log("domain %s: a given-up snapshot finished late: \"%s\" removed", s->name,
+                        esc);
+        }
+    } else if (!helperd_snapshot_reply_error(s, code, msg)) {
+        helperd_log("domain %s: a given-up snapshot ended: %s", s->name, msg);
+    }
+    if (fd >= 0)
+        close(fd);
+    g_atomic_int_set(&s->done, 1);
+    helperd_snapshot_unref(s);
+    return NULL;
+}
+
 static void m_snapshot(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *params)
 {
     const char *path;
     g_variant_get(params, "(&s)", &path);
-    uid_t uid;
-    g_autofree char *msg = NULL;
-    if (!caller_uid(inv, &uid, &msg)) {
-        helperd_return_error(inv, HELPERD_ERROR_ACCESS_DENIED, "%s", msg);
-        return;
-    }
-    HelperdError code;
-    int fd = helperd_create_file_as(uid, path, &code, &msg);
-    if (fd < 0) {
-        helperd_return_error(inv, code, "Domain '%s': %s", w->name, msg);
-        return;
-    }
     virDomainPtr dom = helperd_worker_dom(w);
-    gint64 t0 = g_get_monotonic_time();
-    gboolean ok = dom && helperd_virt_dump_memory(dom, fd, &msg);
-    struct stat st;
-    if (!ok) {
-        remove_created(path, fd);
-        close(fd);
-        helperd_worker_fail(w, inv, HELPERD_ERROR_FAILED, "Domain '%s': the memory dump failed: "
-                            "%s.", w->name, msg ? msg : "no libvirt connection");
-    } else {
-        if (fstat(fd, &st) < 0)
-            st.st_size = 0;
-        close(fd);
-        g_autofree char *esc = g_strescape(path, NULL);
-        helperd_log("domain %s: memory dumped to \"%s\" (%" G_GINT64_FORMAT " MiB in %.1f s) for uid %u",
-                    w->name, esc, (gint64)st.st_size >> 20,
-                    (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC, (unsigned)uid);
-        g_dbus_method_invocation_return_value(inv, NULL);
+    if (!dom) {
+        helperd_return_error(inv, HELPERD_ERROR_FAILED, "Domain '%s': libvirt is not connected.",
+                             w->name);
+        return;
     }
-    if (dom)
-        virDomainFree(dom);
+    HelperdSnapshot *s = g_new0(HelperdSnapshot, 1);
+    s->refs = 1;
+    s->inv = inv;
+    s->owner = g_strdup(g_dbus_method_invocation_get_sender(inv));
+    s->path = g_strdup(path);
+    s->name = g_strdup(w->name);
+    s->dom = dom;
+    helperd_worker_start_snapshot(w, s);
 }
 
 static void m_enable(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *params)
@@ -533,6 +578,16 @@ static void m_watch(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *para
     guint64 addr;
     const char *access;
     g_variant_get(params, "(t&s)", &addr, &access);
+    const char *sender = g_dbus_method_invocation_get_sender(inv);
+    guint mine = 0;
+    for (guint i = 0; i < w->watches->len; i++)
+        mine += g_strcmp0(((HelperdWatch *)w->watches->pdata[i])->owner, sender) == 0;
+    if (mine >= HELPERD_MAX_WATCHES_PER_CALLER) {
+        helperd_return_error(inv, HELPERD_ERROR_BUSY, "Domain '%s': this connection has %u "
+                             "watches, the most one connection may set (of %d per domain).",
+                             w->name, mine, HELPERD_MAX_WATCHES);
+        return;
+    }
     if (w->watches->len >= HELPERD_MAX_WATCHES) {
         helperd_return_error(inv, HELPERD_ERROR_FAILED, "Domain '%s': no free watchpoint (at "
                              "most %d watches per domain).", w->name, HELPERD_MAX_WATCHES);
@@ -655,7 +710,8 @@ static const DomainMethod domain_methods[] = {
     /* libvirt's, no libvmi needed: also while not introspectable */
     { "Pause", "()", ANY_TIME | CONTROL | WATCHER, NULL, NULL, m_pause },
     { "Resume", "()", ANY_TIME | CONTROL, NULL, NULL, m_resume },
-    { "Snapshot", "(s)", CONTROL, NULL, c_snapshot, m_snapshot },
+    /* its own thread; given up when the caller leaves */
+    { "Snapshot", "(s)", CONTROL | WATCHER, NULL, c_snapshot, m_snapshot },
     { "Enable", "(s)", ANY_TIME | CONTROL, NULL, c_enable, m_enable },
     { "Disable", "()", ANY_TIME | CONTROL, NULL, NULL, m_disable },
     { "WritePhysical", "(tay)", WRITES, NULL, c_write, m_write_physical },

@@ -27,6 +27,7 @@ static const GDBusErrorEntry error_entries[] = {
     { HELPERD_ERROR_INVALID_ARGUMENT, "org.libvmi.helper1.Error.InvalidArgument" },
     { HELPERD_ERROR_TOO_LARGE, "org.libvmi.helper1.Error.TooLarge" },
     { HELPERD_ERROR_ACCESS_DENIED, "org.libvmi.helper1.Error.AccessDenied" },
+    { HELPERD_ERROR_BUSY, "org.libvmi.helper1.Error.Busy" },
     { HELPERD_ERROR_FAILED, "org.libvmi.helper1.Error.Failed" },
 };
 

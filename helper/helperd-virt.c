@@ -40,11 +40,23 @@ const char *helperd_virt_error(void)
 
 /* ------------------------------------------------------------ the memory dump */
 
-/* Copies all of @from into @to (both at offset 0). */
-static gboolean copy_fd(int from, int to, char **message)
+#define COPY_CHUNK (8 << 20)    /* between chunks, a cancel is seen */
+
+static gboolean copy_cancelled(const gint *cancel, char **message)
+{
+    if (!cancel || !g_atomic_int_get(cancel))
+        return FALSE;
+    *message = g_strdup("cancelled");
+    return TRUE;
+}
+
+/* Copies all of @from into @to (both at offset 0), until *@cancel. */
+static gboolean copy_fd(int from, int to, const gint *cancel, char **message)
 {
     for (;;) {
-        ssize_t n = copy_file_range(from, NULL, to, NULL, 64 << 20, 0);
+        if (copy_cancelled(cancel, message))
+            return FALSE;
+        ssize_t n = copy_file_range(from, NULL, to, NULL, COPY_CHUNK, 0);
         if (n == 0)
             return TRUE;
         if (n > 0)
@@ -60,6 +72,8 @@ static gboolean copy_fd(int from, int to, char **message)
     /* no copy_file_range between these files: read and write */
     g_autofree char *buf = g_malloc(1 << 20);
     for (;;) {
+        if (copy_cancelled(cancel, message))
+            return FALSE;
         ssize_t n = read(from, buf, 1 << 20);
         if (n == 0)
             return TRUE;
@@ -86,7 +100,7 @@ static gboolean copy_fd(int from, int to, char **message)
 /* libvirt writes QEMU's dump-guest-memory ELF core (pausing the guest for
  * it) into a file of its own choosing only, so it goes to a private
  * temporary directory first and is then copied into the caller's file. */
-gboolean helperd_virt_dump_memory(virDomainPtr dom, int fd, char **message)
+gboolean helperd_virt_dump_memory(virDomainPtr dom, int fd, const gint *cancel, char **message)
 {
     g_autofree char *dir = g_strdup("/var/tmp/vmi-helperd.XXXXXX");
     if (!g_mkdtemp_full(dir, 0700)) {
@@ -106,7 +120,7 @@ gboolean helperd_virt_dump_memory(virDomainPtr dom, int fd, char **message)
                                        g_strerror(errno));
             ok = FALSE;
         } else {
-            ok = copy_fd(from, fd, message);
+            ok = copy_fd(from, fd, cancel, message);
             close(from);
         }
     }

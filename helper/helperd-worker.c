@@ -49,6 +49,12 @@ typedef struct {
     guint32 vcpu;
 } Hit;
 
+/* One caller's calls waiting on a worker. */
+typedef struct {
+    char *owner;
+    GQueue jobs;                /* Job* */
+} CallerQueue;
+
 static gint live_workers;
 static guint64 next_serial = 1;
 
@@ -59,6 +65,109 @@ static void job_free(Job *j)
     g_free(j->owner);
     g_free(j->uri);
     g_free(j);
+}
+
+/* ------------------------------------------------------------ the queue */
+
+static void queue_init(HelperdWorker *w)
+{
+    g_mutex_init(&w->qlock);
+    g_cond_init(&w->qcond);
+    g_queue_init(&w->control);
+    g_queue_init(&w->ring);
+    w->callers = g_hash_table_new(g_str_hash, g_str_equal);
+}
+
+static void queue_clear(HelperdWorker *w)
+{
+    g_queue_clear_full(&w->control, (GDestroyNotify)job_free);
+    CallerQueue *cq;
+    while ((cq = g_queue_pop_head(&w->ring)) != NULL) {
+        g_queue_clear_full(&cq->jobs, (GDestroyNotify)job_free);
+        g_free(cq->owner);
+        g_free(cq);
+    }
+    g_hash_table_unref(w->callers);
+    g_mutex_clear(&w->qlock);
+    g_cond_clear(&w->qcond);
+}
+
+static void queue_push_control(HelperdWorker *w, Job *job)
+{
+    g_mutex_lock(&w->qlock);
+    g_queue_push_tail(&w->control, job);
+    g_cond_signal(&w->qcond);
+    g_mutex_unlock(&w->qlock);
+}
+
+/* FALSE when @owner has HELPERD_MAX_QUEUED_PER_CALLER calls waiting. */
+static gboolean queue_push_call(HelperdWorker *w, const char *owner, Job *job)
+{
+    g_mutex_lock(&w->qlock);
+    CallerQueue *cq = g_hash_table_lookup(w->callers, owner);
+    if (cq && cq->jobs.length >= HELPERD_MAX_QUEUED_PER_CALLER) {
+        g_mutex_unlock(&w->qlock);
+        return FALSE;
+    }
+    if (!cq) {
+        cq = g_new0(CallerQueue, 1);
+        cq->owner = g_strdup(owner);
+        g_queue_init(&cq->jobs);
+        g_hash_table_insert(w->callers, cq->owner, cq);
+        g_queue_push_tail(&w->ring, cq);
+    }
+    g_queue_push_tail(&cq->jobs, job);
+    w->queued++;
+    g_cond_signal(&w->qcond);
+    g_mutex_unlock(&w->qlock);
+    return TRUE;
+}
+
+/* Under qlock: control first, then the next caller's oldest call. */
+static Job *queue_take(HelperdWorker *w)
+{
+    Job *job = g_queue_pop_head(&w->control);
+    if (job)
+        return job;
+    CallerQueue *cq = g_queue_pop_head(&w->ring);
+    if (!cq)
+        return NULL;
+    job = g_queue_pop_head(&cq->jobs);
+    w->queued--;
+    if (cq->jobs.length > 0) {
+        g_queue_push_tail(&w->ring, cq);        /* its next call after the others' */
+    } else {
+        g_hash_table_remove(w->callers, cq->owner);
+        g_free(cq->owner);
+        g_free(cq);
+    }
+    return job;
+}
+
+/* The next job: waits up to @timeout_us (0: not at all, -1: forever). */
+static Job *queue_pop(HelperdWorker *w, gint64 timeout_us)
+{
+    g_mutex_lock(&w->qlock);
+    gint64 end = timeout_us > 0 ? g_get_monotonic_time() + timeout_us : 0;
+    Job *job;
+    while ((job = queue_take(w)) == NULL && timeout_us != 0) {
+        if (timeout_us < 0)
+            g_cond_wait(&w->qcond, &w->qlock);
+        else if (!g_cond_wait_until(&w->qcond, &w->qlock, end))
+            break;
+    }
+    if (!job && timeout_us > 0)
+        job = queue_take(w);
+    g_mutex_unlock(&w->qlock);
+    return job;
+}
+
+static gboolean queue_busy(HelperdWorker *w)
+{
+    g_mutex_lock(&w->qlock);
+    gboolean busy = w->queued > 0 || w->control.length > 0;
+    g_mutex_unlock(&w->qlock);
+    return busy;
 }
 
 virDomainPtr helperd_worker_dom(HelperdWorker *w)
@@ -534,8 +643,81 @@ static void worker_resume_pauser(HelperdWorker *w, const char *why)
         virDomainFree(dom);
 }
 
+/* ------------------------------------------------------------ snapshots */
+
+gboolean helperd_snapshot_reply_error(HelperdSnapshot *s, HelperdError code, const char *message)
+{
+    if (!g_atomic_int_compare_and_exchange(&s->replied, 0, 1))
+        return FALSE;
+    helperd_return_error(s->inv, code, "%s", message);
+    return TRUE;
+}
+
+void helperd_snapshot_unref(HelperdSnapshot *s)
+{
+    if (!g_atomic_int_dec_and_test(&s->refs))
+        return;
+    if (s->dom)
+        virDomainFree(s->dom);
+    g_free(s->owner);
+    g_free(s->path);
+    g_free(s->name);
+    g_free(s);
+}
+
+void helperd_worker_start_snapshot(HelperdWorker *w, HelperdSnapshot *s)
+{
+    if (w->snapshot) {
+        helperd_snapshot_reply_error(s, HELPERD_ERROR_BUSY, "A snapshot of this domain is "
+                                     "being written already; try again once it is done.");
+        helperd_snapshot_unref(s);
+        return;
+    }
+    g_autoptr(HelperdConfig) cfg = helperd_config_get();
+    s->timeout_s = cfg->snapshot_timeout;
+    s->deadline = g_get_monotonic_time() + (gint64)s->timeout_s * G_USEC_PER_SEC;
+    g_atomic_int_inc(&s->refs);             /* the thread's */
+    w->snapshot = s;
+    g_autofree char *tname = g_strdup_printf("snap-%.9s", w->name);
+    g_thread_unref(g_thread_new(tname, helperd_snapshot_thread, s));
+}
+
+/* The snapshot is given up: its file goes once the thread can go on (a
+ * write into a stalled file system may block until the file system
+ * does), the call is answered now. */
+static void snapshot_abandon(HelperdWorker *w, HelperdError code, const char *why)
+{
+    HelperdSnapshot *s = g_steal_pointer(&w->snapshot);
+    if (!s)
+        return;
+    g_atomic_int_set(&s->cancel, 1);
+    g_autofree char *msg = g_strdup_printf("Domain '%s': the snapshot was given up: %s.",
+                                           w->name, why);
+    if (!g_atomic_int_get(&s->done) && helperd_snapshot_reply_error(s, code, msg))
+        helperd_log("domain %s: snapshot for %s cancelled: %s", w->name, s->owner, why);
+    helperd_snapshot_unref(s);
+}
+
+/* The worker's look at its snapshot: ended, or past its deadline. */
+static void snapshot_check(HelperdWorker *w)
+{
+    HelperdSnapshot *s = w->snapshot;
+    if (!s)
+        return;
+    if (g_atomic_int_get(&s->done)) {
+        w->snapshot = NULL;
+        helperd_snapshot_unref(s);
+    } else if (g_get_monotonic_time() >= s->deadline) {
+        g_autofree char *why = g_strdup_printf("it ran past snapshot_timeout (%u s): the file "
+                                               "system does not take the writes", s->timeout_s);
+        snapshot_abandon(w, HELPERD_ERROR_FAILED, why);
+    }
+}
+
 static void watches_drop_owner(HelperdWorker *w, const char *owner)
 {
+    if (w->snapshot && strcmp(w->snapshot->owner, owner) == 0)
+        snapshot_abandon(w, HELPERD_ERROR_FAILED, "its caller left the bus");
     if (g_strcmp0(w->paused_by, owner) == 0)
         worker_resume_pauser(w, "left the bus");
     for (guint i = w->watches->len; i-- > 0;) {
@@ -595,7 +777,7 @@ static void worker_run_call(HelperdWorker *w, GDBusMethodInvocation *inv, Helper
 
 static void worker_free(HelperdWorker *w)
 {
-    g_async_queue_unref(w->queue);
+    queue_clear(w);
     if (w->dom)
         virDomainFree(w->dom);
     g_mutex_clear(&w->lock);
@@ -632,7 +814,7 @@ static void worker_update_fast(HelperdWorker *w)
 static gboolean worker_try_inline(HelperdWorker *w, GDBusMethodInvocation *inv,
                                   HelperdWorkerFunc fn)
 {
-    if (!g_atomic_int_get(&w->fast) || g_async_queue_length(w->queue) > 0)
+    if (!g_atomic_int_get(&w->fast) || queue_busy(w))
         return FALSE;
     if (!g_mutex_trylock(&w->run))
         return FALSE;
@@ -649,15 +831,19 @@ static gpointer worker_main(gpointer data)
     for (;;) {
         Job *job;
         gboolean listening = w->watches->len > 0 && w->vmi && !w->gone;
+        snapshot_check(w);
+        /* a snapshot running: its deadline is looked at every second */
+        gint64 cap = w->snapshot ? G_USEC_PER_SEC : -1;
         if (listening) {
-            job = g_async_queue_try_pop(w->queue);
+            job = queue_pop(w, 0);
         } else if (!w->complete && !w->gone) {
             gint64 wait = w->next_try - g_get_monotonic_time();
-            job = wait > 0 ? g_async_queue_timeout_pop(w->queue, (guint64)wait)
-                           : g_async_queue_try_pop(w->queue);
+            job = queue_pop(w, wait > 0 ? (cap > 0 ? MIN(wait, cap) : wait) : 0);
         } else {
-            job = g_async_queue_pop(w->queue);
+            job = queue_pop(w, cap);
         }
+        if (!job && cap > 0 && !listening && (w->complete || w->gone))
+            continue;
         g_mutex_lock(&w->run);
         if (job) {
             JobKind kind = job->kind;
@@ -702,8 +888,9 @@ static gpointer worker_main(gpointer data)
     g_mutex_lock(&w->run);
     g_atomic_int_set(&w->fast, 0);
     /* calls still queued: the object is gone */
+    snapshot_abandon(w, HELPERD_ERROR_DOMAIN_GONE, "the helper stops following the domain");
     Job *job;
-    while ((job = g_async_queue_try_pop(w->queue)) != NULL) {
+    while ((job = queue_pop(w, 0)) != NULL) {
         if (job->kind == JOB_CALL)
             helperd_return_error(job->inv, HELPERD_ERROR_DOMAIN_GONE,
                                  "Domain '%s' was stopped or undefined.", w->name);
@@ -722,7 +909,7 @@ HelperdWorker *helperd_worker_new(HelperdDomain *d, virDomainPtr dom, const char
 {
     HelperdWorker *w = g_new0(HelperdWorker, 1);
     w->serial = next_serial++;
-    w->queue = g_async_queue_new();
+    queue_init(w);
     w->name = g_strdup(d->name);
     w->uuid = g_strdup(d->uuid);
     w->path = g_strdup(d->path);
@@ -742,7 +929,7 @@ HelperdWorker *helperd_worker_new(HelperdDomain *d, virDomainPtr dom, const char
 
 static void worker_push(HelperdWorker *w, Job *job)
 {
-    g_async_queue_push(w->queue, job);
+    queue_push_control(w, job);
 }
 
 void helperd_worker_stop(HelperdWorker *w, gboolean join)
@@ -786,7 +973,13 @@ void helperd_worker_call(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdWo
     job->inv = inv;
     job->fn = fn;
     job->any_time = any_time;
-    worker_push(w, job);
+    const char *sender = g_dbus_method_invocation_get_sender(inv);
+    if (!queue_push_call(w, sender ? sender : "", job)) {
+        g_free(job);
+        helperd_return_error(inv, HELPERD_ERROR_BUSY, "Domain '%s': %d calls of this connection "
+                             "wait already; wait for their replies before sending more.", w->name,
+                             HELPERD_MAX_QUEUED_PER_CALLER);
+    }
 }
 
 void helperd_workers_wait(guint ms)

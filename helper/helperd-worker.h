@@ -23,9 +23,43 @@ typedef struct {
     HelperdWorker *w;
 } HelperdWatch;
 
+/* A Snapshot in its own thread (its file may sit on a file system that
+ * stalls): the worker stays free for other calls, and gives the snapshot
+ * up when its caller leaves or when it runs past snapshot_timeout. */
+typedef struct {
+    gint refs;
+    gint cancel;                /* set: the copy stops, the file is removed */
+    gint replied;               /* the call was answered (exactly once) */
+    gint done;                  /* the thread ended */
+    GDBusMethodInvocation *inv;
+    char *owner, *path, *name;
+    guint32 uid;
+    virDomainPtr dom;
+    gint64 deadline;            /* monotonic */
+    guint timeout_s;
+} HelperdSnapshot;
+
+/* Answers the snapshot's call with @code and @message unless answered
+ * already; TRUE when this call answered it. */
+gboolean helperd_snapshot_reply_error(HelperdSnapshot *s, HelperdError code, const char *message);
+void helperd_snapshot_unref(HelperdSnapshot *s);
+/* The snapshot's thread (helperd-iface.c): creates the file as the caller,
+ * dumps, copies; answers unless answered; sets done; drops its reference. */
+gpointer helperd_snapshot_thread(gpointer s);
+
 struct HelperdWorker {
     guint64 serial;
-    GAsyncQueue *queue;
+    /* The job queue (under qlock): control jobs (reset, a caller left,
+     * stop) first, then calls, one per caller in turn (round robin over
+     * `ring`, each caller's own in order), at most
+     * HELPERD_MAX_QUEUED_PER_CALLER waiting per caller. */
+    GMutex qlock;
+    GCond qcond;
+    GQueue control;             /* Job* */
+    GQueue ring;                /* CallerQueue*, whose turn is next first */
+    GHashTable *callers;        /* unique name -> CallerQueue* (non-empty ones) */
+    guint queued;               /* calls waiting */
+    HelperdSnapshot *snapshot;  /* the worker thread's: one at a time */
     GThread *thread;
     gint stopping;
     char *name, *uuid, *path;
@@ -75,6 +109,8 @@ void helperd_worker_drop_owner(HelperdWorker *w, const char *owner);
  * retries the libvmi init first). */
 void helperd_worker_call(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdWorkerFunc fn,
                          gboolean any_time, gboolean may_inline);
+/* Starts @s's thread (the worker's job; takes @s). */
+void helperd_worker_start_snapshot(HelperdWorker *w, HelperdSnapshot *s);
 /* Waits up to @ms for every stopped worker to end (at exit). */
 void helperd_workers_wait(guint ms);
 

@@ -48,6 +48,11 @@ G_BEGIN_DECLS
 #define HELPERD_DEFAULT_READ_LIMIT  (16u << 20)
 #define HELPERD_MAX_READ_LIMIT      (64u << 20)     /* what read_limit may be raised to */
 #define HELPERD_MAX_WATCHES         4
+/* A caller's share of a domain: calls queued and not yet run (beyond: Busy),
+ * and watches (half the slots, so one caller cannot take them all). */
+#define HELPERD_MAX_QUEUED_PER_CALLER  32
+#define HELPERD_MAX_WATCHES_PER_CALLER (HELPERD_MAX_WATCHES / 2)
+#define HELPERD_DEFAULT_SNAPSHOT_TIMEOUT 600     /* s: a Snapshot's whole run */
 
 /* ------------------------------------------------------------ errors */
 
@@ -58,6 +63,7 @@ typedef enum {
     HELPERD_ERROR_INVALID_ARGUMENT,
     HELPERD_ERROR_TOO_LARGE,
     HELPERD_ERROR_ACCESS_DENIED,
+    HELPERD_ERROR_BUSY,
     HELPERD_ERROR_FAILED,
 } HelperdError;
 
@@ -121,6 +127,7 @@ typedef struct {
     char *file;                 /* the file read, or NULL (defaults) */
     char **uris;                /* libvirt URIs to follow */
     guint32 read_limit;         /* bytes per read/write call */
+    guint snapshot_timeout;     /* s: a Snapshot that runs longer is given up */
     char *libvmi_conf;          /* libvmi.conf with the per-domain entries */
     char **auto_enable;         /* glob patterns of domain names */
     vmi_domxml_mode_t auto_enable_mode;
@@ -232,8 +239,9 @@ const char *helperd_state_name(int state);
 /* libvirt's last error message. */
 const char *helperd_virt_error(void);
 /* Dumps @dom's memory as an ELF core (QEMU's dump-guest-memory, which
- * pauses the guest meanwhile) into @fd.  FALSE with @message otherwise. */
-gboolean helperd_virt_dump_memory(virDomainPtr dom, int fd, char **message);
+ * pauses the guest meanwhile) into @fd, stopping between chunks once
+ * *@cancel (NULL: never).  FALSE with @message otherwise. */
+gboolean helperd_virt_dump_memory(virDomainPtr dom, int fd, const gint *cancel, char **message);
 
 /* Enables introspection in @dom's persistent XML (Enable, auto_enable);
  * @changed tells whether the XML was redefined. */

@@ -12,7 +12,14 @@
 #     control=true (or writes=true), for every caller; [domain] groups are
 #     keyed by UUID;
 #   - a domain paused by a caller that leaves the bus is resumed;
-#   - read limits and write refusal are checked before any guest access.
+#   - read limits and write refusal are checked before any guest access;
+#   - OpenMemory hands out the file libvmi validated (device and inode),
+#     read-only, not a file swapped in at its path afterwards;
+#   - starvation: a caller flooding 1000 calls gets Busy past 32 waiting
+#     and does not delay another caller by more than a bound counted in
+#     calls (tests/dbus/flood-client.c); a Snapshot into a frozen file
+#     system (fsfreeze on a loop mount) runs in its own thread, is given
+#     up when its caller leaves or past snapshot_timeout, leaves no file.
 # Needs root (test users, as test-policy.sh). Exits 77 when a tool is
 # missing, when not root, or when the daemon is not built.
 set -u
@@ -44,6 +51,9 @@ if id -nG "$OTHER" | tr ' ' '\n' | grep -qx "$GROUP"; then
 fi
 
 make_workdir
+FROZEN=
+# a file system frozen by a check is thawed and unmounted whatever happens
+trap '[ -n "$FROZEN" ] && { fsfreeze -u "$FROZEN" 2>/dev/null; umount "$FROZEN" 2>/dev/null; }; cleanup' EXIT
 # A stray rule: everyone may call the helper. The daemon must still refuse.
 EXTRA_POLICY=$work/stray.conf
 cat >"$EXTRA_POLICY" <<'XML'
@@ -257,8 +267,96 @@ if [ -n "$RIG_DIR" ] && command -v python3 >/dev/null 2>&1; then
     expect "Snapshot into a path with a newline fails" "$MEMBER" 'Error' \
     --object-path "$DOMAIN" --method $D.Snapshot $'/nonexistent-libvmi-dir/a\nFAKE-INJECTED line'
     check "a caller's newline does not forge a log line" bash -c "sleep 0.2; grep -q 'FAKE-INJECTED' '$HLOG' && ! grep -q '^FAKE-INJECTED' '$HLOG'"
+    # OpenMemory hands out the file libvmi validated, not whatever is at its
+    # path now (10): the snapshot is moved aside and a decoy put in its place
+    open_memory() {
+        runuser -u "$MEMBER" -- timeout 10 python3 - "$BUS_ADDR" "$DOMAIN" "$pid_pa" <<'PY'
+import dbus, fcntl, os, sys
+bus = dbus.bus.BusConnection(sys.argv[1])
+obj = bus.get_object("org.libvmi.helper1", sys.argv[2])
+fd = obj.OpenMemory(dbus_interface="org.libvmi.helper1.Domain").take()
+st = os.fstat(fd)
+mode = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
+print(f"{st.st_dev}:{st.st_ino} {'ro' if mode == os.O_RDONLY else 'rw'} {os.pread(fd, 8, int(sys.argv[3])).hex()}")
+PY
+    }
+    orig=$(stat -c '%d:%i' "$work/guest.raw")
+    orig_bytes=$(python3 -c 'import sys; f = open(sys.argv[1], "rb"); f.seek(int(sys.argv[2])); print(f.read(8).hex())' "$work/guest.raw" "$pid_pa")
+    mv "$work/guest.raw" "$work/guest.raw.orig"
+    head -c 65536 /dev/zero | tr '\0' 'D' >"$work/guest.raw"
+    chmod 0644 "$work/guest.raw"
+    decoy=$(stat -c '%d:%i' "$work/guest.raw")
+    got=$(open_memory 2>&1)
+    echo "# validated $orig, decoy $decoy, OpenMemory gave: $got"
+    check "OpenMemory after the file was swapped at its path: the validated file (device:inode), not the decoy" \
+        test "${got%% *}" = "$orig"
+    check "... read-only, and its bytes are the snapshot's" test "${got#* }" = "ro $orig_bytes"
+    mv -f "$work/guest.raw.orig" "$work/guest.raw"
+
+    # ------------------------------------------------ starvation (9)
+    # One caller floods 1000 calls, 100 unanswered at any time: its calls
+    # beyond 32 waiting are refused Busy, and a second caller's call, sent
+    # while the flood runs, is served in its turn (round robin), not after
+    # the flooder's backlog. Counted in the flooder's replies, not in time.
+    FLOOD=${top_builddir:-$srcdir/_b}/tests/dbus/flood-client
+    if [ -x "$FLOOD" ]; then
+        timeout 120 "$FLOOD" "$BUS_ADDR" "$DOMAIN" "$pid_pa" 1000 >"$work/flood" 2>&1
+        echo "# flood: $(cat "$work/flood")"
+        flood() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" "$work/flood"; }
+        check "a flooding caller's calls beyond 32 waiting are refused Busy" \
+            test "$(flood a_busy)" -gt 0 -a "$(flood a_other)" = 0
+        # of the flooder's 100 calls unanswered when the other caller sent
+        # its own, fewer than 64 are answered before it (a FIFO: all 100)
+        check "another caller's call is answered (ok) before 64 of the flooder's calls ahead of it" \
+            test "$(flood b)" = ok -a "$(flood a_ok_ahead)" -lt 64
+    else
+        echo "# SKIP: tests/dbus/flood-client is not built: the flood checks did not run"
+        skipped=$((skipped + 2))
+    fi
+
+    # A Snapshot into a file system that stalls (frozen with fsfreeze) runs
+    # in its own thread: another caller's ReadPhysical is answered
+    # meanwhile; the snapshot is given up when its caller leaves, or when
+    # it runs past snapshot_timeout, and leaves no file.
+    if command -v fsfreeze >/dev/null && command -v mkfs.ext4 >/dev/null &&
+            truncate -s 32M "$work/frz.img" && mkfs.ext4 -q "$work/frz.img" &&
+            mkdir -p "$work/frz" && mount -o loop "$work/frz.img" "$work/frz"; then
+        FROZEN=$work/frz
+        chmod 1777 "$FROZEN"
+        fsfreeze -f "$FROZEN"
+        runuser -u "$MEMBER" -- gdbus call --address "$BUS_ADDR" --dest org.libvmi.helper1 \
+            --object-path "$DOMAIN" --method $D.Snapshot "$FROZEN/snap.elf" >"$work/snap1" 2>&1 &
+        SNAP_PID=$!
+        wait_for_log_h() { local _; for _ in $(seq "${2:-100}"); do grep -Eq -- "$1" "$HLOG" && return 0; sleep 0.1; done; return 1; }
+        snap_thread() { local _; for _ in $(seq 50); do ps -T -p "$HPID" -o comm= | grep -q '^snap-' && return 0; sleep 0.1; done; return 1; }
+        check "the stalled Snapshot runs in a thread of its own (snap-*)" snap_thread
+        expect "ReadPhysical of another caller is answered while a Snapshot stalls" root '^\(\[byte|^\(b' \
+            --object-path "$DOMAIN" --method $D.ReadPhysical "$pid_pa" 4
+        kill "$SNAP_PID" 2>/dev/null; wait "$SNAP_PID" 2>/dev/null
+        check "the stalled Snapshot is cancelled when its caller leaves the bus" \
+            wait_for_log_h "snapshot for :[0-9.]+ cancelled: its caller left the bus"
+        # past the timeout, with its caller still there
+        write_conf "[domain $UUID]
+control=true
+[helper]
+snapshot_timeout=2"
+        kill -HUP "$HPID"; sleep 0.5
+        expect "a Snapshot stalled past snapshot_timeout is answered Failed" "$MEMBER" \
+            'Error\.Failed: .*given up: it ran past snapshot_timeout \(2 s\)' \
+            --object-path "$DOMAIN" --method $D.Snapshot "$FROZEN/snap2.elf"
+        fsfreeze -u "$FROZEN"
+        check "the given-up snapshots end and leave no file once the file system thaws" \
+            bash -c "for _ in \$(seq 100); do [ \$(grep -c 'given-up snapshot' '$HLOG') -ge 2 ] && break; sleep 0.1; done
+                     ! [ -e '$FROZEN/snap.elf' ] && ! [ -e '$FROZEN/snap2.elf' ]"
+        umount "$FROZEN" && FROZEN=
+        write_conf "[domain $UUID]
+control=true"
+        kill -HUP "$HPID"; sleep 0.5
+    else
+        skip_check "the stalled-snapshot checks" "no fsfreeze/mkfs.ext4/loop mount" 5
+    fi
 else
-    skip_check "the snapshot-backed checks" "no rig snapshot (/var/cache/libvmi-rig/guests/amd64-*)" 11
+    skip_check "the snapshot-backed checks" "no rig snapshot (/var/cache/libvmi-rig/guests/amd64-*)" 20
 fi
 
 finish

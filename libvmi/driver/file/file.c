@@ -28,6 +28,8 @@ typedef struct file_data {
     bool is_elf;
     elfcore_t core;
     uint64_t memsize;
+    dev_t dev;                  /* the file opened, for file_ram_file_fd() */
+    ino_t ino;
 } file_data_t;
 
 static file_data_t *fdata(vmi_instance_t vmi)
@@ -109,6 +111,8 @@ static bool file_open(vmi_instance_t vmi, const char *name, GHashTable *config, 
         return false;
     }
     f->size = (size_t)st.st_size;
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
     /* a snapshot that shrinks while open must fail reads, not kill us */
     vmi_guard_install();
     f->map = mmap(NULL, f->size, PROT_READ | (f->writable ? PROT_WRITE : 0),
@@ -274,6 +278,47 @@ static bool file_next_data(vmi_instance_t vmi, addr_t pa, addr_t *start, addr_t 
     return false;
 }
 
+/* A raw image is laid out as a RAM file (offset = physical address): the
+ * helper may hand it out as one (OpenMemory on a domain of libvirt's test
+ * driver).  A new read-only descriptor of the file opened, never a reopen
+ * by name; with writes on, through /proc/self/fd, checked to be the same
+ * inode. */
+static int file_ram_file_fd(vmi_instance_t vmi, dev_t *dev, ino_t *ino, GError **error)
+{
+    file_data_t *f = fdata(vmi);
+    if (f->is_elf) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND, "'%s' is an ELF core, not laid out "
+                    "as a RAM file", vmi->name);
+        return -1;
+    }
+    int fd;
+    if (!f->writable) {
+        fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+    } else {
+        char self[64];
+        g_snprintf(self, sizeof(self), "/proc/self/fd/%d", f->fd);
+        fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        struct stat st;
+        if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_dev != f->dev || st.st_ino != f->ino)) {
+            close(fd);
+            g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "no read-only descriptor of '%s' could "
+                        "be made (/proc/self/fd gave another file)", vmi->name);
+            return -1;
+        }
+    }
+    if (fd < 0) {
+        int e = errno;
+        g_set_error(error, VMI_ERROR, VMI_ERROR_IO, "cannot duplicate the descriptor of '%s': %s",
+                    vmi->name, g_strerror(e));
+        return -1;
+    }
+    if (dev)
+        *dev = f->dev;
+    if (ino)
+        *ino = f->ino;
+    return fd;
+}
+
 static uint64_t file_memsize(vmi_instance_t vmi)
 {
     return fdata(vmi)->memsize;
@@ -428,6 +473,7 @@ const vmi_driver_ops_t file_driver_ops = {
     .memsize = file_memsize,
     .next_data = file_next_data,
     .ram_size = file_ram_size,
+    .ram_file_fd = file_ram_file_fd,
     .access_path = file_access_path,
     .num_vcpus = file_num_vcpus,
     .get_vcpureg = file_get_vcpureg,
