@@ -52,9 +52,7 @@ static sysmap_t *as_file(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* sizes and the file's reverse lookup, from a few bytes of the input */
-    uint32_t h = (uint32_t)size * 2654435761u;
-    if (size)
-        h ^= data[size - 1] * 16777619u ^ data[size / 2] * 40503u;
+    uint32_t h = fuzz_pick(data, size);
     size_t chunk = (h >> 4) % 4 == 0 ? 1 + h % 64 : 64 + h % 960;
     size_t max_line = (h >> 8) % 4 == 0 ? 1 + (h >> 10) % 128 : 4096;
     unsigned file_probe = (h >> 17) % 5;
