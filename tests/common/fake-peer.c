@@ -328,30 +328,85 @@ static gpointer pre_reader(gpointer unused)
     return NULL;
 }
 
-int fake_peer_preload(const void *data, size_t len, bool reader)
+/* The client's end, its send buffer as large as the system allows. */
+static int grow_sndbuf(int fd)
+{
+    int want = 64 << 20;
+    return setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+}
+
+/* How many sends of 64 bytes a socket made as fake_peer_preload makes it
+ * takes before one would block (each is a buffer of its own). */
+static size_t send_capacity(void)
+{
+    static size_t capacity;
+    if (capacity)
+        return capacity;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return 1;
+    grow_sndbuf(sv[0]);
+    char bytes[64] = { 0 };
+    size_t n = 0;
+    while (n < (1u << 20) && send(sv[0], bytes, sizeof(bytes), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+        n++;
+    close(sv[0]);
+    close(sv[1]);
+    capacity = n ? n : 1;
+    return capacity;
+}
+
+/* Sends @len bytes as one piece (a record of the SOCK_SEQPACKET pair). */
+static void send_piece(int fd, const char *b, size_t len, size_t total)
+{
+    for (;;) {
+        ssize_t n = send(fd, b, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)len) {
+            fprintf(stderr, "fake_peer_preload: %zu bytes do not fit: %s\n", total,
+                    n < 0 ? g_strerror(errno) : "cut short");
+            abort();
+        }
+        return;
+    }
+}
+
+int fake_peer_preload(const void *data, size_t len, uint32_t cut, size_t max_sends)
 {
     int sv[2];
+    bool reader = max_sends >= send_capacity();
     if (len > FAKE_PEER_PRELOAD_MAX || pre.fd >= 0 ||
-        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         fprintf(stderr, "fake_peer_preload: %zu bytes (at most %d), one at a time: %s\n", len,
                 FAKE_PEER_PRELOAD_MAX, pre.fd >= 0 ? "busy" : g_strerror(errno));
         abort();
     }
+    /* up to three cuts at places @cut picks, sorted */
+    size_t cuts[3] = { len, len, len };
+    if (cut && len > 1) {
+        for (int i = 0; i < 3; i++)
+            cuts[i] = 1 + ((cut >> (i * 10)) & 0x3ff) * (len - 1) / 0x400;
+        for (int i = 0; i < 3; i++)
+            for (int j = i + 1; j < 3; j++)
+                if (cuts[j] < cuts[i]) {
+                    size_t t = cuts[i];
+                    cuts[i] = cuts[j];
+                    cuts[j] = t;
+                }
+    }
     const char *b = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t n = send(sv[1], b, left, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            fprintf(stderr, "fake_peer_preload: only %zu of %zu bytes fit: %s\n", len - left,
-                    len, n < 0 ? g_strerror(errno) : "nothing sent");
-            abort();
+    size_t at = 0;
+    for (int i = 0; i <= 3; i++) {
+        size_t end = i < 3 ? cuts[i] : len;
+        while (at < end) {
+            size_t n = MIN(end - at, (size_t)FAKE_PEER_PIECE_MAX);
+            send_piece(sv[1], b + at, n, len);
+            at += n;
         }
-        b += n;
-        left -= (size_t)n;
     }
     shutdown(sv[1], SHUT_WR);
+    grow_sndbuf(sv[0]);
 
     pre.fd = sv[1];
     if (reader) {

@@ -20,11 +20,15 @@
  * its sending side before the client starts: the client reads it and then
  * the end of the stream, always in the same way (no thread switch, no
  * timing in what it receives), and no read of the client can wait for a
- * timeout.  What the client sends stays queued unread, which is fine for
- * a few hundred sends (a QMP session); for a client whose sends grow with
- * the input (gdb_client.c acks every packet), one thread for the whole
- * process reads and drops them, so that its sends cannot fill the socket
- * and wait either.
+ * timeout.  The pair is SOCK_SEQPACKET, so that the input can arrive in
+ * pieces cut where the caller says (a recv() returns one piece): messages
+ * split across reads are reached deterministically.  What the client
+ * sends stays queued unread as long as the socket can hold it: the caller
+ * says how many sends the client may make at most, and when that is more
+ * than the socket holds (measured once, with its buffer made as large as
+ * the system allows), one thread for the whole process reads and drops
+ * what the client sends, so that no send can wait either.  The reader
+ * costs a thread switch per send, so it is used only when needed.
  */
 #ifndef VMI_TESTS_FAKE_PEER_H
 #define VMI_TESTS_FAKE_PEER_H
@@ -32,6 +36,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define FAKE_PEER_WAIT_MS 10000
@@ -95,11 +100,16 @@ void fake_peer_fail(fake_peer_t *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* Most bytes fake_peer_preload() can queue (the socket's buffer). */
 #define FAKE_PEER_PRELOAD_MAX (64 * 1024)
+/* Pieces of the preloaded input are at most this long: the clients read
+ * 16 KiB at a time, and a SOCK_SEQPACKET read cuts a longer piece. */
+#define FAKE_PEER_PIECE_MAX 4096
 /* A connected socket for the client (it closes it) on which @len bytes
  * of @data (at most FAKE_PEER_PRELOAD_MAX) are waiting, then the end of
- * the stream; with @reader, what the client sends is read and dropped.
- * Aborts when the socket cannot be made. */
-int fake_peer_preload(const void *data, size_t len, bool reader);
+ * the stream.  @cut picks where the input is cut into pieces (0: only
+ * every FAKE_PEER_PIECE_MAX bytes; else also at up to three places it
+ * picks).  @max_sends bounds the client's send() calls of up to 64 bytes
+ * each.  Aborts when the socket cannot be made. */
+int fake_peer_preload(const void *data, size_t len, uint32_t cut, size_t max_sends);
 /* After the client closed its socket: waits until the reader (if any)
  * has seen it and closes the peer's end. */
 void fake_peer_preload_end(void);
