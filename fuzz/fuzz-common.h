@@ -75,6 +75,17 @@ static inline char *fuzz_strdup(const uint8_t *data, size_t size)
     return s;
 }
 
+/* A number picked by the input (its size and three of its bytes, not a
+ * pass over all of it): for the choices a target makes per input, such as
+ * sizes or which of two costly paths to take as well. */
+static inline uint32_t fuzz_pick(const uint8_t *data, size_t size)
+{
+    uint32_t h = (uint32_t)size * 2654435761u;
+    if (size)
+        h ^= data[size - 1] * 16777619u ^ data[size / 2] * 40503u ^ data[0] * 2246822519u;
+    return h ^ (h >> 15);
+}
+
 /* A fatal check of a property the fuzzed code documents. */
 #define FUZZ_CHECK(cond)                                                         \
     do {                                                                         \

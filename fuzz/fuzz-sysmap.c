@@ -16,22 +16,55 @@
  * The file map answers the batch lookup and one of the reverse lookups
  * (chosen by the input); the memory map answers all of them.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include "fuzz-common.h"
 #include "sysmap.h"
 
+/* The map's file: on /dev/shm when there is one (an open there is a plain
+ * tmpfs lookup, and relatime spares the atime updates that each read of a
+ * memfd makes), removed at exit; one left by a target that crashed is
+ * removed by the next. */
+#define FILE_PREFIX "libvmi-fuzz-sysmap-"
 static int memfd = -1;
-static char path[64];
+static char path[128];
+
+static void remove_file(void)
+{
+    unlink(path);
+}
+
+static void remove_stale(const char *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return;
+    const char *name;
+    while ((name = g_dir_read_name(d))) {
+        if (!g_str_has_prefix(name, FILE_PREFIX))
+            continue;
+        long pid = strtol(name + strlen(FILE_PREFIX), NULL, 10);
+        if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+            g_autofree char *stale = g_build_filename(dir, name, NULL);
+            unlink(stale);
+        }
+    }
+    g_dir_close(d);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     fuzz_init(argc, argv);
-    memfd = memfd_create("fuzz-sysmap", MFD_CLOEXEC);
+    const char *dir = g_file_test("/dev/shm", G_FILE_TEST_IS_DIR) ? "/dev/shm" : g_get_tmp_dir();
+    remove_stale(dir);
+    snprintf(path, sizeof(path), "%s/" FILE_PREFIX "%d", dir, (int)getpid());
+    memfd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (memfd < 0)
         abort();
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
+    atexit(remove_file);
     return 0;
 }
 
@@ -52,9 +85,7 @@ static sysmap_t *as_file(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* sizes and the file's reverse lookup, from a few bytes of the input */
-    uint32_t h = (uint32_t)size * 2654435761u;
-    if (size)
-        h ^= data[size - 1] * 16777619u ^ data[size / 2] * 40503u;
+    uint32_t h = fuzz_pick(data, size);
     size_t chunk = (h >> 4) % 4 == 0 ? 1 + h % 64 : 64 + h % 960;
     size_t max_line = (h >> 8) % 4 == 0 ? 1 + (h >> 10) % 128 : 4096;
     unsigned file_probe = (h >> 17) % 5;

@@ -382,6 +382,9 @@ static DomxmlDoc *domxml_parse(const char *xml, GError **error)
     well_formed = ctxt->wellFormed;
     ns_well_formed = ctxt->nsWellFormed;
     xmlFreeParserCtxt(ctxt);
+    /* libxml2 also keeps a copy of the last error (message and text of the
+     * input) per thread until the next one: we have ours in @first */
+    xmlResetLastError();
 
     if (!d->doc || !well_formed || !ns_well_formed) {
         g_autofree char *message = first.message;

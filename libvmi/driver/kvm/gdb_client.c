@@ -48,6 +48,8 @@
 /* How often a command is sent again when a stop reply (the guest was
  * resumed behind our back) took the place of its answer. */
 #define MAX_RESEND              2
+/* Bytes per recv(); a big memory reply takes a few calls. */
+#define INBUF_SIZE              16384
 /* How long to wait for the stop reply after a late 0x03 (step timeout). */
 #define INTERRUPT_GRACE_MS      1000
 
@@ -67,7 +69,7 @@ struct gdb_client {
     char *address;
     int timeout_ms;
     rsp_decoder_t dec;
-    uint8_t inbuf[65536];
+    uint8_t *inbuf;             /* INBUF_SIZE bytes, not zeroed */
     size_t in_pos, in_len;
     bool eof;
 
@@ -154,25 +156,31 @@ static int ms_left(gint64 deadline)
     return (int)MIN((left + 999) / 1000, G_MAXINT);
 }
 
+/* The socket is non-blocking: each send and recv is tried first, and
+ * poll() waits only when it would block (one system call per packet in
+ * the common case, not two). */
 static bool write_all(gdb_client_t *c, const void *data, size_t len, GError **error)
 {
     const uint8_t *p = data;
     gint64 deadline = deadline_in(c->timeout_ms);
 
     while (len > 0) {
-        struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
-        int r = poll(&pfd, 1, ms_left(deadline));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return fail(c, error, GDB_CLIENT_ERROR_IO, "poll: %s", g_strerror(errno));
-        if (r == 0)
-            return fail(c, error, GDB_CLIENT_ERROR_TIMEOUT,
-                        "the peer accepted no data for %d ms", c->timeout_ms);
         /* MSG_NOSIGNAL: a closed peer is an error here, not a SIGPIPE. */
         ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+        if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+            int r = poll(&pfd, 1, ms_left(deadline));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0)
+                return fail(c, error, GDB_CLIENT_ERROR_IO, "poll: %s", g_strerror(errno));
+            if (r == 0)
+                return fail(c, error, GDB_CLIENT_ERROR_TIMEOUT,
+                            "the peer accepted no data for %d ms", c->timeout_ms);
+            continue;
+        }
         if (n < 0)
             return fail(c, error, GDB_CLIENT_ERROR_IO, "send: %s", g_strerror(errno));
         p += n;
@@ -186,19 +194,24 @@ static bool write_all(gdb_client_t *c, const void *data, size_t len, GError **er
 static int fill(gdb_client_t *c, gint64 deadline, GError **error)
 {
     for (;;) {
-        struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-        int r = poll(&pfd, 1, deadline < 0 ? 0 : ms_left(deadline));
-        if (r < 0 && errno == EINTR)
+        ssize_t n = recv(c->fd, c->inbuf, INBUF_SIZE, 0);
+        if (n < 0 && errno == EINTR)
             continue;
-        if (r < 0) {
-            fail(c, error, GDB_CLIENT_ERROR_IO, "poll: %s", g_strerror(errno));
-            return -1;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (deadline < 0)
+                return 0;
+            struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+            int r = poll(&pfd, 1, ms_left(deadline));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0) {
+                fail(c, error, GDB_CLIENT_ERROR_IO, "poll: %s", g_strerror(errno));
+                return -1;
+            }
+            if (r == 0)
+                return 0;
+            continue;
         }
-        if (r == 0)
-            return 0;
-        ssize_t n = recv(c->fd, c->inbuf, sizeof(c->inbuf), 0);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-            continue;
         if (n < 0) {
             fail(c, error, GDB_CLIENT_ERROR_IO, "recv: %s", g_strerror(errno));
             return -1;
@@ -704,9 +717,7 @@ static int connect_tcp(const char *hostport, int timeout_ms, GError **error)
                     "cannot connect to gdbstub 'tcp:%s': %s", hostport, g_strerror(err));
         return -1;
     }
-    /* Every later wait goes through poll(); blocking sends are fine. */
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    return fd;
+    return fd;      /* non-blocking, as gdb_client_new_from_fd wants it */
 }
 
 static void parse_qsupported(gdb_client_t *c, const char *reply, bool *noack)
@@ -934,8 +945,6 @@ static bool handshake(gdb_client_t *c, bool *ran, GError **error)
 gdb_client_t *gdb_client_connect(const char *address, int timeout_ms, bool resume,
                                  GError **error)
 {
-    gdb_client_t *c;
-    bool ran = false;
     int fd;
 
     g_return_val_if_fail(address != NULL, NULL);
@@ -947,10 +956,29 @@ gdb_client_t *gdb_client_connect(const char *address, int timeout_ms, bool resum
         fd = connect_unix(address, error);
     if (fd < 0)
         return NULL;
+    return gdb_client_new_from_fd(fd, address, timeout_ms, resume, error);
+}
 
+gdb_client_t *gdb_client_new_from_fd(int fd, const char *name, int timeout_ms, bool resume,
+                                     GError **error)
+{
+    gdb_client_t *c;
+    bool ran = false;
+
+    g_return_val_if_fail(fd >= 0 && name != NULL, NULL);
+    if (timeout_ms <= 0)
+        timeout_ms = DEFAULT_TIMEOUT_MS;
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        g_set_error(error, GDB_CLIENT_ERROR, GDB_CLIENT_ERROR_IO,
+                    "cannot use the gdbstub socket of '%s': %s", name, g_strerror(errno));
+        close(fd);
+        return NULL;
+    }
     c = g_new0(gdb_client_t, 1);
     c->fd = fd;
-    c->address = g_strdup(address);
+    c->inbuf = g_malloc(INBUF_SIZE);
+    c->address = g_strdup(name);
     c->timeout_ms = timeout_ms;
     c->ack_mode = true;
     c->packet_size = DEFAULT_PACKET_SIZE;
@@ -1054,6 +1082,7 @@ void gdb_client_free(gdb_client_t *c)
         g_array_unref(c->points);
     if (c->last_sent)
         g_byte_array_unref(c->last_sent);
+    g_free(c->inbuf);
     g_free(c);
 }
 

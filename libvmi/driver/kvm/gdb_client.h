@@ -26,6 +26,12 @@ typedef struct gdb_client gdb_client_t;
  * @resume: let the guest run again after the connect-time stop.  Whether
  * the guest ran before the connect is learnt from QEMU's "T02" on accept. */
 gdb_client_t *gdb_client_connect(const char *address, int timeout_ms, bool resume, GError **error);
+/* The same on @fd, a connected stream socket (taken over: closed by
+ * gdb_client_free, or on failure); @name stands for the stub in
+ * messages.  For the tests and fuzz targets, which play the stub on a
+ * socketpair. */
+gdb_client_t *gdb_client_new_from_fd(int fd, const char *name, int timeout_ms, bool resume,
+                                     GError **error);
 /* Leaves the guest as the user expects it and closes: running (by "D",
  * which also drops our breakpoints) if it ran when we connected or was
  * resumed since (gdb_client_cont, or from outside), unless paused since by

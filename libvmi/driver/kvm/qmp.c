@@ -16,6 +16,7 @@
 #define _GNU_SOURCE /* struct ucred; the autotools build gets it from build-config.h */
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -33,7 +34,9 @@
 #define QMP_MAX_LINE (64u * 1024 * 1024)
 /* Nobody may be reading events; keep the newest ones and bound memory. */
 #define QMP_MAX_EVENTS 1024
-#define QMP_READ_CHUNK 65536
+/* Bytes per recv(): most messages fit; long HMP texts take a few more
+ * calls.  @in grows only by what arrived. */
+#define QMP_READ_CHUNK 16384
 
 struct qmp {
     int fd;
@@ -167,11 +170,12 @@ static char *read_line(qmp_t *q, gint64 deadline, const char *what, GError **err
         if (!wait_fd(q, POLLIN, deadline, what, error))
             return NULL;
         size_t old = q->in->len;
-        g_string_set_size(q->in, old + QMP_READ_CHUNK);
-        ssize_t n = recv(q->fd, q->in->str + old, QMP_READ_CHUNK, 0);
-        g_string_set_size(q->in, old + (n > 0 ? (size_t)n : 0));
-        if (n > 0)
+        char chunk[QMP_READ_CHUNK];
+        ssize_t n = recv(q->fd, chunk, sizeof(chunk), 0);
+        if (n > 0) {
+            g_string_append_len(q->in, chunk, n);
             continue;
+        }
         if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
             continue;
         if (n == 0) {
@@ -248,32 +252,43 @@ static const char *member_string(JsonObject *o, const char *name)
     return json_node_get_string(n);
 }
 
-/* @id < 0: no "id" member (a relay numbers the commands itself and refuses
- * one that already has an id). */
+/* @s as a JSON string literal. */
+static void append_json_string(GString *out, const char *s)
+{
+    g_string_append_c(out, '"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            g_string_append_printf(out, "\\%c", c);
+        else if (c < 0x20)
+            g_string_append_printf(out, "\\u%04x", c);
+        else
+            g_string_append_c(out, (char)c);
+    }
+    g_string_append_c(out, '"');
+}
+
+/* One line: {"execute": ..., "arguments": ..., "id": ...}.  @id < 0: no
+ * "id" member (a relay numbers the commands itself and refuses one that
+ * already has an id).  Only the arguments go through json-glib's
+ * generator, which is not cheap for the few bytes of a command. */
 static char *build_request(const char *command, JsonObject *args, gint64 id)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "execute");
-    json_builder_add_string_value(b, command);
+    GString *out = g_string_new("{\"execute\": ");
+    append_json_string(out, command);
     if (args) {
         JsonNode *n = json_node_alloc();
         json_node_init_object(n, args); /* takes its own reference: @args is not consumed */
-        json_builder_set_member_name(b, "arguments");
-        json_builder_add_value(b, n);
+        /* not pretty: the request must stay on one line */
+        g_autofree char *text = json_to_string(n, FALSE);
+        json_node_unref(n);
+        g_string_append(out, ", \"arguments\": ");
+        g_string_append(out, text);
     }
-    if (id >= 0) {
-        json_builder_set_member_name(b, "id");
-        json_builder_add_int_value(b, id);
-    }
-    json_builder_end_object(b);
-
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    json_generator_set_root(gen, root);
-    /* Not pretty: the request must stay on one line. */
-    g_autofree char *text = json_generator_to_data(gen, NULL);
-    return g_strconcat(text, "\n", NULL);
+    if (id >= 0)
+        g_string_append_printf(out, ", \"id\": %" G_GINT64_FORMAT, id);
+    g_string_append(out, "}\n");
+    return g_string_free(out, FALSE);
 }
 
 /* ------------------------------------------------------------ client */
@@ -321,31 +336,33 @@ static bool connect_socket(qmp_t *q, const char *path, gint64 deadline, GError *
         return false;
     }
 
-    struct ucred cred;
-    socklen_t len = sizeof(cred);
-    q->pid = getsockopt(q->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : -1;
     return true;
 }
 
-qmp_t *qmp_connect(const char *socket_path, int timeout_ms, GError **error)
+/* QEMU's pid, from the socket's peer credentials. */
+static void learn_peer_pid(qmp_t *q)
 {
-    g_return_val_if_fail(socket_path != NULL, NULL);
-    g_return_val_if_fail(timeout_ms > 0, NULL);
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    q->pid = getsockopt(q->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : -1;
+}
 
+static qmp_t *client_new(int timeout_ms)
+{
     qmp_t *q = g_new0(qmp_t, 1);
     q->fd = -1;
     q->pid = -1;
     q->timeout_ms = timeout_ms;
-    q->in = g_string_sized_new(QMP_READ_CHUNK);
+    q->in = g_string_new(NULL);
     q->next_id = 1;
     g_queue_init(&q->events);
+    return q;
+}
 
-    gint64 deadline = deadline_after(timeout_ms);
-    if (!connect_socket(q, socket_path, deadline, error)) {
-        qmp_free(q);
-        return NULL;
-    }
-
+/* Reads the greeting and negotiates capabilities on the connected @q;
+ * frees @q on failure.  @peer names it in messages. */
+static qmp_t *start_session(qmp_t *q, const char *peer, gint64 deadline, GError **error)
+{
     /* QEMU serves one QMP client per socket at a time; a second one is
      * accepted by the kernel but gets no greeting until the first leaves,
      * which ends here as a timeout. */
@@ -358,7 +375,7 @@ qmp_t *qmp_connect(const char *socket_path, int timeout_ms, GError **error)
     JsonNode *qmp = json_object_get_member(greeting, "QMP");
     if (!qmp || !JSON_NODE_HOLDS_OBJECT(qmp)) {
         g_set_error(error, QMP_ERROR, QMP_ERROR_PROTOCOL,
-                    "The peer at '%s' did not greet like a QMP server", socket_path);
+                    "The peer at '%s' did not greet like a QMP server", peer);
         qmp_free(q);
         return NULL;
     }
@@ -369,6 +386,39 @@ qmp_t *qmp_connect(const char *socket_path, int timeout_ms, GError **error)
         return NULL;
     }
     return q;
+}
+
+qmp_t *qmp_connect(const char *socket_path, int timeout_ms, GError **error)
+{
+    g_return_val_if_fail(socket_path != NULL, NULL);
+    g_return_val_if_fail(timeout_ms > 0, NULL);
+
+    qmp_t *q = client_new(timeout_ms);
+    gint64 deadline = deadline_after(timeout_ms);
+    if (!connect_socket(q, socket_path, deadline, error)) {
+        qmp_free(q);
+        return NULL;
+    }
+    learn_peer_pid(q);
+    return start_session(q, socket_path, deadline, error);
+}
+
+qmp_t *qmp_new_from_fd(int fd, const char *name, int timeout_ms, GError **error)
+{
+    g_return_val_if_fail(fd >= 0 && name != NULL, NULL);
+    g_return_val_if_fail(timeout_ms > 0, NULL);
+
+    qmp_t *q = client_new(timeout_ms);
+    q->fd = fd;
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_IO, "Cannot use the QMP socket of '%s': %s",
+                    name, g_strerror(errno));
+        qmp_free(q);
+        return NULL;
+    }
+    learn_peer_pid(q);
+    return start_session(q, name, deadline_after(timeout_ms), error);
 }
 
 qmp_t *qmp_new_relayed(qmp_relay_func relay, void *data, GDestroyNotify destroy)
@@ -585,15 +635,33 @@ static bool scan_hex_field(const char **p, uint64_t *out)
     return scan_hex(p, out);
 }
 
-/* Splits @text into lines without their "\r\n". */
+/* Splits @text into lines without their "\r\n", as g_strsplit would (no
+ * line for ""), but in one block that g_free() releases: the NULL-ended
+ * pointers, then a copy of the text cut at each '\n'.  (g_strsplit makes
+ * a string per line, and its strstr per line rescans the rest of the text
+ * under ASan: quadratic in the fuzz targets.) */
 static char **split_lines(const char *text)
 {
-    char **lines = g_strsplit(text, "\n", -1);
-    for (char **l = lines; *l; l++) {
-        size_t len = strlen(*l);
-        if (len > 0 && (*l)[len - 1] == '\r')
-            (*l)[len - 1] = '\0';
+    size_t len = strlen(text), n = 0;
+    for (const char *l = text; *text && l; n++) {
+        l = memchr(l, '\n', len - (size_t)(l - text));
+        if (l)
+            l++;
     }
+    char **lines = g_malloc((n + 1) * sizeof(char *) + len + 1);
+    char *copy = memcpy((char *)(lines + n + 1), text, len + 1);
+    for (size_t i = 0; i < n; i++) {
+        lines[i] = copy;
+        char *nl = strchr(copy, '\n');
+        if (nl) {
+            *nl = '\0';
+            copy = nl + 1;
+        }
+        size_t l = strlen(lines[i]);
+        if (l > 0 && lines[i][l - 1] == '\r')
+            lines[i][l - 1] = '\0';
+    }
+    lines[n] = NULL;
     return lines;
 }
 
@@ -661,7 +729,7 @@ bad:
 
 GArray *qmp_parse_mtree(const char *text, GError **error)
 {
-    g_auto(GStrv) lines = split_lines(text);
+    g_autofree char **lines = split_lines(text);
     g_autoptr(GArray) ranges = g_array_new(FALSE, FALSE, sizeof(qmp_ram_range_t));
     bool in_memory_view = false, found = false;
 
@@ -833,7 +901,7 @@ static bool scan_key(const char **p, char key[8])
 
 bool qmp_parse_registers(const char *text, qmp_regs_t *out, GError **error)
 {
-    g_auto(GStrv) lines = split_lines(text);
+    g_autofree char **lines = split_lines(text);
     qmp_regs_t r = { 0 };
     bool seen64 = false, seen32 = false, seen_ip = false, seen_cr3 = false;
     unsigned cpus = 0;

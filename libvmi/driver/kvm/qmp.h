@@ -17,6 +17,11 @@ typedef struct qmp qmp_t;
 
 /* Connects, reads the greeting, negotiates capabilities. */
 qmp_t *qmp_connect(const char *socket_path, int timeout_ms, GError **error);
+/* The same on @fd, a connected stream socket (taken over: closed by
+ * qmp_free, or on failure); @name stands for the peer in messages.  For a
+ * socket passed in by a caller, and for the tests and fuzz targets, which
+ * play QEMU on a socketpair. */
+qmp_t *qmp_new_from_fd(int fd, const char *name, int timeout_ms, GError **error);
 /* A relay that runs one command for us: @request is the command as a JSON
  * object text without "id" (the relay numbers commands itself); returns
  * the whole reply text, {"return": ...} or {"error": ...}, newly

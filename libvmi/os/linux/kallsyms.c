@@ -51,10 +51,14 @@ typedef enum { AM_ABS, AM_REL, AM_REL_PERCPU, AM_PCREL, AM_ABS32 } addr_mode_t;
 
 struct ksyms {
     ksyms_layout_t lay;
-    char tok[256][KS_MAX_TOKEN + 1];
+    /* token k is the NUL-terminated string at token_raw + tok_off[k]: the
+     * table's own bytes (followed by its index, for the fingerprint), held
+     * once and at their size (~2 KiB for a kernel, not 200 KiB of fixed
+     * arrays per instance) */
+    uint16_t tok_off[256];
     uint16_t tok_len[256];
     bool tok_dot[256];               /* token holds a '.' */
-    uint8_t token_raw[512 + 65536];  /* token table bytes followed by the index, for the fingerprint */
+    uint8_t *token_raw;
     size_t token_raw_len;
     uint8_t *names;
     size_t names_len;
@@ -81,6 +85,11 @@ struct ksyms {
 };
 
 /* ------------------------------------------------------------ byte helpers */
+
+static inline const char *tok_str(const ksyms_t *ks, uint8_t k)
+{
+    return (const char *)ks->token_raw + ks->tok_off[k];
+}
 
 static inline uint32_t le32(const uint8_t *p)
 {
@@ -240,7 +249,8 @@ typedef struct cand {
     addr_t Ms;                   /* markers start */
     uint32_t nm;
     unsigned ms;                 /* marker element size */
-    uint32_t markers[KS_MAX_MARKERS];
+    uint32_t *markers;           /* the first nm in use, room for markers_cap */
+    uint32_t markers_cap;
     addr_t seqs_between;         /* 6.2-6.3 seqs between markers and tokens */
     unsigned seq_between_size;
     addr_t names, nsa;
@@ -249,6 +259,21 @@ typedef struct cand {
     bool big;
     uint32_t *offs;              /* per-symbol names offset (temporary) */
 } cand_t;
+
+/* Room for @n markers in @c (@n <= KS_MAX_MARKERS): a candidate holds a
+ * few, a big kernel ~1000. */
+static bool cand_markers(cand_t *c, uint32_t n)
+{
+    if (n <= c->markers_cap)
+        return true;
+    uint32_t cap = MAX(n, MIN(2 * c->markers_cap, (uint32_t)KS_MAX_MARKERS));
+    uint32_t *m = g_try_renew(uint32_t, c->markers, cap);
+    if (!m)
+        return false;
+    c->markers = m;
+    c->markers_cap = cap;
+    return true;
+}
 
 /* Checks the token table whose '0' token is at @P: walks the tokens after it,
  * finds the index after them and checks the index describes the table. */
@@ -306,8 +331,7 @@ static bool check_tokens(finder_t *f, ksyms_t *ks, addr_t P, addr_t *T_out, addr
                     ok = false;
             if (!ok)
                 break;
-            memcpy(ks->tok[k], s, tl);
-            ks->tok[k][tl] = 0;
+            ks->tok_off[k] = (uint16_t)off;
             ks->tok_len[k] = (uint16_t)tl;
             ks->tok_dot[k] = memchr(s, '.', tl) != NULL;
             off += tl + 1;
@@ -321,13 +345,18 @@ static bool check_tokens(finder_t *f, ksyms_t *ks, addr_t P, addr_t *T_out, addr
             if (ks->tok_len[d] != 1)
                 ok = false;
         for (unsigned k = 0; k < 256; k++)
-            if (ks->tok_len[k] == 1 && (unsigned char)ks->tok[k][0] != k)
+            if (ks->tok_len[k] == 1 && b[(T - lo) + ks->tok_off[k]] != k)
                 ok = false;
         if (!ok)
             continue;
         size_t raw = (size_t)(tok_end - T);
-        memcpy(ks->token_raw, b + (T - lo), raw);
-        memcpy(ks->token_raw + raw, ix, 512);
+        uint8_t *copy = g_try_malloc(raw + 512);
+        if (!copy)
+            return false;
+        memcpy(copy, b + (T - lo), raw);
+        memcpy(copy + raw, ix, 512);
+        g_free(ks->token_raw);
+        ks->token_raw = copy;
         ks->token_raw_len = raw + 512;
         *T_out = T;
         *I_out = I;
@@ -419,6 +448,8 @@ static bool markers_back(view_t *v, cand_t *c, addr_t E, unsigned ms)
         if (val == 0)
             break;
     }
+    if (!cand_markers(c, k))
+        return false;
     c->nm = k;
     c->ms = ms;
     c->Ms = E - (addr_t)k * ms;
@@ -547,7 +578,7 @@ static size_t decode_full(const ksyms_t *ks, size_t off, char *out, size_t size,
         *type = '?';
     size_t o = 0, cap = out && size ? size - 1 : 0;
     for (; e < end; e++) {
-        const char *s = ks->tok[*e];
+        const char *s = tok_str(ks, *e);
         size_t tl = ks->tok_len[*e];
         if (skip && tl) {
             if (type)
@@ -673,7 +704,7 @@ static bool nameit_init(const ksyms_t *ks, size_t off, nameit_t *it)
     it->rem = 0;
     /* skip the type character */
     while (it->e < it->end && it->rem == 0) {
-        it->t = ks->tok[*it->e];
+        it->t = tok_str(ks, *it->e);
         it->rem = ks->tok_len[*it->e];
         it->e++;
     }
@@ -690,7 +721,7 @@ static inline int nameit_next(const ksyms_t *ks, nameit_t *it)
     while (it->rem == 0) {
         if (it->e >= it->end)
             return -1;
-        it->t = ks->tok[*it->e];
+        it->t = tok_str(ks, *it->e);
         it->rem = ks->tok_len[*it->e];
         it->e++;
     }
@@ -922,6 +953,8 @@ static bool try_tables(finder_t *f, ksyms_t *ks, addr_t T, addr_t I)
                     uint64_t n = len / ss;
                     if (len - n * ss >= a || n == 0 || (n + 255) / 256 != nm)
                         continue;
+                    if (!cand_markers(c, nm))
+                        continue;
                     c->nm = nm;
                     c->ms = 4;
                     c->Ms = p;
@@ -950,6 +983,7 @@ static bool try_tables(finder_t *f, ksyms_t *ks, addr_t T, addr_t I)
         ks->marker_size = c->ms;
     }
     g_free(c->offs);
+    g_free(c->markers);
     g_free(c);
     view_clear(&v);
     return ok;
@@ -995,6 +1029,7 @@ void ksyms_free(ksyms_t *ks)
 {
     if (!ks)
         return;
+    g_free(ks->token_raw);
     g_free(ks->names);
     g_free(ks->markers);
     g_free(ks->addrs);
@@ -1006,7 +1041,8 @@ void ksyms_free(ksyms_t *ks)
 static ksyms_t *scan(finder_t *f, addr_t from, addr_t to)
 {
     ksyms_t *ks = g_try_new0(ksyms_t, 1);
-    uint8_t *chunk = g_try_malloc(KS_CHUNK);
+    /* a region smaller than a chunk needs no more */
+    uint8_t *chunk = g_try_malloc((size_t)MIN((addr_t)KS_CHUNK, to > from ? to - from : 1));
     if (!ks || !chunk) {
         g_free(ks);
         g_free(chunk);
@@ -1186,7 +1222,7 @@ static bool entry_is(const ksyms_t *ks, size_t off, const char *name, size_t nle
     bool first = true;
     for (size_t k = 0; k < l; k++) {
         const uint8_t t = b[off + k];
-        const char *s = ks->tok[t];
+        const char *s = tok_str(ks, t);
         size_t tl = ks->tok_len[t];
         size_t j = 0;
         if (first && tl) {
