@@ -26,6 +26,20 @@ extern "C" {
  * built with -fvisibility=hidden. */
 #pragma GCC visibility push(default)
 
+#if defined(LIBVMI_API_2013) && defined(LIBVMI_API_MODERN)
+#error "define at most one of LIBVMI_API_2013 and LIBVMI_API_MODERN"
+#endif
+
+/* Where the two API generations give one name two signatures, a call is
+ * dispatched on its number of arguments: vmi_read_va(a, b, c, d, e) becomes
+ * vmi_read_va__5(a, b, c, d, e) (the 2013 function), six arguments the
+ * modern one.  VMI__NARG counts up to 16 arguments. */
+#define VMI__NARG(...) VMI__NARG_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define VMI__NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, N, ...) N
+#define VMI__PASTE(name, n) name##__##n
+#define VMI__SELECT(name, n) VMI__PASTE(name, n)
+#define VMI__OVERLOAD(name, ...) VMI__SELECT(name, VMI__NARG(__VA_ARGS__))(__VA_ARGS__)
+
 #define VMI_AUTO                     (1u << 0)  /**< pick the access mode */
 #define VMI_XEN                      (1u << 1)  /**< Xen domain */
 #define VMI_KVM                      (1u << 2)  /**< QEMU/KVM guest */
@@ -155,8 +169,20 @@ addr_t vmi_pagetable_lookup(vmi_instance_t vmi, addr_t dtb, addr_t vaddr);
 
 /** Read @count bytes at physical address @paddr; returns bytes read. */
 size_t vmi_read_pa(vmi_instance_t vmi, addr_t paddr, void *buf, size_t count);
-/** Read @count bytes at virtual address @vaddr of @pid (0 = kernel). */
-size_t vmi_read_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, void *buf, size_t count);
+/** Read @count bytes at virtual address @vaddr of @pid (0 = kernel) into
+ *  @buf; *@bytes_read (when not NULL) gets the bytes read.  VMI_SUCCESS only
+ *  when all @count bytes were read.  (LibVMI 0.14) */
+status_t vmi_read_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, size_t count, void *buf,
+                     size_t *bytes_read);
+/** The 2013 vmi_read_va: read @count bytes at virtual address @vaddr of
+ *  @pid (0 = kernel); returns the bytes read. */
+size_t vmi_read_va__5(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, void *buf, size_t count);
+#if defined(LIBVMI_API_2013)
+#define vmi_read_va vmi_read_va__5
+#elif !defined(LIBVMI_API_MODERN)
+#define vmi_read_va(...) VMI__OVERLOAD(vmi_read_va, __VA_ARGS__)
+#define vmi_read_va__6(...) (vmi_read_va)(__VA_ARGS__)
+#endif
 /** Read @count bytes at kernel symbol @sym. */
 size_t vmi_read_ksym(vmi_instance_t vmi, char *sym, void *buf, size_t count);
 

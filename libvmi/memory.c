@@ -169,13 +169,25 @@ static bool dtb_or_error(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb)
     return true;
 }
 
-size_t vmi_read_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, void *buf, size_t count)
+/* The 2013 vmi_read_va: also what old binaries get (vmi_read_va@LIBVMI_0.1). */
+size_t vmi_read_va__5(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, void *buf, size_t count)
 {
     addr_t dtb;
     if (!vmi || !buf || !dtb_or_error(vmi, pid, &dtb))
         return 0;
     return access_va(vmi, dtb, vaddr, buf, count, false);
 }
+VMI_2013_AS(vmi_read_va__5, vmi_read_va);
+
+VMI_PUBLIC status_t vmi_read_va_v14(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, size_t count,
+                                    void *buf, size_t *bytes_read)
+{
+    size_t n = vmi_read_va__5(vmi, vaddr, pid, buf, count);
+    if (bytes_read)
+        *bytes_read = n;
+    return n == count && vmi && buf ? VMI_SUCCESS : VMI_FAILURE;
+}
+VMI_MODERN_AS(vmi_read_va_v14, vmi_read_va);
 
 size_t vmi_write_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, void *buf, size_t count)
 {
@@ -190,7 +202,7 @@ size_t vmi_write_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, void *buf, 
 size_t vmi_read_ksym(vmi_instance_t vmi, char *sym, void *buf, size_t count)
 {
     addr_t va = vmi_translate_ksym2v(vmi, sym);
-    return va ? vmi_read_va(vmi, va, 0, buf, count) : 0;
+    return va ? vmi_read_va__5(vmi, va, 0, buf, count) : 0;
 }
 
 size_t vmi_write_ksym(vmi_instance_t vmi, char *sym, void *buf, size_t count)
@@ -210,7 +222,7 @@ size_t vmi_write_ksym(vmi_instance_t vmi, char *sym, void *buf, size_t count)
     status_t vmi_read_##bits##_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid,        \
                                   uint##bits##_t *value)                                  \
     {                                                                                     \
-        return value && vmi_read_va(vmi, vaddr, pid, value, sizeof(*value)) == sizeof(*value) \
+        return value && vmi_read_va__5(vmi, vaddr, pid, value, sizeof(*value)) == sizeof(*value) \
                ? VMI_SUCCESS : VMI_FAILURE;                                               \
     }                                                                                     \
     status_t vmi_read_##bits##_ksym(vmi_instance_t vmi, char *sym, uint##bits##_t *value) \
@@ -274,7 +286,7 @@ status_t vmi_read_addr_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, addr_
 {
     uint8_t b[8];
     size_t w;
-    if (!value || !addr_width(vmi, &w) || vmi_read_va(vmi, vaddr, pid, b, w) != w)
+    if (!value || !addr_width(vmi, &w) || vmi_read_va__5(vmi, vaddr, pid, b, w) != w)
         return VMI_FAILURE;
     *value = addr_from_bytes(b, w);
     return VMI_SUCCESS;

@@ -50,7 +50,7 @@ void vmi_print_hex_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, size_t le
     unsigned char *buf = malloc(length ? length : 1);
     if (!buf)
         return;
-    print_buffer(buf, length, vmi_read_va(vmi, vaddr, pid, buf, length));
+    print_buffer(buf, length, vmi_read_va__5(vmi, vaddr, pid, buf, length));
     free(buf);
 }
 

@@ -14,6 +14,24 @@
 #include "driver/driver.h"
 #include "os/os.h"
 
+/* ---- the two API generations in one library (see libvmi.map)
+ * A name with two signatures has two symbols: the 2013 function bound to
+ * NAME@LIBVMI_0.1 (what binaries built before the modern API reference) and
+ * the modern one to NAME@@LIBVMI_0.14 (the default a new link gets).  The
+ * library's sources are compiled with -DLIBVMI_API_MODERN, so the public
+ * names declared in libvmi.h are the modern prototypes (no dispatch); the implementations carry their own
+ * names and are bound to the versioned names here.  VMI_MODERN_AS also
+ * checks that the implementation has the public prototype. */
+#define VMI_PUBLIC __attribute__((visibility("default")))
+#define VMI_SYMVER_(impl, versioned) __asm__(".symver " #impl ", " versioned)
+/* @impl is NAME@LIBVMI_0.1 (the 2013 signature, for old binaries). */
+#define VMI_2013_AS(impl, name) VMI_SYMVER_(impl, #name "@LIBVMI_0.1")
+/* @impl is NAME@@LIBVMI_0.14, the default version of @name. */
+#define VMI_MODERN_AS(impl, name)                                                       \
+    VMI_SYMVER_(impl, #name "@@LIBVMI_0.14");                                           \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(&impl), __typeof__(&name)),  \
+                   #impl " must have the prototype of " #name)
+
 #define VMI_PAGE_SHIFT 12
 #define VMI_PAGE_SIZE  ((addr_t)1 << VMI_PAGE_SHIFT)
 #define VMI_PAGE_MASK  (~(VMI_PAGE_SIZE - 1))

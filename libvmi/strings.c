@@ -65,7 +65,7 @@ char *vmi_read_str_pa(vmi_instance_t vmi, addr_t paddr)
 
 char *vmi_read_str_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
 {
-    return vmi ? read_str(vmi, vaddr, pid, vmi_read_va) : NULL;
+    return vmi ? read_str(vmi, vaddr, pid, vmi_read_va__5) : NULL;
 }
 
 char *vmi_read_str_ksym(vmi_instance_t vmi, char *sym)
@@ -99,7 +99,7 @@ unicode_string_t *vmi_read_unicode_str_va(vmi_instance_t vmi, addr_t vaddr, vmi_
         free(us);
         return NULL;
     }
-    if (length && vmi_read_va(vmi, buffer, pid, us->contents, length) != length) {
+    if (length && vmi_read_va__5(vmi, buffer, pid, us->contents, length) != length) {
         free(us->contents);
         free(us);
         return NULL;
