@@ -787,7 +787,7 @@ static void m_list_processes(HelperdWorker *w, GDBusMethodInvocation *inv, GVari
 
 static const struct {
     const char *name64, *name32;
-    registers_t reg;
+    reg_t reg;
 } register_table[] = {
     { "rax", "eax", RAX }, { "rbx", "ebx", RBX }, { "rcx", "ecx", RCX }, { "rdx", "edx", RDX },
     { "rsi", "esi", RSI }, { "rdi", "edi", RDI }, { "rbp", "ebp", RBP }, { "rsp", "esp", RSP },

@@ -37,7 +37,10 @@ set_vmi_error(vmi_instance_t vmi, GError **error, const char *fmt, ...)
 static GVariant *
 props_for(vmi_instance_t vmi, const char *name)
 {
-    static const char *const modes[] = { "unknown", "legacy", "pae", "ia32e", "la57" };
+    static const char *const modes[] = {
+        [VMI_PM_UNKNOWN] = "unknown", [VMI_PM_LEGACY] = "legacy", [VMI_PM_PAE] = "pae",
+        [VMI_PM_IA32E] = "ia32e", [VMI_PM_LA57] = "la57",
+    };
     page_mode_t pm = vmi_get_page_mode(vmi);
     os_t os = vmi_get_ostype(vmi);
     g_autofree char *banner = vmi_get_kernel_version(vmi);
@@ -52,7 +55,7 @@ props_for(vmi_instance_t vmi, const char *name)
                           g_variant_new_string(os == VMI_OS_LINUX ? "linux"
                                                : os == VMI_OS_WINDOWS ? "windows" : "unknown"));
     g_variant_builder_add(&b, "{sv}", "PageMode",
-                          g_variant_new_string((unsigned)pm < G_N_ELEMENTS(modes) ? modes[pm] : "unknown"));
+                          g_variant_new_string((unsigned)pm < G_N_ELEMENTS(modes) && modes[pm] ? modes[pm] : "unknown"));
     g_variant_builder_add(&b, "{sv}", "MemorySize", g_variant_new_uint64(vmi_get_memsize(vmi)));
     g_variant_builder_add(&b, "{sv}", "KernelVersion",
                           g_variant_new_string(banner != NULL && g_utf8_validate(banner, -1, NULL)
@@ -169,7 +172,7 @@ do_processes(vmi_instance_t vmi, const char *domain, GError **error)
 /* GetRegisters names (Domain.xml) of the registers libvmi reads. */
 static const struct {
     const char *name;
-    registers_t reg;
+    reg_t reg;
 } register_names[] = {
     { "rax", RAX }, { "rbx", RBX }, { "rcx", RCX }, { "rdx", RDX },
     { "rsi", RSI }, { "rdi", RDI }, { "rbp", RBP }, { "rsp", RSP },

@@ -10,7 +10,9 @@ ABI_LIB=$top_builddir/libvmi/.libs/libvmi.so
 abi_prefix() {
     local dir=$1 h
     mkdir -p "$dir/include/libvmi" "$dir/lib/pkgconfig" || return 1
-    for h in $(sed -n 's/^libvmiinclude_HEADERS *= *//p' "$top_srcdir/Makefile.am"); do
+    # the installed headers: the libvmiinclude_HEADERS list of Makefile.am
+    for h in $(sed -n '/^libvmiinclude_HEADERS/,/[^\\]$/p' "$top_srcdir/Makefile.am" |
+               sed 's/^libvmiinclude_HEADERS *= *//; s/\\$//'); do
         cp "$top_srcdir/$h" "$dir/include/libvmi/" || return 1
     done
     cp -P "$top_builddir"/libvmi/.libs/libvmi.so* "$dir/lib/" || return 1
