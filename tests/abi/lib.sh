@@ -6,6 +6,9 @@
 : "${top_srcdir:?}" "${top_builddir:?}"
 CC=${CC:-cc}
 ABI_LIB=$top_builddir/libvmi/.libs/libvmi.so
+# A library built with the sanitizers (--enable-sanitizers) needs their
+# runtime first in programs that were not: preload it for those.
+ABI_PRELOAD=$(ldd "$ABI_LIB" 2>/dev/null | awk '/libasan|libubsan/ { printf "%s:", $3 }')
 
 abi_prefix() {
     local dir=$1 h

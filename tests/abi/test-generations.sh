@@ -64,8 +64,8 @@ text=$(value user_text "$tmp/truth")
 mapped=$(value user_mapped "$tmp/truth")
 for b in old 2013 modern; do
     out=$tmp/out-$b
-    LD_LIBRARY_PATH=$ABI_PREFIX/lib "$tmp/gen-$b" "$guest" "$banner_va" "$pid" "$user_va" \
-        >"$out" 2>"$out.err"
+    LD_PRELOAD=$ABI_PRELOAD LD_LIBRARY_PATH=$ABI_PREFIX/lib \
+        "$tmp/gen-$b" "$guest" "$banner_va" "$pid" "$user_va" >"$out" 2>"$out.err"
     check "gen-$b runs against this library" test $? -eq 0
     check "gen-$b: the banner the generator wrote" test "$(value banner "$out")" = "$banner"
     check "gen-$b: the process's text" test "$(value user_text "$out")" = "$text"

@@ -32,6 +32,7 @@ export LIBVMI_CONF=$tmp/libvmi.conf
 for mode in "" -DLIBVMI_API_2013; do
     # shellcheck disable=SC2086
     $CC -std=gnu11 $warn $mode -DRUN "$src" $flags -o "$tmp/run" || { check "build RUN $mode" false; continue; }
-    check "run ${mode:-(default)}" env LD_LIBRARY_PATH="$ABI_PREFIX/lib" "$tmp/run" "$tmp/guest.raw"
+    check "run ${mode:-(default)}" env LD_PRELOAD="$ABI_PRELOAD" LD_LIBRARY_PATH="$ABI_PREFIX/lib" \
+        "$tmp/run" "$tmp/guest.raw"
 done
 exit $ABI_FAILED
