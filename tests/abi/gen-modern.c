@@ -22,8 +22,10 @@ int main(int argc, char **argv)
     addr_t banner_va = strtoull(argv[2], NULL, 0);
     vmi_pid_t pid = atoi(argv[3]);
     addr_t user_va = strtoull(argv[4], NULL, 0);
-    if (vmi_init(&vmi, VMI_AUTO | VMI_INIT_COMPLETE, argv[1]) == VMI_FAILURE) {
-        fprintf(stderr, "vmi_init: %s\n", vmi_get_last_error(NULL));
+    vmi_init_error_t err;
+    if (vmi_init_complete(&vmi, argv[1], VMI_INIT_DOMAINNAME, NULL, VMI_CONFIG_GLOBAL_FILE_ENTRY,
+                          NULL, &err) == VMI_FAILURE) {
+        fprintf(stderr, "vmi_init_complete (%d): %s\n", err, vmi_get_last_error(NULL));
         return 1;
     }
     memset(banner, 0, sizeof(banner));
