@@ -125,6 +125,19 @@ on_snapshot "$RIG_RAW" "$RIG_CONF"
 on_snapshot "$RIG_ELF" "$RIG_CONF"
 on_snapshot "$RIG_RAW" "$RIG_ZCONF"
 
+# vCPU 0's registers from the ELF core = QEMU's "info registers" then
+# shellcheck disable=SC2086
+if $CC -std=gnu11 -Wall -Wextra -Werror "$top_srcdir/tests/abi/regs.c" $flags -o "$ex/regs" &&
+        out=$(LIBVMI_CONF=$RIG_CONF timeout 60 "$ex/regs" "$RIG_ELF" 2>&1); then
+    for r in RIP RSP CR3 CR0; do
+        want=$(grep -o "$r=[0-9a-f]*" "$truth/regs.txt" | head -1 | cut -d= -f2)
+        got=$(grep -o "$r=[0-9a-f]*" <<<"$out" | cut -d= -f2)
+        expect "ELF core: vmi_get_vcpuregs $r = QEMU's ($want)" test "$((16#$got))" = "$((16#$want))"
+    done
+else
+    echo "$out"; bad "regs (vmi_get_vcpuregs) on the ELF core"
+fi
+
 # a JSON profile (VMI_CONFIG_JSON_PATH): a Volatility 3 ISF made from the
 # kernel's pahole output and the guest's own symbols; no config entry at all
 if python3 "$top_srcdir/tests/unit/make-isf.py" --system-map "$RIG_KERNEL_DIR/System.map" \
