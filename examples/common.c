@@ -55,11 +55,14 @@ vmi_instance_t common_open(const char *name, const common_opts_t *opts)
         return NULL;
     }
     if (opts->verbose) {
-        static const char *const modes[] = { "unknown", "legacy", "PAE", "IA-32e", "LA57" };
+        static const char *const modes[] = {
+            [VMI_PM_UNKNOWN] = "unknown", [VMI_PM_LEGACY] = "legacy", [VMI_PM_PAE] = "PAE",
+            [VMI_PM_IA32E] = "IA-32e", [VMI_PM_LA57] = "LA57",
+        };
         page_mode_t pm = vmi_get_page_mode(vmi);
         fprintf(stderr, "%s: '%s' through %s, %lu MiB, %s paging, KASLR slide 0x%llx\n",
                 g_get_prgname(), name, vmi_get_access_path(vmi), vmi_get_memsize(vmi) >> 20,
-                pm <= VMI_PM_LA57 ? modes[pm] : "?", (unsigned long long)vmi_get_kaslr_offset(vmi));
+                pm <= VMI_PM_LA57 && modes[pm] ? modes[pm] : "?", (unsigned long long)vmi_get_kaslr_offset(vmi));
         const char *k = vmi_get_value_source(vmi, "kernel"), *s = vmi_get_value_source(vmi, "symbols");
         if (k || s)
             fprintf(stderr, "%s: kernel found by %s; symbols from %s; offsets tasks/mm/pid/name/pgd "

@@ -18,8 +18,11 @@
 
 static const char *mode_name(page_mode_t pm)
 {
-    static const char *const modes[] = { "unknown", "legacy", "PAE", "IA-32e", "LA57" };
-    return pm <= VMI_PM_LA57 ? modes[pm] : "?";
+    static const char *const modes[] = {
+        [VMI_PM_UNKNOWN] = "unknown", [VMI_PM_LEGACY] = "legacy", [VMI_PM_PAE] = "PAE",
+        [VMI_PM_IA32E] = "IA-32e", [VMI_PM_LA57] = "LA57",
+    };
+    return pm <= VMI_PM_LA57 && modes[pm] ? modes[pm] : "?";
 }
 
 /* A System.map: link-time addresses (the slide taken off what lies in the

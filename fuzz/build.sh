@@ -55,7 +55,7 @@ for p in $pkgs; do pkg-config --exists "$p" || die "pkg-config: $p missing"; don
 # libvirt is only included (kvm_libvirt.c loads it with dlopen)
 extra=""
 pkg-config --exists libvirt && extra=$(pkg-config --cflags libvirt)
-CPPFLAGS="-include $bdir/build-config.h -I$src/libvmi -I$bdir/libvmi -I$src/libvmi/driver/kvm -I$src/libvmi/driver/file
+CPPFLAGS="-DLIBVMI_API_MODERN -include $bdir/build-config.h -I$src -I$src/libvmi -I$bdir/libvmi -I$src/libvmi/driver/kvm -I$src/libvmi/driver/file
  -I$src/xml -I$src/fuzz -I$src/tests/common -DG_LOG_DOMAIN=\"libvmi\" $(pkg-config --cflags $pkgs) $extra"
 CFLAGS="-std=gnu11 -g -O1 $SAN -fno-omit-frame-pointer -Wall -Wno-unused-function"
 LIBS="$(pkg-config --libs $pkgs) $(pkg-config --libs liblzma 2>/dev/null) -ldl -lpthread"

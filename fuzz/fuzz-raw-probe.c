@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ftruncate(memfd, 0) < 0 || pwrite(memfd, data, size, 0) != (ssize_t)size)
         abort();
     vmi_instance_t vmi = NULL;
-    if (vmi_init(&vmi, VMI_FILE | VMI_INIT_PARTIAL | VMI_CONFIG_NONE, path) != VMI_SUCCESS) {
+    if (vmi_init__3(&vmi, VMI_FILE | VMI_INIT_PARTIAL | VMI_CONFIG_NONE, path) != VMI_SUCCESS) {
         FUZZ_CHECK(vmi == NULL);
         return 0;
     }
@@ -39,11 +39,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned long memsize = vmi_get_memsize(vmi);
     if (!elf)
         FUZZ_CHECK(memsize == size);
-    (void)vmi_get_page_mode(vmi);
+    (void)vmi_get_page_mode__1(vmi);
     (void)vmi_get_max_physical_address(vmi);
     unsigned n = vmi_get_num_vcpus(vmi);
     reg_t v;
-    static const registers_t regs[] = { CR0, CR3, CR4, RIP, RSP, CS_SEL };
+    static const reg_t regs[] = { CR0, CR3, CR4, RIP, RSP, CS_SEL };
     for (size_t i = 0; i < G_N_ELEMENTS(regs); i++)
         (void)vmi_get_vcpureg(vmi, &v, regs[i], 0);
     if (n > 1)
@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     addr_t at[] = { 0, memsize ? memsize - 1 : 0, memsize > 100 ? memsize - 100 : 0, memsize,
                     0xfffc0000, ~(addr_t)0 - 10 };
     for (size_t i = 0; i < G_N_ELEMENTS(at); i++)
-        FUZZ_CHECK(vmi_read_pa(vmi, at[i], buf, sizeof(buf)) <= sizeof(buf));
+        FUZZ_CHECK(vmi_read_pa__4(vmi, at[i], buf, sizeof(buf)) <= sizeof(buf));
     vmi_destroy(vmi);
     return 0;
 }

@@ -80,7 +80,7 @@ GVariant *vmi_domops_get_registers(vmi_instance_t vmi, const char *domain, guint
  * a 64-bit guest, @name32 (NULL: none) for a 32-bit one. */
 typedef struct {
     const char *name64, *name32;
-    registers_t reg;
+    reg_t reg;
 } vmi_domops_register_t;
 extern const vmi_domops_register_t vmi_domops_registers[];
 extern const size_t vmi_domops_n_registers;

@@ -37,10 +37,49 @@ void caches_free(vmi_instance_t vmi)
     g_clear_pointer(&vmi->rva_cache, g_hash_table_unref);
 }
 
-void vmi_v2pcache_flush(vmi_instance_t vmi)
+/* The 2013 vmi_v2pcache_flush (also vmi_v2pcache_flush@LIBVMI_0.1). */
+void vmi_v2pcache_flush__1(vmi_instance_t vmi)
 {
     if (vmi)
         v2p_cache_init(vmi);
+}
+VMI_2013_AS(vmi_v2pcache_flush__1, vmi_v2pcache_flush);
+
+VMI_PUBLIC void vmi_v2pcache_flush_v14(vmi_instance_t vmi, addr_t pt)
+{
+    if (!vmi)
+        return;
+    if (pt == ~0ULL) {
+        v2p_cache_init(vmi);
+        return;
+    }
+    for (size_t i = 0; i < V2P_CACHE_SIZE; i++)
+        if (vmi->v2p[i].dtb == pt)
+            memset(&vmi->v2p[i], 0, sizeof(vmi->v2p[i]));
+    vmi->memo_len = 0;
+}
+VMI_MODERN_AS(vmi_v2pcache_flush_v14, vmi_v2pcache_flush);
+
+void vmi_v2pcache_nested_flush(vmi_instance_t vmi, addr_t pt, addr_t npt)
+{
+    /* no nested translation is ever cached: a nested flush has nothing of
+     * its own to drop, the plain entries of @pt go */
+    (void)npt;
+    vmi_v2pcache_flush_v14(vmi, pt);
+}
+
+void vmi_v2pcache_nested_add(vmi_instance_t vmi, addr_t va, addr_t pt, addr_t npt, addr_t pa)
+{
+    if (vmi && !npt)
+        v2p_cache_put(vmi, pt, va, pa);
+}
+
+void vmi_pagecache_flush(vmi_instance_t vmi)
+{
+    if (vmi) {
+        vmi->memo_ptr = NULL;
+        vmi->memo_len = 0;
+    }
 }
 
 void vmi_v2pcache_add(vmi_instance_t vmi, addr_t va, addr_t dtb, addr_t pa)

@@ -201,18 +201,22 @@ static void instance_free(vmi_instance_t vmi)
     g_free(vmi);
 }
 
-/* Picks the access driver for @name. */
-static const vmi_driver_ops_t *choose_driver(uint32_t flags, const char *name,
-                                             GHashTable *config, GError **error)
+static const char *mode_name(int mode)
 {
-    uint32_t mode = flags & (VMI_AUTO | VMI_XEN | VMI_KVM | VMI_FILE);
-    if (mode == 0)
-        mode = VMI_AUTO;
-    if (mode != VMI_AUTO && (mode & VMI_AUTO)) {
-        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
-                    "VMI_AUTO cannot be combined with an explicit access mode");
-        return NULL;
+    switch (mode) {
+    case VMI_XEN: return "VMI_XEN";
+    case VMI_KVM: return "VMI_KVM";
+    case VMI_FILE: return "VMI_FILE";
+    case VMI_BAREFLANK: return "VMI_BAREFLANK";
+    case VMI_AUTO: return "VMI_AUTO";
+    default: return "an unknown access mode";
     }
+}
+
+/* Picks the access driver for @name. */
+static const vmi_driver_ops_t *choose_driver(int mode, const char *name, GHashTable *config,
+                                             GError **error)
+{
     if (mode == VMI_AUTO) {
         for (const vmi_driver_ops_t *const *d = driver_registry(); *d; d++)
             if ((*d)->probe && (*d)->probe(name, config))
@@ -222,16 +226,10 @@ static const vmi_driver_ops_t *choose_driver(uint32_t flags, const char *name,
                     "guest of that name was found", name);
         return NULL;
     }
-    if (__builtin_popcount(mode) != 1) {
-        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
-                    "more than one access mode requested (flags 0x%x)", flags);
-        return NULL;
-    }
     const vmi_driver_ops_t *d = driver_for_mode(mode);
     if (!d)
         g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
-                    "access mode %s is not built into this libvmi",
-                    mode == VMI_KVM ? "VMI_KVM" : mode == VMI_XEN ? "VMI_XEN" : "VMI_FILE");
+                    "access mode %s is not built into this libvmi", mode_name(mode));
     return d;
 }
 
@@ -261,7 +259,8 @@ static bool init_os(vmi_instance_t vmi, GError **error)
     const char *origin = vmi->config_origin ? vmi->config_origin : vmi->name;
     const char *ostype = vmi_config_get_str(vmi->config, "ostype");
     const vmi_os_ops_t *const *reg = os_registry();
-    if (!ostype && (vmi_config_get(vmi->config, "sysmap") || vmi_config_get(vmi->config, "isf")))
+    if (!ostype && (vmi_config_get(vmi->config, "sysmap") || vmi_config_get(vmi->config, "isf") ||
+                    vmi_config_get(vmi->config, "volatility_ist")))
         ostype = "Linux";
     if (ostype) {
         const vmi_os_ops_t *os = NULL;
@@ -334,20 +333,26 @@ static bool init_complete(vmi_instance_t vmi, GError **error)
     return true;
 }
 
-static bool init_common(vmi_instance_t *out, uint32_t flags, const char *name,
+/* Opens the driver (and, with req->complete, paging and the OS layer). */
+static bool init_common(vmi_instance_t *out, const vmi_init_request_t *req, const char *name,
                         GHashTable *config, char *origin, GError **error)
 {
     vmi_instance_t vmi = instance_new();
-    vmi->flags = flags;
+    /* vmi->flags keeps the 2013 bits the rest of the library looks at */
+    vmi->flags = (req->shm_snapshot ? VMI_INIT_SHM_SNAPSHOT : 0) |
+                 (req->complete ? VMI_INIT_COMPLETE : VMI_INIT_PARTIAL) |
+                 (req->events ? VMI_INIT_EVENTS : 0);
     vmi->config = config;
     vmi->config_origin = origin;
     vmi->name = g_strdup(name);
 
     uint64_t domid;
-    if (vmi_config_get_num(config, "domid", &domid))
+    if (req->domid != VMI_INVALID_DOMID)
+        vmi->domid = req->domid;
+    else if (vmi_config_get_num(config, "domid", &domid))
         vmi->domid = domid;
 
-    vmi->driver = choose_driver(flags, name, config, error);
+    vmi->driver = choose_driver(req->mode, name, config, error);
     if (!vmi->driver || !vmi->driver->open(vmi, name, config, error)) {
         vmi->driver = NULL;
         instance_free(vmi);
@@ -357,77 +362,25 @@ static bool init_common(vmi_instance_t *out, uint32_t flags, const char *name,
     g_debug("'%s' opened with the %s driver (%s)", name, vmi->driver->name,
             vmi->driver->access_path ? vmi->driver->access_path(vmi) : "?");
 
-    if ((flags & VMI_INIT_COMPLETE) || !(flags & VMI_INIT_PARTIAL)) {
-        if (!init_complete(vmi, error)) {
-            instance_free(vmi);
-            return false;
-        }
+    if (req->complete && !init_complete(vmi, error)) {
+        instance_free(vmi);
+        return false;
     }
     *out = vmi;
     return true;
 }
 
-status_t vmi_init(vmi_instance_t *vmi, uint32_t flags, char *name)
+bool vmi_init_request(vmi_instance_t *out, const vmi_init_request_t *req, const char *name,
+                      GHashTable *config, char *origin, GError **error)
 {
-    GError *error = NULL;
-    if (!vmi || !name || !*name) {
-        vmi_errorc(NULL, VMI_ERR_INVALID, "vmi_init: %s is missing", vmi ? "the name" : "the instance pointer");
-        return VMI_FAILURE;
-    }
-    *vmi = NULL;
-    char *origin = NULL;
-    GHashTable *config = NULL;
-    if (!(flags & VMI_CONFIG_NONE)) {
-        config = config_from_global_file(name, &origin, &error);
-        if (error) {
+    if (!config && !req->no_config) {
+        config = config_from_global_file(name, &origin, error);
+        if (error && *error) {
             g_free(origin);
-            vmi_set_error(NULL, error);
-            return VMI_FAILURE;
+            return false;
         }
     }
-    if (!init_common(vmi, flags, name, config, origin, &error)) {
-        vmi_set_error(NULL, error);
-        return VMI_FAILURE;
-    }
-    return VMI_SUCCESS;
-}
-
-/* Turns a caller's config (string or GHashTable) into our table. */
-static GHashTable *config_from_custom(uint32_t flags, vmi_config_t config, char **origin,
-                                      GError **error)
-{
-    if (flags & VMI_CONFIG_STRING) {
-        if (!config) {
-            g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "VMI_CONFIG_STRING with a NULL string");
-            return NULL;
-        }
-        GHashTable *entry = config_parse_entry_string(config, "config string", error);
-        if (!entry)
-            return NULL;
-        if (!config_validate_entry(entry, "config string", error)) {
-            g_hash_table_unref(entry);
-            return NULL;
-        }
-        *origin = g_strdup("config string");
-        return entry;
-    }
-    if (flags & VMI_CONFIG_GHASHTABLE) {
-        if (!config) {
-            g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "VMI_CONFIG_GHASHTABLE with a NULL table");
-            return NULL;
-        }
-        GHashTable *entry = config_from_ghashtable(config);
-        if (!config_validate_entry(entry, "config table", error)) {
-            g_hash_table_unref(entry);
-            return NULL;
-        }
-        *origin = g_strdup("config table");
-        return entry;
-    }
-    g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
-                "vmi_init_custom needs VMI_CONFIG_STRING or VMI_CONFIG_GHASHTABLE (or "
-                "VMI_CONFIG_GLOBAL_FILE_ENTRY with a name key)");
-    return NULL;
+    return init_common(out, req, name, config, origin, error);
 }
 
 /* The name the instance is opened under, from a custom config. */
@@ -444,97 +397,333 @@ static char *config_name(GHashTable *config, char *entry_name)
     return entry_name ? g_strdup(entry_name) : NULL;
 }
 
-status_t vmi_init_custom(vmi_instance_t *vmi, uint32_t flags, vmi_config_t config)
+char *vmi_config_guest_name(GHashTable *config)
 {
-    GError *error = NULL;
-    if (!vmi) {
-        vmi_errorc(NULL, VMI_ERR_INVALID, "vmi_init_custom: the instance pointer is missing");
-        return VMI_FAILURE;
-    }
-    *vmi = NULL;
-    char *origin = NULL;
-    GHashTable *table;
-    if (flags & VMI_CONFIG_GLOBAL_FILE_ENTRY) {
-        /* here @config is the name of the entry */
+    return config_name(config, NULL);
+}
+
+GHashTable *vmi_config_load(vmi_config_t kind, const void *config, const char *name, char **origin,
+                            GError **error)
+{
+    GHashTable *entry = NULL;
+    switch (kind) {
+    case VMI_CONFIG_GLOBAL_FILE_ENTRY:
+        return config_from_global_file(name, origin, error);
+    case VMI_CONFIG_STRING:
         if (!config) {
-            vmi_errorc(NULL, VMI_ERR_INVALID, "VMI_CONFIG_GLOBAL_FILE_ENTRY needs the entry name");
-            return VMI_FAILURE;
+            g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "VMI_CONFIG_STRING with a NULL string");
+            return NULL;
         }
-        return vmi_init(vmi, flags & ~VMI_CONFIG_GLOBAL_FILE_ENTRY, config);
+        entry = config_parse_entry_string(config, "config string", error);
+        if (!entry)
+            return NULL;
+        if (!config_validate_entry(entry, "config string", error)) {
+            g_hash_table_unref(entry);
+            return NULL;
+        }
+        *origin = g_strdup("config string");
+        return entry;
+    case VMI_CONFIG_GHASHTABLE:
+        if (!config) {
+            g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "VMI_CONFIG_GHASHTABLE with a NULL table");
+            return NULL;
+        }
+        entry = config_from_ghashtable((GHashTable *)config);
+        if (!config_validate_entry(entry, "config table", error)) {
+            g_hash_table_unref(entry);
+            return NULL;
+        }
+        *origin = g_strdup("config table");
+        return entry;
+    case VMI_CONFIG_JSON_PATH: {
+        if (!config || !*(const char *)config) {
+            g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "VMI_CONFIG_JSON_PATH with no path");
+            return NULL;
+        }
+        if (!g_file_test(config, G_FILE_TEST_IS_REGULAR)) {
+            g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
+                        "VMI_CONFIG_JSON_PATH: no JSON profile at %s", (const char *)config);
+            return NULL;
+        }
+        /* a Volatility 3 ISF: the Linux OS layer reads its symbols and types */
+        entry = config_table_new();
+        g_hash_table_insert(entry, g_strdup("isf"), config_value_str(config));
+        *origin = g_strdup_printf("JSON profile %s", (const char *)config);
+        return entry;
     }
-    table = config_from_custom(flags, config, &origin, &error);
-    if (!table) {
-        vmi_set_error(NULL, error);
-        return VMI_FAILURE;
+    case VMI_CONFIG_FILE_PATH: {
+        if (!config) {
+            g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "VMI_CONFIG_FILE_PATH with no path");
+            return NULL;
+        }
+        g_autoptr(GHashTable) all = config_parse_file(config, error);
+        if (!all)
+            return NULL;
+        g_autoptr(GPtrArray) names = config_entry_names(name);
+        for (guint j = 0; j < names->len; j++) {
+            GHashTable *e = g_hash_table_lookup(all, names->pdata[j]);
+            if (e) {
+                if (!config_validate_entry(e, config, error))
+                    return NULL;
+                *origin = g_strdup_printf("%s, entry '%s'", (const char *)config,
+                                          (char *)names->pdata[j]);
+                return config_copy(e);
+            }
+        }
+        g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND, "%s has no entry for '%s'",
+                    (const char *)config, name);
+        return NULL;
     }
-    char *name = config_name(table, NULL);
-    if (!name) {
-        g_hash_table_unref(table);
-        g_free(origin);
-        vmi_errorc(NULL, VMI_ERR_INVALID, "the configuration names no guest: give 'name' (domain name or "
-                   "snapshot path) or 'domid'");
-        return VMI_FAILURE;
+    default:
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
+                    "configuration type %lu is not one of VMI_CONFIG_GLOBAL_FILE_ENTRY, _STRING, "
+                    "_GHASHTABLE, _JSON_PATH, _FILE_PATH", (unsigned long)kind);
+        return NULL;
     }
-    bool ok = init_common(vmi, flags, name, table, origin, &error);
-    g_free(name);
-    if (!ok) {
-        vmi_set_error(NULL, error);
-        return VMI_FAILURE;
-    }
-    return VMI_SUCCESS;
 }
 
-status_t vmi_init_complete(vmi_instance_t *vmi, char *config)
+/* Keys of @old that @new lacks join @new (the driver's keys of the entry
+ * read at vmi_init stay when vmi_init_os brings the OS keys). */
+static void config_merge_into(GHashTable *new, GHashTable *old)
 {
-    if (!vmi || !*vmi) {
-        vmi_errorc(NULL, VMI_ERR_INVALID, "vmi_init_complete: no instance");
-        return VMI_FAILURE;
+    GHashTableIter it;
+    gpointer k, v;
+    if (!old)
+        return;
+    g_hash_table_iter_init(&it, old);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        if (g_hash_table_contains(new, k))
+            continue;
+        const config_value_t *cv = v;
+        config_value_t *n = cv->type == CONFIG_STR ? config_value_str(cv->str)
+                                                   : config_value_num(cv->num);
+        n->line = cv->line;
+        g_hash_table_insert(new, g_strdup(k), n);
     }
-    if (config)
-        return vmi_init_complete_custom(vmi, VMI_CONFIG_STRING, config);
-    return vmi_init_complete_custom(vmi, VMI_CONFIG_GLOBAL_FILE_ENTRY, NULL);
 }
 
-status_t vmi_init_complete_custom(vmi_instance_t *vmi, uint32_t flags, vmi_config_t config)
+bool vmi_init_finish(vmi_instance_t vmi, GHashTable *config, char *origin, bool shm_snapshot,
+                     GError **error)
 {
-    GError *error = NULL;
-    if (!vmi || !*vmi) {
-        vmi_errorc(NULL, VMI_ERR_INVALID, "vmi_init_complete_custom: no instance");
-        return VMI_FAILURE;
-    }
-    vmi_instance_t v = *vmi;
-    if (v->init_complete) {
-        vmi_errorc(v, VMI_ERR_INVALID, "the instance is already completely initialised");
-        return VMI_FAILURE;
-    }
-    GHashTable *table = NULL;
-    char *origin = NULL;
-    if (flags & VMI_CONFIG_GLOBAL_FILE_ENTRY) {
-        table = config_from_global_file(config ? (const char *)config : v->name, &origin, &error);
-    } else if (flags & (VMI_CONFIG_STRING | VMI_CONFIG_GHASHTABLE)) {
-        table = config_from_custom(flags, config, &origin, &error);
-    }
-    if (error) {
+    if (vmi->init_complete) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
+                    "the instance is already completely initialised");
         g_free(origin);
-        vmi_set_error(v, error);
-        return VMI_FAILURE;
+        if (config)
+            g_hash_table_unref(config);
+        return false;
     }
-    if (table) {
-        if (v->config)
-            g_hash_table_unref(v->config);
-        g_free(v->config_origin);
-        v->config = table;
-        v->config_origin = origin;
+    if (config) {
+        config_merge_into(config, vmi->config);
+        if (vmi->config)
+            g_hash_table_unref(vmi->config);
+        g_free(vmi->config_origin);
+        vmi->config = config;
+        vmi->config_origin = origin;
     } else {
         g_free(origin);
     }
-    v->flags |= flags & VMI_INIT_SHM_SNAPSHOT;
-    if (!init_complete(v, &error)) {
-        vmi_set_error(v, error);
+    if (shm_snapshot)
+        vmi->flags |= VMI_INIT_SHM_SNAPSHOT;
+    return init_complete(vmi, error);
+}
+
+/* ------------------------------------------------------------ modern init */
+
+/* Which vmi_init_error_t a failure of a stage is: the error's kind tells
+ * a missing guest from a failing driver. */
+static vmi_init_error_t init_error_of(vmi_instance_t vmi, vmi_init_error_t stage)
+{
+    if (stage == VMI_INIT_ERROR_DRIVER &&
+        vmi_get_last_error_code(vmi) == VMI_ERR_NOT_FOUND)
+        return VMI_INIT_ERROR_VM_NOT_FOUND;
+    return stage;
+}
+
+static void set_init_error(vmi_init_error_t *error, vmi_init_error_t value)
+{
+    if (error)
+        *error = value;
+}
+
+/* The guest's name from a modern (@domain, @init_flags) pair. */
+static char *domain_name(const void *domain, uint64_t init_flags, uint64_t *domid, GError **error)
+{
+    uint64_t how = init_flags & (VMI_INIT_DOMAINNAME | VMI_INIT_DOMAINID | VMI_INIT_DOMAINUUID);
+    *domid = VMI_INVALID_DOMID;
+    if (init_flags & VMI_INIT_DOMAINWATCH) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
+                    "VMI_INIT_DOMAINWATCH is a Xen feature: no driver here watches domains");
+        return NULL;
+    }
+    if (__builtin_popcountll(how) != 1) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
+                    "the init flags must say how the domain is named: exactly one of "
+                    "VMI_INIT_DOMAINNAME, VMI_INIT_DOMAINID and VMI_INIT_DOMAINUUID");
+        return NULL;
+    }
+    if (!domain) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "no domain given");
+        return NULL;
+    }
+    if (how == VMI_INIT_DOMAINID) {
+        *domid = *(const uint64_t *)domain;
+        return g_strdup_printf("%" G_GUINT64_FORMAT, (guint64)*domid);
+    }
+    if (!*(const char *)domain) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "the domain name is empty");
+        return NULL;
+    }
+    return g_strdup(domain);
+}
+
+/* init_data entries this libvmi can act on, or a refusal. */
+static bool check_init_data(const vmi_init_data_t *data, GError **error)
+{
+    if (!data)
+        return true;
+    if (data->count > 64) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "init_data has %" G_GUINT64_FORMAT
+                    " entries (at most 64)", (guint64)data->count);
+        return false;
+    }
+    for (uint64_t i = 0; i < data->count; i++) {
+        switch (data->entry[i].type) {
+        case VMI_INIT_DATA_KVMI_SOCKET:
+            /* LibVMI's KVM driver talks KVMi; ours reaches QEMU through QMP
+             * and the gdbstub, found from the configuration or libvirt */
+            g_debug("init_data: the KVMi socket %s is not used (QMP and gdbstub instead)",
+                    data->entry[i].data ? (const char *)data->entry[i].data : "(null)");
+            break;
+        case VMI_INIT_DATA_XEN_EVTCHN:
+            g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
+                        "VMI_INIT_DATA_XEN_EVTCHN: no Xen driver in this libvmi");
+            return false;
+        case VMI_INIT_DATA_MEMMAP:
+            g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
+                        "VMI_INIT_DATA_MEMMAP is not supported: the file driver reads the "
+                        "memory layout from the snapshot itself");
+            return false;
+        default:
+            g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "init_data entry %" G_GUINT64_FORMAT
+                        " has an unknown type %" G_GUINT64_FORMAT, (guint64)i,
+                        (guint64)data->entry[i].type);
+            return false;
+        }
+    }
+    return true;
+}
+
+VMI_PUBLIC status_t vmi_init_v14(vmi_instance_t *vmi, vmi_mode_t mode, const void *domain,
+                                 uint64_t init_flags, vmi_init_data_t *init_data,
+                                 vmi_init_error_t *error)
+{
+    GError *err = NULL;
+    set_init_error(error, VMI_INIT_ERROR_NONE);
+    if (!vmi) {
+        vmi_errorc(NULL, VMI_ERR_INVALID, "vmi_init: the instance pointer is missing");
+        set_init_error(error, VMI_INIT_ERROR_DRIVER);
+        return VMI_FAILURE;
+    }
+    *vmi = NULL;
+    vmi_init_request_t req = { .mode = mode, .events = init_flags & VMI_INIT_EVENTS };
+    g_autofree char *name = domain_name(domain, init_flags, &req.domid, &err);
+    if (!name || !check_init_data(init_data, &err)) {
+        vmi_set_error(NULL, err);
+        set_init_error(error, VMI_INIT_ERROR_DRIVER);
+        return VMI_FAILURE;
+    }
+    if (mode != VMI_AUTO && mode != VMI_XEN && mode != VMI_KVM && mode != VMI_FILE &&
+        mode != VMI_BAREFLANK) {
+        vmi_errorc(NULL, VMI_ERR_INVALID, "vmi_init: access mode %d is not one of VMI_XEN, "
+                   "VMI_KVM, VMI_FILE, VMI_BAREFLANK", mode);
+        set_init_error(error, VMI_INIT_ERROR_DRIVER);
+        return VMI_FAILURE;
+    }
+    if (!vmi_init_request(vmi, &req, name, NULL, NULL, &err)) {
+        bool config = err && err->domain == VMI_CONFIG_ERROR;
+        vmi_set_error(NULL, err);
+        set_init_error(error, config ? VMI_INIT_ERROR_NO_CONFIG
+                              : init_error_of(NULL, VMI_INIT_ERROR_DRIVER));
         return VMI_FAILURE;
     }
     return VMI_SUCCESS;
 }
+VMI_MODERN_AS(vmi_init_v14, vmi_init);
+
+page_mode_t vmi_init_paging(vmi_instance_t vmi, uint64_t flags)
+{
+    (void)flags;    /* transition pages are a Windows matter: no Windows layer */
+    if (!vmi)
+        return VMI_PM_UNKNOWN;
+    page_mode_from_driver(vmi);
+    if (vmi->page_mode == VMI_PM_UNKNOWN)
+        vmi_errorc(vmi, VMI_ERR_NOT_FOUND, "no paging mode from vCPU 0's registers (paging off, "
+                   "or the %s driver has none, as a raw snapshot: vmi_init_os finds it in "
+                   "memory)", vmi->driver->name);
+    return vmi->page_mode;
+}
+
+VMI_PUBLIC os_t vmi_init_os(vmi_instance_t vmi, vmi_config_t config_mode, void *config,
+                            vmi_init_error_t *error)
+{
+    GError *err = NULL;
+    char *origin = NULL;
+    set_init_error(error, VMI_INIT_ERROR_NONE);
+    if (!vmi) {
+        set_init_error(error, VMI_INIT_ERROR_OS);
+        return VMI_OS_UNKNOWN;
+    }
+    if (vmi->init_complete)
+        return vmi->os_type;
+    GHashTable *table = vmi_config_load(config_mode, config, vmi->name, &origin, &err);
+    if (err) {
+        bool no_entry = err->domain == VMI_ERROR && err->code == VMI_ERROR_NOT_FOUND &&
+                        config_mode == VMI_CONFIG_FILE_PATH;
+        g_free(origin);
+        vmi_set_error(vmi, err);
+        set_init_error(error, no_entry ? VMI_INIT_ERROR_NO_CONFIG_ENTRY : VMI_INIT_ERROR_NO_CONFIG);
+        return VMI_OS_UNKNOWN;
+    }
+    if (!vmi_init_finish(vmi, table, origin, false, &err)) {
+        vmi_set_error(vmi, err);
+        set_init_error(error, vmi->page_mode == VMI_PM_UNKNOWN ? VMI_INIT_ERROR_PAGING
+                                                                : VMI_INIT_ERROR_OS);
+        return VMI_OS_UNKNOWN;
+    }
+    return vmi->os_type;
+}
+
+VMI_PUBLIC status_t vmi_init_complete_v14(vmi_instance_t *vmi, const void *domain,
+                                          uint64_t init_flags, vmi_init_data_t *init_data,
+                                          vmi_config_t config_mode, void *config,
+                                          vmi_init_error_t *error)
+{
+    vmi_instance_t v = NULL;
+    if (!vmi) {
+        vmi_errorc(NULL, VMI_ERR_INVALID, "vmi_init_complete: the instance pointer is missing");
+        set_init_error(error, VMI_INIT_ERROR_DRIVER);
+        return VMI_FAILURE;
+    }
+    *vmi = NULL;
+    if (vmi_init_v14(&v, VMI_AUTO, domain, init_flags, init_data, error) != VMI_SUCCESS) {
+        if (error && *error == VMI_INIT_ERROR_VM_NOT_FOUND &&
+            vmi_get_last_error_code(NULL) == VMI_ERR_NOT_FOUND)
+            *error = VMI_INIT_ERROR_DRIVER_NOT_DETECTED;
+        return VMI_FAILURE;
+    }
+    /* vmi_init_os finds the paging mode as well (from the registers, or
+     * in memory for a snapshot without them) */
+    if (vmi_init_os(v, config_mode, config, error) == VMI_OS_UNKNOWN) {
+        /* the reason is the instance's: keep it for vmi_get_last_error(NULL) */
+        vmi_errorc(NULL, vmi_get_last_error_code(v), "%s", vmi_get_last_error(v));
+        instance_free(v);
+        return VMI_FAILURE;
+    }
+    *vmi = v;
+    return VMI_SUCCESS;
+}
+VMI_MODERN_AS(vmi_init_complete_v14, vmi_init_complete);
 
 status_t vmi_destroy(vmi_instance_t vmi)
 {
@@ -544,6 +733,17 @@ status_t vmi_destroy(vmi_instance_t vmi)
     return VMI_SUCCESS;
 }
 
+vmi_arch_t vmi_get_library_arch(void)
+{
+#if defined(__x86_64__)
+    return VMI_ARCH_X86_64;
+#elif defined(__i386__)
+    return VMI_ARCH_X86;
+#else
+    return VMI_ARCH_UNKNOWN;
+#endif
+}
+
 /* ------------------------------------------------------------ getters */
 
 char *vmi_get_name(vmi_instance_t vmi)
@@ -551,20 +751,71 @@ char *vmi_get_name(vmi_instance_t vmi)
     return vmi && vmi->name ? strdup(vmi->name) : NULL;
 }
 
-unsigned long vmi_get_vmid(vmi_instance_t vmi)
+uint64_t vmi_get_vmid(vmi_instance_t vmi)
 {
-    return vmi ? (unsigned long)vmi->domid : (unsigned long)VMI_INVALID_DOMID;
+    return vmi ? vmi->domid : VMI_INVALID_DOMID;
 }
 
-uint32_t vmi_get_access_mode(vmi_instance_t vmi)
+uint32_t vmi_get_access_mode__1(vmi_instance_t vmi)
 {
     return vmi ? vmi->mode : 0;
 }
 
-page_mode_t vmi_get_page_mode(vmi_instance_t vmi)
+VMI_PUBLIC status_t vmi_get_access_mode_v14(vmi_instance_t vmi, const void *domain,
+                                            uint64_t init_flags, vmi_init_data_t *init_data,
+                                            vmi_mode_t *mode)
+{
+    GError *error = NULL;
+    uint64_t domid;
+    if (!mode)
+        return VMI_FAILURE;
+    if (vmi) {
+        *mode = (vmi_mode_t)vmi->mode;
+        return VMI_SUCCESS;
+    }
+    g_autofree char *name = domain_name(domain, init_flags, &domid, &error);
+    if (!name || !check_init_data(init_data, &error)) {
+        vmi_set_error(NULL, error);
+        return VMI_FAILURE;
+    }
+    char *origin = NULL;
+    g_autoptr(GHashTable) config = config_from_global_file(name, &origin, &error);
+    g_free(origin);
+    if (error) {
+        vmi_set_error(NULL, error);
+        return VMI_FAILURE;
+    }
+    const vmi_driver_ops_t *d = choose_driver(VMI_AUTO, name, config, &error);
+    if (!d) {
+        vmi_set_error(NULL, error);
+        return VMI_FAILURE;
+    }
+    *mode = (vmi_mode_t)d->mode;
+    return VMI_SUCCESS;
+}
+VMI_MODERN_AS(vmi_get_access_mode_v14, vmi_get_access_mode);
+
+page_mode_t vmi_get_page_mode__1(vmi_instance_t vmi)
 {
     return vmi ? vmi->page_mode : VMI_PM_UNKNOWN;
 }
+
+VMI_PUBLIC page_mode_t vmi_get_page_mode_v14(vmi_instance_t vmi, unsigned long vcpu)
+{
+    reg_t cr0 = 0, cr4 = 0;
+    bool lma = false;
+    if (!vmi)
+        return VMI_PM_UNKNOWN;
+    /* a live guest: what @vcpu runs now (snapshots: what init found) */
+    if (vmi->driver->get_vcpureg && vmi->driver->get_lma && vmi->mode != VMI_FILE &&
+        vmi->driver->get_vcpureg(vmi, &cr0, CR0, vcpu, NULL) &&
+        vmi->driver->get_vcpureg(vmi, &cr4, CR4, vcpu, NULL) && vmi->driver->get_lma(vmi, &lma)) {
+        page_mode_t pm = pt_mode_from_regs(cr0, cr4, lma);
+        return pm == VMI_PM_UNKNOWN ? VMI_PM_NONE : pm;
+    }
+    return vmi->page_mode;
+}
+VMI_MODERN_AS(vmi_get_page_mode_v14, vmi_get_page_mode);
 
 uint8_t vmi_get_address_width(vmi_instance_t vmi)
 {
@@ -599,20 +850,56 @@ win_ver_t vmi_get_winver_manual(vmi_instance_t vmi, addr_t kdvb_pa)
     return VMI_OS_WINDOWS_NONE;
 }
 
-unsigned long vmi_get_offset(vmi_instance_t vmi, char *offset_name)
+bool vmi_get_windows_build_info(vmi_instance_t vmi, win_build_info_t *info)
 {
-    uint64_t value = 0;
-    if (!vmi || !offset_name)
-        return 0;
-    if (vmi->os && vmi->os->get_offset && vmi->os->get_offset(vmi, offset_name, &value))
-        return value;
-    if (vmi_config_get_num(vmi->config, offset_name, &value))
-        return value;
-    vmi_errorc(vmi, VMI_ERR_NOT_FOUND, "no offset named '%s' is known", offset_name);
+    if (info)
+        memset(info, 0, sizeof(*info));
+    if (vmi)
+        vmi_errorc(vmi, VMI_ERR_UNSUPPORTED, "no Windows OS layer in this libvmi");
+    return false;
+}
+
+uint16_t vmi_get_win_buildnumber(vmi_instance_t vmi)
+{
+    if (vmi)
+        vmi_errorc(vmi, VMI_ERR_UNSUPPORTED, "no Windows OS layer in this libvmi");
     return 0;
 }
 
-unsigned long vmi_get_memsize(vmi_instance_t vmi)
+static bool get_offset(vmi_instance_t vmi, const char *offset_name, uint64_t *value)
+{
+    if (!vmi)
+        return false;
+    if (!offset_name) {
+        vmi_errorc(vmi, VMI_ERR_INVALID, "no offset name given");
+        return false;
+    }
+    if (vmi->os && vmi->os->get_offset && vmi->os->get_offset(vmi, offset_name, value))
+        return true;
+    if (vmi_config_get_num(vmi->config, offset_name, value))
+        return true;
+    vmi_errorc(vmi, VMI_ERR_NOT_FOUND, "no offset named '%s' is known", offset_name);
+    return false;
+}
+
+unsigned long vmi_get_offset__2(vmi_instance_t vmi, const char *offset_name)
+{
+    uint64_t value = 0;
+    return get_offset(vmi, offset_name, &value) ? (unsigned long)value : 0;
+}
+VMI_2013_AS(vmi_get_offset__2, vmi_get_offset);
+
+VMI_PUBLIC status_t vmi_get_offset_v14(vmi_instance_t vmi, const char *offset_name, addr_t *offset)
+{
+    uint64_t value;
+    if (!offset || !get_offset(vmi, offset_name, &value))
+        return VMI_FAILURE;
+    *offset = value;
+    return VMI_SUCCESS;
+}
+VMI_MODERN_AS(vmi_get_offset_v14, vmi_get_offset);
+
+uint64_t vmi_get_memsize(vmi_instance_t vmi)
 {
     if (!vmi || !vmi->driver)
         return 0;
@@ -651,6 +938,123 @@ status_t vmi_get_backed_range(vmi_instance_t vmi, addr_t paddr, addr_t *start, a
     *start = s;
     *end = e;
     return VMI_SUCCESS;
+}
+
+const access_context_t *vmi_get_last_pagetable_lookup_fault(vmi_instance_t vmi)
+{
+    return vmi && vmi->last_fault_valid ? &vmi->last_fault : NULL;
+}
+
+/* ---- what no driver here can do: refused with the reason */
+
+static status_t refuse(vmi_instance_t vmi, const char *what)
+{
+    if (vmi)
+        vmi_unsupported(vmi, what);
+    return VMI_FAILURE;
+}
+
+addr_t vmi_get_next_available_gfn(vmi_instance_t vmi)
+{
+    refuse(vmi, "adding guest memory (vmi_get_next_available_gfn)");
+    return 0;
+}
+
+status_t vmi_alloc_gfn(vmi_instance_t vmi, uint64_t gfn)
+{
+    (void)gfn;
+    return refuse(vmi, "adding guest memory (vmi_alloc_gfn)");
+}
+
+status_t vmi_free_gfn(vmi_instance_t vmi, uint64_t gfn)
+{
+    (void)gfn;
+    return refuse(vmi, "removing guest memory (vmi_free_gfn)");
+}
+
+status_t vmi_get_xsave_info(vmi_instance_t vmi, unsigned long vcpu, xsave_area_t *xsave_info)
+{
+    (void)vcpu;
+    (void)xsave_info;
+    return refuse(vmi, "reading the XSAVE area");
+}
+
+status_t vmi_request_page_fault(vmi_instance_t vmi, unsigned long vcpu, uint64_t virtual_address,
+                                uint32_t error_code)
+{
+    (void)vcpu;
+    (void)virtual_address;
+    (void)error_code;
+    return refuse(vmi, "injecting a page fault");
+}
+
+status_t vmi_get_tsc_info(vmi_instance_t vmi, uint32_t *tsc_mode, uint64_t *elapsed_nsec,
+                          uint32_t *gtsc_khz, uint32_t *incarnation)
+{
+    (void)tsc_mode;
+    (void)elapsed_nsec;
+    (void)gtsc_khz;
+    (void)incarnation;
+    return refuse(vmi, "reading TSC information");
+}
+
+status_t vmi_get_vcpumtrr(vmi_instance_t vmi, mtrr_regs_t *hwMtrr, unsigned long vcpu)
+{
+    (void)hwMtrr;
+    (void)vcpu;
+    return refuse(vmi, "reading MTRR registers");
+}
+
+status_t vmi_read_disk(vmi_instance_t vmi, const char *device_id, uint64_t offset, uint64_t count,
+                       void *buffer)
+{
+    (void)device_id;
+    (void)offset;
+    (void)count;
+    (void)buffer;
+    return refuse(vmi, "reading the guest's disks");
+}
+
+char **vmi_get_disks(vmi_instance_t vmi, unsigned int *num)
+{
+    if (num)
+        *num = 0;
+    refuse(vmi, "listing the guest's disks");
+    return NULL;
+}
+
+status_t vmi_disk_is_bootable(vmi_instance_t vmi, const char *device_id, bool *bootable)
+{
+    (void)device_id;
+    (void)bootable;
+    return refuse(vmi, "reading the guest's disks");
+}
+
+/* ---- profiles in use */
+
+const char *vmi_get_linux_sysmap(vmi_instance_t vmi)
+{
+    return vmi ? vmi_config_get_str(vmi->config, "sysmap") : NULL;
+}
+
+const char *vmi_get_freebsd_sysmap(vmi_instance_t vmi)
+{
+    if (vmi)
+        vmi_errorc(vmi, VMI_ERR_UNSUPPORTED, "no FreeBSD OS layer in this libvmi");
+    return NULL;
+}
+
+const char *vmi_get_rekall_path(vmi_instance_t vmi)
+{
+    return vmi ? vmi_config_get_str(vmi->config, "rekall_profile") : NULL;
+}
+
+const char *vmi_get_os_profile_path(vmi_instance_t vmi)
+{
+    if (!vmi)
+        return NULL;
+    const char *p = vmi_config_get_str(vmi->config, "isf");
+    return p ? p : vmi_config_get_str(vmi->config, "volatility_ist");
 }
 
 int vmi_helper_ram_file_fd(vmi_instance_t vmi, dev_t *dev, ino_t *ino)
@@ -882,7 +1286,8 @@ bool vmi_kernel_p2v(vmi_instance_t vmi, addr_t pa, addr_t *va, GError **error)
 
 /* ------------------------------------------------------------ control */
 
-status_t vmi_get_vcpureg(vmi_instance_t vmi, reg_t *value, registers_t reg, unsigned long vcpu)
+VMI_PUBLIC status_t vmi_get_vcpureg_v14(vmi_instance_t vmi, uint64_t *value, reg_t reg,
+                                        unsigned long vcpu)
 {
     GError *error = NULL;
     if (!vmi || !value)
@@ -897,8 +1302,10 @@ status_t vmi_get_vcpureg(vmi_instance_t vmi, reg_t *value, registers_t reg, unsi
     }
     return VMI_SUCCESS;
 }
+VMI_MODERN_AS(vmi_get_vcpureg_v14, vmi_get_vcpureg);
 
-status_t vmi_set_vcpureg(vmi_instance_t vmi, reg_t value, registers_t reg, unsigned long vcpu)
+VMI_PUBLIC status_t vmi_set_vcpureg_v14(vmi_instance_t vmi, uint64_t value, reg_t reg,
+                                        unsigned long vcpu)
 {
     GError *error = NULL;
     if (!vmi)
@@ -912,6 +1319,116 @@ status_t vmi_set_vcpureg(vmi_instance_t vmi, reg_t value, registers_t reg, unsig
         return VMI_FAILURE;
     }
     v2p_cache_init(vmi);
+    return VMI_SUCCESS;
+}
+VMI_MODERN_AS(vmi_set_vcpureg_v14, vmi_set_vcpureg);
+
+/* The registers of x86_registers_t and their numbers.  The general ones
+ * must be readable; the others are what the driver has. */
+#define REG_FIELD(num, field, required) { num, offsetof(x86_registers_t, field), required }
+static const struct { reg_t reg; size_t off; bool required; } x86_fields[] = {
+    REG_FIELD(RAX, rax, true), REG_FIELD(RCX, rcx, true), REG_FIELD(RDX, rdx, true),
+    REG_FIELD(RBX, rbx, true), REG_FIELD(RSP, rsp, true), REG_FIELD(RBP, rbp, true),
+    REG_FIELD(RSI, rsi, true), REG_FIELD(RDI, rdi, true), REG_FIELD(R8, r8, false),
+    REG_FIELD(R9, r9, false), REG_FIELD(R10, r10, false), REG_FIELD(R11, r11, false),
+    REG_FIELD(R12, r12, false), REG_FIELD(R13, r13, false), REG_FIELD(R14, r14, false),
+    REG_FIELD(R15, r15, false), REG_FIELD(RFLAGS, rflags, true), REG_FIELD(DR6, dr6, false),
+    REG_FIELD(DR7, dr7, false), REG_FIELD(RIP, rip, true), REG_FIELD(CR0, cr0, true),
+    REG_FIELD(CR2, cr2, false), REG_FIELD(CR3, cr3, true), REG_FIELD(CR4, cr4, true),
+    REG_FIELD(SYSENTER_CS, sysenter_cs, false), REG_FIELD(SYSENTER_ESP, sysenter_esp, false),
+    REG_FIELD(SYSENTER_EIP, sysenter_eip, false), REG_FIELD(MSR_EFER, msr_efer, false),
+    REG_FIELD(MSR_STAR, msr_star, false), REG_FIELD(MSR_LSTAR, msr_lstar, false),
+    REG_FIELD(MSR_CSTAR, msr_cstar, false),
+    REG_FIELD(FS_BASE, fs_base, false), REG_FIELD(FS_LIMIT, fs_limit, false),
+    REG_FIELD(FS_SEL, fs_sel, false), REG_FIELD(FS_ARBYTES, fs_arbytes, false),
+    REG_FIELD(GS_BASE, gs_base, false), REG_FIELD(GS_LIMIT, gs_limit, false),
+    REG_FIELD(GS_SEL, gs_sel, false), REG_FIELD(GS_ARBYTES, gs_arbytes, false),
+    REG_FIELD(CS_BASE, cs_base, false), REG_FIELD(CS_LIMIT, cs_limit, false),
+    REG_FIELD(CS_SEL, cs_sel, false), REG_FIELD(CS_ARBYTES, cs_arbytes, false),
+    REG_FIELD(SS_BASE, ss_base, false), REG_FIELD(SS_LIMIT, ss_limit, false),
+    REG_FIELD(SS_SEL, ss_sel, false), REG_FIELD(SS_ARBYTES, ss_arbytes, false),
+    REG_FIELD(DS_BASE, ds_base, false), REG_FIELD(DS_LIMIT, ds_limit, false),
+    REG_FIELD(DS_SEL, ds_sel, false), REG_FIELD(DS_ARBYTES, ds_arbytes, false),
+    REG_FIELD(ES_BASE, es_base, false), REG_FIELD(ES_LIMIT, es_limit, false),
+    REG_FIELD(ES_SEL, es_sel, false), REG_FIELD(ES_ARBYTES, es_arbytes, false),
+    REG_FIELD(TR_BASE, tr_base, false), REG_FIELD(TR_LIMIT, tr_limit, false),
+    REG_FIELD(TR_SEL, tr_sel, false), REG_FIELD(TR_ARBYTES, tr_arbytes, false),
+    REG_FIELD(LDTR_BASE, ldt_base, false), REG_FIELD(LDTR_LIMIT, ldt_limit, false),
+    REG_FIELD(LDTR_SEL, ldt_sel, false), REG_FIELD(LDTR_ARBYTES, ldt_arbytes, false),
+    REG_FIELD(SHADOW_GS, shadow_gs, false), REG_FIELD(IDTR_BASE, idtr_base, false),
+    REG_FIELD(IDTR_LIMIT, idtr_limit, false), REG_FIELD(GDTR_BASE, gdtr_base, false),
+    REG_FIELD(GDTR_LIMIT, gdtr_limit, false),
+};
+
+status_t vmi_get_vcpuregs(vmi_instance_t vmi, struct registers *regs, unsigned long vcpu)
+{
+    if (!vmi || !regs)
+        return VMI_FAILURE;
+    if (!vmi->driver->get_vcpureg) {
+        vmi_unsupported(vmi, "reading vCPU registers");
+        return VMI_FAILURE;
+    }
+    memset(regs, 0, sizeof(*regs));
+    vmi_hold(vmi);
+    for (size_t i = 0; i < G_N_ELEMENTS(x86_fields); i++) {
+        GError *error = NULL;
+        uint64_t v = 0;
+        if (!vmi->driver->get_vcpureg(vmi, &v, x86_fields[i].reg, vcpu, &error)) {
+            if (x86_fields[i].required) {
+                vmi_set_error(vmi, error);
+                vmi_release(vmi);
+                return VMI_FAILURE;
+            }
+            g_clear_error(&error);
+            continue;
+        }
+        memcpy((uint8_t *)&regs->x86 + x86_fields[i].off, &v, sizeof(v));
+    }
+    vmi_release(vmi);
+    return VMI_SUCCESS;
+}
+
+status_t vmi_set_vcpuregs(vmi_instance_t vmi, struct registers *regs, unsigned long vcpu)
+{
+    if (!vmi || !regs)
+        return VMI_FAILURE;
+    if (!vmi->driver->set_vcpureg) {
+        vmi_unsupported(vmi, "setting vCPU registers");
+        return VMI_FAILURE;
+    }
+    /* what a driver can set: the general registers, RIP, RFLAGS, the
+     * control registers (the fields marked required above) and R8-R15 */
+    status_t st = VMI_SUCCESS;
+    vmi_hold(vmi);
+    for (size_t i = 0; i < G_N_ELEMENTS(x86_fields) && st == VMI_SUCCESS; i++) {
+        reg_t r = x86_fields[i].reg;
+        if (!x86_fields[i].required && !(r >= R8 && r <= R15))
+            continue;
+        uint64_t v;
+        memcpy(&v, (const uint8_t *)&regs->x86 + x86_fields[i].off, sizeof(v));
+        st = vmi_set_vcpureg_v14(vmi, v, r, vcpu);
+    }
+    vmi_release(vmi);
+    return st;
+}
+
+status_t vmi_get_domain_status(vmi_instance_t vmi, domain_status_t *domain_status)
+{
+    GError *error = NULL;
+    bool running = false;
+    if (!vmi || !domain_status)
+        return VMI_FAILURE;
+    if (!vmi->driver->is_running) {
+        vmi_unsupported(vmi, "the execution status of the guest");
+        return VMI_FAILURE;
+    }
+    if (!vmi->driver->is_running(vmi, &running, &error)) {
+        vmi_set_error(vmi, error);
+        return VMI_FAILURE;
+    }
+    memset(domain_status, 0, sizeof(*domain_status));
+    domain_status->running = running;
+    domain_status->paused = !running;
     return VMI_SUCCESS;
 }
 

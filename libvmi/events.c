@@ -42,7 +42,7 @@ status_t vmi_clear_event(vmi_instance_t vmi, vmi_event_t *event)
     return VMI_SUCCESS;
 }
 
-vmi_event_t *vmi_get_reg_event(vmi_instance_t vmi, registers_t reg)
+vmi_event_t *vmi_get_reg_event(vmi_instance_t vmi, uint32_t reg)
 {
     (void)reg;
     if (vmi)

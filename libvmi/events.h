@@ -52,7 +52,7 @@ typedef enum {
 } vmi_memevent_granularity_t;
 
 typedef struct {
-    registers_t reg;            /**< register to watch */
+    uint32_t reg;               /**< register to watch (a number of libvmi.h) */
     reg_t equal;                /**< value to match (with mask) */
     reg_t mask;                 /**< bits of equal that matter */
     int async:1;                /**< do not pause the vCPU */
@@ -118,7 +118,7 @@ struct vmi_event {
 
 status_t vmi_register_event(vmi_instance_t vmi, vmi_event_t *event);
 status_t vmi_clear_event(vmi_instance_t vmi, vmi_event_t *event);
-vmi_event_t *vmi_get_reg_event(vmi_instance_t vmi, registers_t reg);
+vmi_event_t *vmi_get_reg_event(vmi_instance_t vmi, uint32_t reg);
 vmi_event_t *vmi_get_mem_event(vmi_instance_t vmi, addr_t physical_address,
                                vmi_memevent_granularity_t granularity);
 vmi_event_t *vmi_get_singlestep_event(vmi_instance_t vmi, uint32_t vcpu);

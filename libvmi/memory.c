@@ -106,7 +106,8 @@ bool vmi_pt_read(void *opaque, addr_t pa, void *buf, size_t len)
     return vmi_read_pa_all(opaque, pa, buf, len);
 }
 
-size_t vmi_read_pa(vmi_instance_t vmi, addr_t paddr, void *buf, size_t count)
+/* The 2013 vmi_read_pa, also vmi_read_pa@LIBVMI_0.1. */
+size_t vmi_read_pa__4(vmi_instance_t vmi, addr_t paddr, void *buf, size_t count)
 {
     if (!vmi || !buf)
         return 0;
@@ -121,12 +122,15 @@ size_t vmi_read_pa(vmi_instance_t vmi, addr_t paddr, void *buf, size_t count)
     return n;
 }
 
-size_t vmi_write_pa(vmi_instance_t vmi, addr_t paddr, void *buf, size_t count)
+VMI_2013_AS(vmi_read_pa__4, vmi_read_pa);
+
+size_t vmi_write_pa__4(vmi_instance_t vmi, addr_t paddr, void *buf, size_t count)
 {
     if (!vmi || !buf)
         return 0;
     return access_pa(vmi, paddr, buf, count, true);
 }
+VMI_2013_AS(vmi_write_pa__4, vmi_write_pa);
 
 /* ------------------------------------------------------------ virtual */
 
@@ -169,34 +173,316 @@ static bool dtb_or_error(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb)
     return true;
 }
 
-size_t vmi_read_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, void *buf, size_t count)
+/* The 2013 vmi_read_va: also what old binaries get (vmi_read_va@LIBVMI_0.1). */
+size_t vmi_read_va__5(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, void *buf, size_t count)
 {
     addr_t dtb;
     if (!vmi || !buf || !dtb_or_error(vmi, pid, &dtb))
         return 0;
     return access_va(vmi, dtb, vaddr, buf, count, false);
 }
+VMI_2013_AS(vmi_read_va__5, vmi_read_va);
 
-size_t vmi_write_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, void *buf, size_t count)
+size_t vmi_write_va__5(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, void *buf, size_t count)
 {
     addr_t dtb;
     if (!vmi || !buf || !dtb_or_error(vmi, pid, &dtb))
         return 0;
     return access_va(vmi, dtb, vaddr, buf, count, true);
 }
+VMI_2013_AS(vmi_write_va__5, vmi_write_va);
 
 /* ------------------------------------------------------------ symbols */
 
-size_t vmi_read_ksym(vmi_instance_t vmi, char *sym, void *buf, size_t count)
+size_t vmi_read_ksym__4(vmi_instance_t vmi, const char *sym, void *buf, size_t count)
 {
-    addr_t va = vmi_translate_ksym2v(vmi, sym);
-    return va ? vmi_read_va(vmi, va, 0, buf, count) : 0;
+    addr_t va = vmi_translate_ksym2v__2(vmi, sym);
+    return va ? vmi_read_va__5(vmi, va, 0, buf, count) : 0;
+}
+VMI_2013_AS(vmi_read_ksym__4, vmi_read_ksym);
+
+size_t vmi_write_ksym__4(vmi_instance_t vmi, const char *sym, void *buf, size_t count)
+{
+    addr_t va = vmi_translate_ksym2v__2(vmi, sym);
+    return va ? vmi_write_va__5(vmi, va, 0, buf, count) : 0;
+}
+VMI_2013_AS(vmi_write_ksym__4, vmi_write_ksym);
+
+/* ------------------------------------------------------------ targets
+ * What an access context or a (pid) names, resolved once per call. */
+
+/* Translation through @pt_ops when it is not the instance's own mode (no
+ * cache: the cache knows one mode per page directory). */
+static bool v2p_target(vmi_instance_t vmi, const vmi_target_t *t, addr_t va, addr_t *pa,
+                       GError **error)
+{
+    if (!t->pt || t->pt == vmi->pt)
+        return vmi_v2p(vmi, t->dtb, va, pa, error);
+    pt_result_t r;
+    pt_status_t st = t->pt->translate(&vmi->reader, t->dtb, va, &r);
+    if (st != PT_OK) {
+        vmi_note_fault(vmi, t->dtb, t->pt->mode, va);
+        g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
+                    "virtual address 0x%" G_GINT64_MODIFIER "x (page directory 0x%"
+                    G_GINT64_MODIFIER "x, %s paging): %s", (guint64)va, (guint64)t->dtb,
+                    t->pt->name, pt_status_str(st));
+        return false;
+    }
+    *pa = r.pa;
+    return true;
 }
 
-size_t vmi_write_ksym(vmi_instance_t vmi, char *sym, void *buf, size_t count)
+size_t vmi_access(vmi_instance_t vmi, const vmi_target_t *t, addr_t addr, void *buf, size_t count,
+                  bool write)
 {
-    addr_t va = vmi_translate_ksym2v(vmi, sym);
-    return va ? vmi_write_va(vmi, va, 0, buf, count) : 0;
+    if (!t->virt)
+        return access_pa(vmi, addr, buf, count, write);
+    if (!t->pt || t->pt == vmi->pt)
+        return access_va(vmi, t->dtb, addr, buf, count, write);
+    size_t done = 0;
+    vmi_hold(vmi);
+    while (done < count) {
+        addr_t cur = addr + done, pa;
+        GError *error = NULL;
+        if (!v2p_target(vmi, t, cur, &pa, &error)) {
+            vmi_set_error(vmi, error);
+            break;
+        }
+        size_t chunk = MIN(count - done, VMI_PAGE_SIZE - (cur & ~VMI_PAGE_MASK));
+        size_t n = access_pa(vmi, pa, (uint8_t *)buf + done, chunk, write);
+        done += n;
+        if (n < chunk)
+            break;
+    }
+    vmi_release(vmi);
+    return done;
+}
+
+bool vmi_target_pid(vmi_instance_t vmi, vmi_pid_t pid, vmi_target_t *t)
+{
+    t->virt = true;
+    t->pt = NULL;
+    return dtb_or_error(vmi, pid, &t->dtb);
+}
+
+bool vmi_target_ctx(vmi_instance_t vmi, const access_context_t *ctx, vmi_target_t *t,
+                    addr_t *addr)
+{
+    if (!ctx) {
+        vmi_errorc(vmi, VMI_ERR_INVALID, "no access context given");
+        return false;
+    }
+    /* 0: code written for LibVMI 0.14.0, whose contexts had no version */
+    if (ctx->version != ACCESS_CONTEXT_VERSION && ctx->version != 0) {
+        vmi_errorc(vmi, VMI_ERR_INVALID, "access context version %u is not known (this libvmi "
+                   "knows %u)", ctx->version, ACCESS_CONTEXT_VERSION);
+        return false;
+    }
+    if (ctx->npt || (ctx->npm != VMI_PM_UNKNOWN && ctx->npm != VMI_PM_NONE)) {
+        vmi_errorc(vmi, VMI_ERR_UNSUPPORTED, "nested (second-level) translation is not "
+                   "supported: this libvmi has no EPT walker");
+        return false;
+    }
+    t->pt = NULL;
+    switch (ctx->tm) {
+    case VMI_TM_NONE:
+        t->virt = false;
+        *addr = ctx->addr;
+        return true;
+    case VMI_TM_PROCESS_DTB:
+        t->virt = true;
+        t->dtb = ctx->dtb;
+        *addr = ctx->addr;
+        break;
+    case VMI_TM_PROCESS_PID:
+        if (!vmi_target_pid(vmi, ctx->pid, t))
+            return false;
+        *addr = ctx->addr;
+        break;
+    case VMI_TM_KERNEL_SYMBOL: {
+        addr_t va = vmi_translate_ksym2v__2(vmi, ctx->ksym);
+        if (!va || !vmi_target_pid(vmi, 0, t))
+            return false;
+        *addr = va;
+        break;
+    }
+    default:
+        vmi_errorc(vmi, VMI_ERR_INVALID, "access context: translation mechanism %u is not one of "
+                   "VMI_TM_NONE, _PROCESS_DTB, _PROCESS_PID, _KERNEL_SYMBOL", ctx->tm);
+        return false;
+    }
+    if (ctx->pm == VMI_PM_NONE) {
+        /* paging off: the address is physical */
+        t->virt = false;
+        return true;
+    }
+    if (ctx->pm != VMI_PM_UNKNOWN && ctx->pm != vmi->page_mode) {
+        t->pt = pt_mode_ops(ctx->pm);
+        if (!t->pt) {
+            vmi_errorc(vmi, VMI_ERR_UNSUPPORTED, "access context: paging mode %u has no walker "
+                       "here (x86 legacy, PAE, IA-32e and 5-level only)", ctx->pm);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Width of a guest pointer for @t (its paging mode, else the guest's). */
+static bool target_width(vmi_instance_t vmi, const vmi_target_t *t, size_t *width)
+{
+    if (t->pt) {
+        *width = t->pt->address_width;
+        return true;
+    }
+    if (vmi->address_width != 4 && vmi->address_width != 8) {
+        vmi_errorc(vmi, VMI_ERR_INVALID, "the guest's address width is unknown (paging mode not set up)");
+        return false;
+    }
+    *width = vmi->address_width;
+    return true;
+}
+
+/* ------------------------------------------------------------ modern reads */
+
+static status_t modern_access(vmi_instance_t vmi, const access_context_t *ctx, size_t count,
+                              void *buf, size_t *done, bool write)
+{
+    vmi_target_t t;
+    addr_t addr;
+    size_t n = 0;
+    if (done)
+        *done = 0;
+    if (!vmi)
+        return VMI_FAILURE;
+    if (!buf) {
+        vmi_errorc(vmi, VMI_ERR_INVALID, "no buffer given");
+        return VMI_FAILURE;
+    }
+    if (!vmi_target_ctx(vmi, ctx, &t, &addr))
+        return VMI_FAILURE;
+    if (count) {
+        unsigned serial = vmi_error_serial(vmi);
+        n = vmi_access(vmi, &t, addr, buf, count, write);
+        if (n < count && vmi_error_serial(vmi) == serial)
+            vmi_errorc(vmi, VMI_ERR_NOT_FOUND, "%s 0x%" G_GINT64_MODIFIER "x: only %zu of %zu bytes",
+                       write ? "writing" : "reading", (guint64)(addr + n), n, count);
+    }
+    if (done)
+        *done = n;
+    return n == count ? VMI_SUCCESS : VMI_FAILURE;
+}
+
+status_t vmi_read(vmi_instance_t vmi, const access_context_t *ctx, size_t count, void *buf,
+                  size_t *bytes_read)
+{
+    return modern_access(vmi, ctx, count, buf, bytes_read, false);
+}
+
+status_t vmi_write(vmi_instance_t vmi, const access_context_t *ctx, size_t count, void *buf,
+                   size_t *bytes_written)
+{
+    return modern_access(vmi, ctx, count, buf, bytes_written, true);
+}
+
+/* The fixed-size modern calls and the modern pa/va/ksym calls: an access
+ * context and vmi_read/vmi_write. */
+static status_t by_count(size_t n, size_t count, size_t *done)
+{
+    if (done)
+        *done = n;
+    return n == count ? VMI_SUCCESS : VMI_FAILURE;
+}
+
+VMI_PUBLIC status_t vmi_read_pa_v14(vmi_instance_t vmi, addr_t paddr, size_t count, void *buf,
+                                    size_t *bytes_read)
+{
+    return by_count(vmi_read_pa__4(vmi, paddr, buf, count), count, bytes_read);
+}
+VMI_MODERN_AS(vmi_read_pa_v14, vmi_read_pa);
+
+VMI_PUBLIC status_t vmi_read_va_v14(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, size_t count,
+                                    void *buf, size_t *bytes_read)
+{
+    return by_count(vmi_read_va__5(vmi, vaddr, pid, buf, count), count, bytes_read);
+}
+VMI_MODERN_AS(vmi_read_va_v14, vmi_read_va);
+
+VMI_PUBLIC status_t vmi_read_ksym_v14(vmi_instance_t vmi, const char *sym, size_t count, void *buf,
+                                      size_t *bytes_read)
+{
+    return by_count(vmi_read_ksym__4(vmi, sym, buf, count), count, bytes_read);
+}
+VMI_MODERN_AS(vmi_read_ksym_v14, vmi_read_ksym);
+
+VMI_PUBLIC status_t vmi_write_pa_v14(vmi_instance_t vmi, addr_t paddr, size_t count, void *buf,
+                                     size_t *bytes_written)
+{
+    return by_count(vmi_write_pa__4(vmi, paddr, buf, count), count, bytes_written);
+}
+VMI_MODERN_AS(vmi_write_pa_v14, vmi_write_pa);
+
+VMI_PUBLIC status_t vmi_write_va_v14(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, size_t count,
+                                     void *buf, size_t *bytes_written)
+{
+    return by_count(vmi_write_va__5(vmi, vaddr, pid, buf, count), count, bytes_written);
+}
+VMI_MODERN_AS(vmi_write_va_v14, vmi_write_va);
+
+VMI_PUBLIC status_t vmi_write_ksym_v14(vmi_instance_t vmi, const char *sym, size_t count,
+                                       void *buf, size_t *bytes_written)
+{
+    return by_count(vmi_write_ksym__4(vmi, sym, buf, count), count, bytes_written);
+}
+VMI_MODERN_AS(vmi_write_ksym_v14, vmi_write_ksym);
+
+#define DEFINE_CTX(bits)                                                                    \
+    status_t vmi_read_##bits(vmi_instance_t vmi, const access_context_t *ctx,               \
+                             uint##bits##_t *value)                                         \
+    {                                                                                       \
+        return vmi_read(vmi, ctx, sizeof(*value), value, NULL);                             \
+    }                                                                                       \
+    status_t vmi_write_##bits(vmi_instance_t vmi, const access_context_t *ctx,              \
+                              uint##bits##_t *value)                                        \
+    {                                                                                       \
+        return vmi_write(vmi, ctx, sizeof(*value), value, NULL);                            \
+    }
+DEFINE_CTX(8)
+DEFINE_CTX(16)
+DEFINE_CTX(32)
+DEFINE_CTX(64)
+
+/* A guest pointer at @ctx, as wide as its paging mode. */
+static status_t ctx_addr(vmi_instance_t vmi, const access_context_t *ctx, addr_t *value, bool write)
+{
+    vmi_target_t t;
+    addr_t addr;
+    size_t w;
+    uint8_t b[8] = { 0 };
+    if (!vmi || !value || !vmi_target_ctx(vmi, ctx, &t, &addr))
+        return VMI_FAILURE;
+    if (!t.virt)
+        w = vmi->address_width == 4 ? 4 : 8;
+    else if (!target_width(vmi, &t, &w))
+        return VMI_FAILURE;
+    if (write)
+        memcpy(b, value, w);    /* little-endian guest and host */
+    if (vmi_access(vmi, &t, addr, b, w, write) != w)
+        return VMI_FAILURE;
+    if (!write) {
+        *value = 0;
+        memcpy(value, b, w);
+    }
+    return VMI_SUCCESS;
+}
+
+status_t vmi_read_addr(vmi_instance_t vmi, const access_context_t *ctx, addr_t *value)
+{
+    return ctx_addr(vmi, ctx, value, false);
+}
+
+status_t vmi_write_addr(vmi_instance_t vmi, const access_context_t *ctx, addr_t *value)
+{
+    return ctx_addr(vmi, ctx, value, true);
 }
 
 /* ------------------------------------------------------------ fixed widths */
@@ -204,34 +490,34 @@ size_t vmi_write_ksym(vmi_instance_t vmi, char *sym, void *buf, size_t count)
 #define DEFINE_RW(bits)                                                                   \
     status_t vmi_read_##bits##_pa(vmi_instance_t vmi, addr_t paddr, uint##bits##_t *value) \
     {                                                                                     \
-        return value && vmi_read_pa(vmi, paddr, value, sizeof(*value)) == sizeof(*value)  \
+        return value && vmi_read_pa__4(vmi, paddr, value, sizeof(*value)) == sizeof(*value) \
                ? VMI_SUCCESS : VMI_FAILURE;                                               \
     }                                                                                     \
     status_t vmi_read_##bits##_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid,        \
                                   uint##bits##_t *value)                                  \
     {                                                                                     \
-        return value && vmi_read_va(vmi, vaddr, pid, value, sizeof(*value)) == sizeof(*value) \
+        return value && vmi_read_va__5(vmi, vaddr, pid, value, sizeof(*value)) == sizeof(*value) \
                ? VMI_SUCCESS : VMI_FAILURE;                                               \
     }                                                                                     \
-    status_t vmi_read_##bits##_ksym(vmi_instance_t vmi, char *sym, uint##bits##_t *value) \
+    status_t vmi_read_##bits##_ksym(vmi_instance_t vmi, const char *sym, uint##bits##_t *value) \
     {                                                                                     \
-        return value && vmi_read_ksym(vmi, sym, value, sizeof(*value)) == sizeof(*value)  \
+        return value && vmi_read_ksym__4(vmi, sym, value, sizeof(*value)) == sizeof(*value) \
                ? VMI_SUCCESS : VMI_FAILURE;                                               \
     }                                                                                     \
     status_t vmi_write_##bits##_pa(vmi_instance_t vmi, addr_t paddr, uint##bits##_t *value) \
     {                                                                                     \
-        return value && vmi_write_pa(vmi, paddr, value, sizeof(*value)) == sizeof(*value) \
+        return value && vmi_write_pa__4(vmi, paddr, value, sizeof(*value)) == sizeof(*value) \
                ? VMI_SUCCESS : VMI_FAILURE;                                               \
     }                                                                                     \
     status_t vmi_write_##bits##_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid,       \
                                    uint##bits##_t *value)                                 \
     {                                                                                     \
-        return value && vmi_write_va(vmi, vaddr, pid, value, sizeof(*value)) == sizeof(*value) \
+        return value && vmi_write_va__5(vmi, vaddr, pid, value, sizeof(*value)) == sizeof(*value) \
                ? VMI_SUCCESS : VMI_FAILURE;                                               \
     }                                                                                     \
-    status_t vmi_write_##bits##_ksym(vmi_instance_t vmi, char *sym, uint##bits##_t *value) \
+    status_t vmi_write_##bits##_ksym(vmi_instance_t vmi, const char *sym, uint##bits##_t *value) \
     {                                                                                     \
-        return value && vmi_write_ksym(vmi, sym, value, sizeof(*value)) == sizeof(*value) \
+        return value && vmi_write_ksym__4(vmi, sym, value, sizeof(*value)) == sizeof(*value) \
                ? VMI_SUCCESS : VMI_FAILURE;                                               \
     }
 
@@ -264,7 +550,7 @@ status_t vmi_read_addr_pa(vmi_instance_t vmi, addr_t paddr, addr_t *value)
 {
     uint8_t b[8];
     size_t w;
-    if (!value || !addr_width(vmi, &w) || vmi_read_pa(vmi, paddr, b, w) != w)
+    if (!value || !addr_width(vmi, &w) || vmi_read_pa__4(vmi, paddr, b, w) != w)
         return VMI_FAILURE;
     *value = addr_from_bytes(b, w);
     return VMI_SUCCESS;
@@ -274,20 +560,44 @@ status_t vmi_read_addr_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, addr_
 {
     uint8_t b[8];
     size_t w;
-    if (!value || !addr_width(vmi, &w) || vmi_read_va(vmi, vaddr, pid, b, w) != w)
+    if (!value || !addr_width(vmi, &w) || vmi_read_va__5(vmi, vaddr, pid, b, w) != w)
         return VMI_FAILURE;
     *value = addr_from_bytes(b, w);
     return VMI_SUCCESS;
 }
 
-status_t vmi_read_addr_ksym(vmi_instance_t vmi, char *sym, addr_t *value)
+status_t vmi_read_addr_ksym(vmi_instance_t vmi, const char *sym, addr_t *value)
 {
     uint8_t b[8];
     size_t w;
-    if (!value || !addr_width(vmi, &w) || vmi_read_ksym(vmi, sym, b, w) != w)
+    if (!value || !addr_width(vmi, &w) || vmi_read_ksym__4(vmi, sym, b, w) != w)
         return VMI_FAILURE;
     *value = addr_from_bytes(b, w);
     return VMI_SUCCESS;
+}
+
+status_t vmi_write_addr_pa(vmi_instance_t vmi, addr_t paddr, addr_t *value)
+{
+    size_t w;
+    if (!value || !addr_width(vmi, &w))
+        return VMI_FAILURE;
+    return vmi_write_pa__4(vmi, paddr, value, w) == w ? VMI_SUCCESS : VMI_FAILURE;
+}
+
+status_t vmi_write_addr_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, addr_t *value)
+{
+    size_t w;
+    if (!value || !addr_width(vmi, &w))
+        return VMI_FAILURE;
+    return vmi_write_va__5(vmi, vaddr, pid, value, w) == w ? VMI_SUCCESS : VMI_FAILURE;
+}
+
+status_t vmi_write_addr_ksym(vmi_instance_t vmi, const char *sym, addr_t *value)
+{
+    size_t w;
+    if (!value || !addr_width(vmi, &w))
+        return VMI_FAILURE;
+    return vmi_write_ksym__4(vmi, sym, value, w) == w ? VMI_SUCCESS : VMI_FAILURE;
 }
 
 /* ------------------------------------------------------------ direct access */

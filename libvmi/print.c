@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include "private.h"
 
-void vmi_print_hex(unsigned char *data, unsigned long length)
+void vmi_print_hex(const unsigned char *data, unsigned long length)
 {
     if (!data)
         return;
@@ -41,7 +41,7 @@ void vmi_print_hex_pa(vmi_instance_t vmi, addr_t paddr, size_t length)
     unsigned char *buf = malloc(length ? length : 1);
     if (!buf)
         return;
-    print_buffer(buf, length, vmi_read_pa(vmi, paddr, buf, length));
+    print_buffer(buf, length, vmi_read_pa__4(vmi, paddr, buf, length));
     free(buf);
 }
 
@@ -50,15 +50,15 @@ void vmi_print_hex_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, size_t le
     unsigned char *buf = malloc(length ? length : 1);
     if (!buf)
         return;
-    print_buffer(buf, length, vmi_read_va(vmi, vaddr, pid, buf, length));
+    print_buffer(buf, length, vmi_read_va__5(vmi, vaddr, pid, buf, length));
     free(buf);
 }
 
-void vmi_print_hex_ksym(vmi_instance_t vmi, char *sym, size_t length)
+void vmi_print_hex_ksym(vmi_instance_t vmi, const char *sym, size_t length)
 {
     unsigned char *buf = malloc(length ? length : 1);
     if (!buf)
         return;
-    print_buffer(buf, length, vmi_read_ksym(vmi, sym, buf, length));
+    print_buffer(buf, length, vmi_read_ksym__4(vmi, sym, buf, length));
     free(buf);
 }

@@ -14,6 +14,24 @@
 #include "driver/driver.h"
 #include "os/os.h"
 
+/* ---- the two API generations in one library (see libvmi.map)
+ * A name with two signatures has two symbols: the 2013 function bound to
+ * NAME@LIBVMI_0.1 (what binaries built before the modern API reference) and
+ * the modern one to NAME@@LIBVMI_0.14 (the default a new link gets).  The
+ * library's sources are compiled with -DLIBVMI_API_MODERN, so the public
+ * names declared in libvmi.h are the modern prototypes (no dispatch); the implementations carry their own
+ * names and are bound to the versioned names here.  VMI_MODERN_AS also
+ * checks that the implementation has the public prototype. */
+#define VMI_PUBLIC __attribute__((visibility("default")))
+#define VMI_SYMVER_(impl, versioned) __asm__(".symver " #impl ", " versioned)
+/* @impl is NAME@LIBVMI_0.1 (the 2013 signature, for old binaries). */
+#define VMI_2013_AS(impl, name) VMI_SYMVER_(impl, #name "@LIBVMI_0.1")
+/* @impl is NAME@@LIBVMI_0.14, the default version of @name. */
+#define VMI_MODERN_AS(impl, name)                                                       \
+    VMI_SYMVER_(impl, #name "@@LIBVMI_0.14");                                           \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(&impl), __typeof__(&name)),  \
+                   #impl " must have the prototype of " #name)
+
 #define VMI_PAGE_SHIFT 12
 #define VMI_PAGE_SIZE  ((addr_t)1 << VMI_PAGE_SHIFT)
 #define VMI_PAGE_MASK  (~(VMI_PAGE_SIZE - 1))
@@ -43,7 +61,7 @@ typedef struct v2p_entry {
 
 struct vmi_instance {
     char *name;                 /* domain name or snapshot path */
-    uint32_t mode;              /* VMI_FILE / VMI_KVM / VMI_XEN */
+    int mode;                   /* VMI_FILE / VMI_KVM / VMI_XEN (vmi_mode_t) */
     uint32_t flags;             /* init flags */
     uint64_t domid;
     bool init_complete;
@@ -73,6 +91,10 @@ struct vmi_instance {
     GHashTable *pid_cache;      /* pid -> dtb */
     GHashTable *sym_cache;      /* "base:pid:sym" -> va */
     GHashTable *rva_cache;      /* "base:pid:rva" -> sym */
+
+    /* the last translation that failed (vmi_get_last_pagetable_lookup_fault) */
+    access_context_t last_fault;
+    bool last_fault_valid;
 
     char *last_error;
     vmi_error_code_t last_error_code;
@@ -131,13 +153,39 @@ bool vmi_next_data(vmi_instance_t vmi, addr_t pa, addr_t *start, addr_t *end);
 /* Reader for the page-table walkers. */
 bool vmi_pt_read(void *opaque, addr_t pa, void *buf, size_t len);
 
+/* ---- access targets (memory.c): where an access goes, resolved once from
+ * a pid or an access context. */
+typedef struct vmi_target {
+    bool virt;                  /* translate through @dtb (else physical) */
+    const pt_mode_ops_t *pt;    /* a walker other than the instance's, or NULL */
+    addr_t dtb;
+} vmi_target_t;
+bool vmi_target_pid(vmi_instance_t vmi, vmi_pid_t pid, vmi_target_t *t);
+/* Resolves @ctx (symbol, pid, version, paging mode); the address to *@addr. */
+bool vmi_target_ctx(vmi_instance_t vmi, const access_context_t *ctx, vmi_target_t *t,
+                    addr_t *addr);
+/* Bytes read/written at @addr of @t; stops at the first page it cannot reach. */
+size_t vmi_access(vmi_instance_t vmi, const vmi_target_t *t, addr_t addr, void *buf, size_t count,
+                  bool write);
+
 /* ---- translation (translate.c) */
+/* Remembers a failed translation for vmi_get_last_pagetable_lookup_fault(). */
+void vmi_note_fault(vmi_instance_t vmi, addr_t dtb, page_mode_t mode, addr_t va);
 /* Translate through @dtb with the instance's page mode and cache. */
 bool vmi_v2p(vmi_instance_t vmi, addr_t dtb, addr_t va, addr_t *pa, GError **error);
 /* Set the paging mode (fills pt, address width). */
 void vmi_set_page_mode(vmi_instance_t vmi, page_mode_t mode);
 /* dtb for @pid: 0 means kernel. */
 bool vmi_dtb_for_pid(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb, GError **error);
+
+/* ---- PE images (peparse.c): the export table of the image at @base */
+bool vmi_pe_export_rva(vmi_instance_t vmi, const vmi_target_t *t, addr_t base, const char *name,
+                       addr_t *rva);
+bool vmi_pe_export_name(vmi_instance_t vmi, const vmi_target_t *t, addr_t base, addr_t rva,
+                        char **name);
+/* page_info_t from a walk (translate.c) */
+void vmi_page_info_from_path(page_info_t *info, page_mode_t mode, addr_t pt, addr_t va,
+                             const pt_path_t *p);
 
 /* ---- caches (cache.c) */
 void v2p_cache_init(vmi_instance_t vmi);
@@ -174,6 +222,41 @@ void vmi_hold(vmi_instance_t vmi);
 void vmi_release(vmi_instance_t vmi);
 /* Kernel virtual address of physical @pa (for events on physical addresses). */
 bool vmi_kernel_p2v(vmi_instance_t vmi, addr_t pa, addr_t *va, GError **error);
+
+/* ---- the modern functions of names with two versions, by their own names
+ * (a call inside the library must not depend on which version the plain
+ * name binds to) */
+status_t vmi_get_vcpureg_v14(vmi_instance_t vmi, uint64_t *value, reg_t reg, unsigned long vcpu);
+status_t vmi_set_vcpureg_v14(vmi_instance_t vmi, uint64_t value, reg_t reg, unsigned long vcpu);
+
+/* ---- the 2013 API's numbers (compat2013.c) */
+/* A register number of the 2013 enum (what old binaries pass) as the
+ * number of this header; ~0 when there is none. */
+reg_t vmi_reg_from_2013(uint32_t reg);
+
+/* What an init asks for, whichever generation's flags said it. */
+typedef struct vmi_init_request {
+    int mode;               /* VMI_AUTO or VMI_XEN, VMI_KVM, VMI_FILE, VMI_BAREFLANK */
+    bool complete;          /* paging and the OS layer too */
+    bool events;
+    bool shm_snapshot;
+    bool no_config;         /* VMI_CONFIG_NONE */
+    uint64_t domid;         /* VMI_INVALID_DOMID unless opened by ID */
+} vmi_init_request_t;
+/* Opens @name as @req says (core.c); the config is read from the global
+ * file unless @config is given (then owned by the instance). */
+bool vmi_init_request(vmi_instance_t *out, const vmi_init_request_t *req, const char *name,
+                      GHashTable *config, char *origin, GError **error);
+/* The configuration given as @kind (a VMI_CONFIG_* of this header) and
+ * @config, for the guest @name; NULL with @error unset when there is none
+ * (VMI_CONFIG_GLOBAL_FILE_ENTRY without entry). */
+GHashTable *vmi_config_load(vmi_config_t kind, const void *config, const char *name, char **origin,
+                            GError **error);
+/* The guest a custom configuration names (name, path or domid); NULL when none. */
+char *vmi_config_guest_name(GHashTable *config);
+/* Finishes a partial instance with @config (NULL: keep its own). */
+bool vmi_init_finish(vmi_instance_t vmi, GHashTable *config, char *origin, bool shm_snapshot,
+                     GError **error);
 
 /* ---- events (events.c) */
 void events_free(vmi_instance_t vmi);

@@ -1,94 +1,118 @@
 /*
- * strings.c - NUL-terminated guest strings, Windows UNICODE_STRINGs and
- * encoding conversion (iconv through GLib).  Strings handed to the caller
- * come from malloc(), as the classic API documents ("caller frees").
+ * strings.c - NUL-terminated guest strings (bytes and UTF-16), Windows
+ * UNICODE_STRINGs and encoding conversion (iconv through GLib).  Strings
+ * handed to the caller come from malloc(), as both API generations document
+ * ("caller frees").
  */
 #include <stdlib.h>
 #include <string.h>
 #include "private.h"
 
-/* Reads bytes until a NUL, at most VMI_MAX_STRING, one page piece at a
- * time.  @reader reads a piece at @addr; returns bytes read. */
-typedef size_t (*piece_reader_t)(vmi_instance_t vmi, addr_t addr, vmi_pid_t pid, void *buf,
-                                 size_t count);
-
-static size_t read_pa_piece(vmi_instance_t vmi, addr_t addr, vmi_pid_t pid, void *buf, size_t count)
-{
-    return vmi_read_pa(vmi, addr, buf, count);
-}
-
-static char *read_str_held(vmi_instance_t vmi, addr_t addr, vmi_pid_t pid, piece_reader_t reader);
-
-static char *read_str(vmi_instance_t vmi, addr_t addr, vmi_pid_t pid, piece_reader_t reader)
-{
-    vmi_hold(vmi);
-    char *s = read_str_held(vmi, addr, pid, reader);
-    vmi_release(vmi);
-    return s;
-}
-
-static char *read_str_held(vmi_instance_t vmi, addr_t addr, vmi_pid_t pid, piece_reader_t reader)
+/* Reads units of @unit bytes (1 or 2) until a zero unit, at most
+ * VMI_MAX_STRING bytes, one page piece at a time.  The result has a zero
+ * unit at its end. */
+static void *read_terminated(vmi_instance_t vmi, const vmi_target_t *t, addr_t addr, size_t unit)
 {
     GByteArray *acc = g_byte_array_new();
     uint8_t piece[VMI_PAGE_SIZE];
+    void *out = NULL;
+    vmi_hold(vmi);
     while (acc->len < VMI_MAX_STRING) {
         size_t want = VMI_PAGE_SIZE - ((addr + acc->len) & ~VMI_PAGE_MASK);
-        size_t n = reader(vmi, addr + acc->len, pid, piece, want);
-        const uint8_t *nul = n ? memchr(piece, 0, n) : NULL;
-        if (nul) {
-            g_byte_array_append(acc, piece, nul - piece);
-            char *out = malloc(acc->len + 1);
+        size_t n = vmi_access(vmi, t, addr + acc->len, piece, want, false);
+        size_t end = n;
+        bool found = false;
+        /* a unit may straddle two pieces: look only at whole units */
+        for (size_t i = (unit - acc->len % unit) % unit; i + unit <= n; i += unit) {
+            if (piece[i] == 0 && (unit == 1 || piece[i + 1] == 0)) {
+                end = i;
+                found = true;
+                break;
+            }
+        }
+        if (found) {
+            g_byte_array_append(acc, piece, end);
+            out = malloc(acc->len + unit);
             if (out) {
                 memcpy(out, acc->data, acc->len);
-                out[acc->len] = '\0';
+                memset((uint8_t *)out + acc->len, 0, unit);
             }
-            g_byte_array_unref(acc);
-            return out;
+            break;
         }
-        if (n < want) {
-            /* the reader recorded why */
-            g_byte_array_unref(acc);
-            return NULL;
-        }
+        if (n < want)
+            break;      /* the access recorded why */
         g_byte_array_append(acc, piece, n);
     }
-    vmi_errorc(vmi, VMI_ERR_CORRUPT, "string at 0x%" G_GINT64_MODIFIER "x has no terminator within %d bytes",
-               (guint64)addr, VMI_MAX_STRING);
+    if (!out && acc->len >= VMI_MAX_STRING)
+        vmi_errorc(vmi, VMI_ERR_CORRUPT, "string at 0x%" G_GINT64_MODIFIER "x has no terminator "
+                   "within %d bytes", (guint64)addr, VMI_MAX_STRING);
+    vmi_release(vmi);
     g_byte_array_unref(acc);
-    return NULL;
+    return out;
 }
+
+static const vmi_target_t physical = { .virt = false };
 
 char *vmi_read_str_pa(vmi_instance_t vmi, addr_t paddr)
 {
-    return vmi ? read_str(vmi, paddr, 0, read_pa_piece) : NULL;
+    return vmi ? read_terminated(vmi, &physical, paddr, 1) : NULL;
+}
+
+uint16_t *vmi_read_wstr_pa(vmi_instance_t vmi, addr_t paddr)
+{
+    return vmi ? read_terminated(vmi, &physical, paddr, 2) : NULL;
 }
 
 char *vmi_read_str_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
 {
-    return vmi ? read_str(vmi, vaddr, pid, vmi_read_va) : NULL;
+    vmi_target_t t;
+    return vmi && vmi_target_pid(vmi, pid, &t) ? read_terminated(vmi, &t, vaddr, 1) : NULL;
 }
 
-char *vmi_read_str_ksym(vmi_instance_t vmi, char *sym)
+uint16_t *vmi_read_wstr_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
 {
-    addr_t va = vmi_translate_ksym2v(vmi, sym);
+    vmi_target_t t;
+    return vmi && vmi_target_pid(vmi, pid, &t) ? read_terminated(vmi, &t, vaddr, 2) : NULL;
+}
+
+char *vmi_read_str_ksym(vmi_instance_t vmi, const char *sym)
+{
+    addr_t va = vmi_translate_ksym2v__2(vmi, sym);
     return va ? vmi_read_str_va(vmi, va, 0) : NULL;
 }
 
-unicode_string_t *vmi_read_unicode_str_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
+char *vmi_read_str(vmi_instance_t vmi, const access_context_t *ctx)
 {
-    uint16_t length = 0;
+    vmi_target_t t;
+    addr_t addr;
+    return vmi && vmi_target_ctx(vmi, ctx, &t, &addr) ? read_terminated(vmi, &t, addr, 1) : NULL;
+}
+
+uint16_t *vmi_read_wstr(vmi_instance_t vmi, const access_context_t *ctx)
+{
+    vmi_target_t t;
+    addr_t addr;
+    return vmi && vmi_target_ctx(vmi, ctx, &t, &addr) ? read_terminated(vmi, &t, addr, 2) : NULL;
+}
+
+/* UNICODE_STRING { USHORT Length; USHORT MaximumLength; PVOID Buffer; },
+ * Buffer aligned to the pointer size @width. */
+static unicode_string_t *read_unicode(vmi_instance_t vmi, const vmi_target_t *t, addr_t addr,
+                                      size_t width)
+{
+    uint8_t hdr[16] = { 0 };
+    if (width != 4 && width != 8) {
+        vmi_errorc(vmi, VMI_ERR_INVALID, "the guest's address width is unknown (paging mode not set up)");
+        return NULL;
+    }
+    if (vmi_access(vmi, t, addr, hdr, 2 * width, false) != 2 * width)
+        return NULL;
+    uint16_t length = (uint16_t)(hdr[0] | hdr[1] << 8);
     addr_t buffer = 0;
-    if (!vmi)
-        return NULL;
-    /* UNICODE_STRING { USHORT Length; USHORT MaximumLength; PVOID Buffer; },
-     * Buffer aligned to the pointer size. */
-    size_t width = vmi->address_width ? vmi->address_width : 8;
-    if (vmi_read_16_va(vmi, vaddr, pid, &length) != VMI_SUCCESS ||
-        vmi_read_addr_va(vmi, vaddr + width, pid, &buffer) != VMI_SUCCESS)
-        return NULL;
+    memcpy(&buffer, hdr + width, width);    /* little-endian guest and host */
     if (length % 2) {
         vmi_errorc(vmi, VMI_ERR_CORRUPT, "UNICODE_STRING at 0x%" G_GINT64_MODIFIER "x has an odd length %u",
-                   (guint64)vaddr, length);
+                   (guint64)addr, length);
         return NULL;
     }
     unicode_string_t *us = calloc(1, sizeof(*us));
@@ -99,7 +123,7 @@ unicode_string_t *vmi_read_unicode_str_va(vmi_instance_t vmi, addr_t vaddr, vmi_
         free(us);
         return NULL;
     }
-    if (length && vmi_read_va(vmi, buffer, pid, us->contents, length) != length) {
+    if (length && vmi_access(vmi, t, buffer, us->contents, length, false) != length) {
         free(us->contents);
         free(us);
         return NULL;
@@ -107,6 +131,41 @@ unicode_string_t *vmi_read_unicode_str_va(vmi_instance_t vmi, addr_t vaddr, vmi_
     us->length = length;
     us->encoding = "UTF-16";
     return us;
+}
+
+unicode_string_t *vmi_read_unicode_str_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
+{
+    vmi_target_t t;
+    if (!vmi || !vmi_target_pid(vmi, pid, &t))
+        return NULL;
+    return read_unicode(vmi, &t, vaddr, vmi->address_width ? vmi->address_width : 8);
+}
+
+unicode_string_t *vmi_read_unicode_str(vmi_instance_t vmi, const access_context_t *ctx)
+{
+    vmi_target_t t;
+    addr_t addr;
+    if (!vmi || !vmi_target_ctx(vmi, ctx, &t, &addr))
+        return NULL;
+    return read_unicode(vmi, &t, addr, t.pt ? t.pt->address_width : vmi->address_width);
+}
+
+unicode_string_t *vmi_read_unicode_str_pm(vmi_instance_t vmi, const access_context_t *ctx,
+                                          page_mode_t mode)
+{
+    vmi_target_t t;
+    addr_t addr;
+    if (!vmi || !vmi_target_ctx(vmi, ctx, &t, &addr))
+        return NULL;
+    const pt_mode_ops_t *ops = pt_mode_ops(mode);
+    if (!ops) {
+        vmi_errorc(vmi, VMI_ERR_INVALID, "vmi_read_unicode_str_pm: paging mode %u is not an x86 "
+                   "mode", mode);
+        return NULL;
+    }
+    /* @mode gives the structure's pointer width (a 32-bit process on a
+     * 64-bit kernel); the translation stays the context's. */
+    return read_unicode(vmi, &t, addr, ops->address_width);
 }
 
 status_t vmi_convert_str_encoding(const unicode_string_t *in, unicode_string_t *out,

@@ -26,6 +26,7 @@ bool vmi_v2p(vmi_instance_t vmi, addr_t dtb, addr_t va, addr_t *pa, GError **err
     pt_result_t r;
     pt_status_t st = vmi->pt->translate(&vmi->reader, dtb, va, &r);
     if (st != PT_OK) {
+        vmi_note_fault(vmi, dtb, vmi->page_mode, va);
         g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
                     "virtual address 0x%" G_GINT64_MODIFIER "x (page directory 0x%"
                     G_GINT64_MODIFIER "x, %s paging): %s", (guint64)va, (guint64)dtb,
@@ -69,9 +70,23 @@ bool vmi_dtb_for_pid(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb, GError **er
     return true;
 }
 
-/* ------------------------------------------------------------ public */
+void vmi_note_fault(vmi_instance_t vmi, addr_t dtb, page_mode_t mode, addr_t va)
+{
+    access_context_t *f = &vmi->last_fault;
+    memset(f, 0, sizeof(*f));
+    f->version = ACCESS_CONTEXT_VERSION;
+    f->tm = VMI_TM_PROCESS_DTB;
+    f->pm = mode;
+    f->addr = va;
+    f->pt = dtb;
+    vmi->last_fault_valid = true;
+}
 
-addr_t vmi_pagetable_lookup(vmi_instance_t vmi, addr_t dtb, addr_t vaddr)
+/* ------------------------------------------------------------ public
+ * Each 2013 function (NAME__N, also NAME@LIBVMI_0.1) and its modern twin
+ * (NAME@@LIBVMI_0.14) share one implementation. */
+
+addr_t vmi_pagetable_lookup__3(vmi_instance_t vmi, addr_t dtb, addr_t vaddr)
 {
     addr_t pa = 0;
     GError *error = NULL;
@@ -86,13 +101,155 @@ addr_t vmi_pagetable_lookup(vmi_instance_t vmi, addr_t dtb, addr_t vaddr)
     }
     return pa;
 }
+VMI_2013_AS(vmi_pagetable_lookup__3, vmi_pagetable_lookup);
 
-addr_t vmi_translate_kv2p(vmi_instance_t vmi, addr_t vaddr)
+VMI_PUBLIC status_t vmi_pagetable_lookup_v14(vmi_instance_t vmi, addr_t pt, addr_t vaddr,
+                                             addr_t *paddr)
 {
-    return vmi_translate_uv2p(vmi, vaddr, 0);
+    addr_t pa;
+    GError *error = NULL;
+    if (!vmi || !paddr)
+        return VMI_FAILURE;
+    vmi_hold(vmi);
+    bool ok = vmi_v2p(vmi, pt, vaddr, &pa, &error);
+    vmi_release(vmi);
+    if (!ok) {
+        vmi_set_error(vmi, error);
+        return VMI_FAILURE;
+    }
+    *paddr = pa;
+    return VMI_SUCCESS;
+}
+VMI_MODERN_AS(vmi_pagetable_lookup_v14, vmi_pagetable_lookup);
+
+/* The levels of a walk in LibVMI's page_info_t (five levels: the lower four). */
+static void fill_info(page_info_t *info, page_mode_t mode, const pt_path_t *p)
+{
+    addr_t loc[PT_PATH_MAX] = { 0 }, val[PT_PATH_MAX] = { 0 };
+    /* bottom level first: PTE, PDE (pgd), PDPTE, PML4E */
+    for (unsigned i = 0; i < p->levels; i++) {
+        unsigned depth = (mode == VMI_PM_LEGACY ? 2 : mode == VMI_PM_PAE ? 3
+                          : mode == VMI_PM_LA57 ? 5 : 4) - 1 - i;
+        loc[depth] = p->entry[i].pa;
+        val[depth] = p->entry[i].value;
+    }
+    /* a large page ends above the PTE level: its entry is reported there
+     * too, as LibVMI does (pte_* is the leaf) */
+    unsigned leaf_depth = (mode == VMI_PM_LEGACY ? 2 : mode == VMI_PM_PAE ? 3
+                           : mode == VMI_PM_LA57 ? 5 : 4) - p->levels;
+    switch (mode) {
+    case VMI_PM_LEGACY:
+        info->x86_legacy.pgd_location = loc[1];
+        info->x86_legacy.pgd_value = val[1];
+        info->x86_legacy.pte_location = leaf_depth ? loc[1] : loc[0];
+        info->x86_legacy.pte_value = leaf_depth ? val[1] : val[0];
+        break;
+    case VMI_PM_PAE:
+        info->x86_pae.pdpe_location = loc[2];
+        info->x86_pae.pdpe_value = val[2];
+        info->x86_pae.pgd_location = loc[1];
+        info->x86_pae.pgd_value = val[1];
+        info->x86_pae.pte_location = leaf_depth ? loc[leaf_depth] : loc[0];
+        info->x86_pae.pte_value = leaf_depth ? val[leaf_depth] : val[0];
+        break;
+    default:
+        info->x86_ia32e.pml4e_location = loc[3];
+        info->x86_ia32e.pml4e_value = val[3];
+        info->x86_ia32e.pdpte_location = loc[2];
+        info->x86_ia32e.pdpte_value = val[2];
+        info->x86_ia32e.pgd_location = loc[1];
+        info->x86_ia32e.pgd_value = val[1];
+        info->x86_ia32e.pte_location = leaf_depth ? loc[leaf_depth] : loc[0];
+        info->x86_ia32e.pte_value = leaf_depth ? val[leaf_depth] : val[0];
+        break;
+    }
 }
 
-addr_t vmi_translate_uv2p(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
+void vmi_page_info_from_path(page_info_t *info, page_mode_t mode, addr_t pt, addr_t va,
+                             const pt_path_t *p)
+{
+    memset(info, 0, sizeof(*info));
+    info->vaddr = va;
+    info->paddr = p->pa;
+    info->size = (page_size_t)p->page_size;
+    info->pt = pt;
+    info->pm = mode;
+    fill_info(info, mode, p);
+}
+
+static status_t lookup_extended(vmi_instance_t vmi, page_mode_t pm, addr_t pt, addr_t vaddr,
+                                page_info_t *info)
+{
+    pt_path_t path;
+    if (!vmi || !info)
+        return VMI_FAILURE;
+    if (pm == VMI_PM_UNKNOWN)
+        pm = vmi->page_mode;
+    if (!pt_mode_ops(pm)) {
+        vmi_errorc(vmi, VMI_ERR_INVALID, "cannot translate 0x%" G_GINT64_MODIFIER "x: paging mode "
+                   "%u has no walker (instance not completely initialised?)", (guint64)vaddr, pm);
+        return VMI_FAILURE;
+    }
+    vmi_hold(vmi);
+    pt_status_t st = pt_path_walk(&vmi->reader, pm, pt, vaddr, &path);
+    vmi_release(vmi);
+    vmi_page_info_from_path(info, pm, pt, vaddr, &path);
+    if (st != PT_OK) {
+        vmi_note_fault(vmi, pt, pm, vaddr);
+        vmi_errorc(vmi, VMI_ERR_NOT_FOUND, "virtual address 0x%" G_GINT64_MODIFIER "x (page "
+                   "directory 0x%" G_GINT64_MODIFIER "x, %s paging): %s", (guint64)vaddr,
+                   (guint64)pt, pt_mode_ops(pm)->name, pt_status_str(st));
+        return VMI_FAILURE;
+    }
+    return VMI_SUCCESS;
+}
+
+status_t vmi_pagetable_lookup_extended(vmi_instance_t vmi, addr_t pt, addr_t vaddr,
+                                       page_info_t *info)
+{
+    return lookup_extended(vmi, VMI_PM_UNKNOWN, pt, vaddr, info);
+}
+
+static bool nested_refused(vmi_instance_t vmi, addr_t npt, page_mode_t npm)
+{
+    if (!npt && (npm == VMI_PM_UNKNOWN || npm == VMI_PM_NONE))
+        return false;
+    vmi_errorc(vmi, VMI_ERR_UNSUPPORTED, "nested (second-level, EPT) translation is not "
+               "supported: this libvmi has no SLAT walker");
+    return true;
+}
+
+status_t vmi_nested_pagetable_lookup(vmi_instance_t vmi, addr_t npt, page_mode_t npm, addr_t pt,
+                                     page_mode_t pm, addr_t vaddr, addr_t *paddr, addr_t *naddr)
+{
+    page_info_t info;
+    if (!vmi || !paddr || nested_refused(vmi, npt, npm))
+        return VMI_FAILURE;
+    if (pm == VMI_PM_NONE) {
+        *paddr = vaddr;
+    } else if (pm == VMI_PM_UNKNOWN || pm == vmi->page_mode) {
+        if (vmi_pagetable_lookup_v14(vmi, pt, vaddr, paddr) != VMI_SUCCESS)
+            return VMI_FAILURE;
+    } else {
+        if (lookup_extended(vmi, pm, pt, vaddr, &info) != VMI_SUCCESS)
+            return VMI_FAILURE;
+        *paddr = info.paddr;
+    }
+    if (naddr)
+        *naddr = 0;
+    return VMI_SUCCESS;
+}
+
+status_t vmi_nested_pagetable_lookup_extended(vmi_instance_t vmi, addr_t npt, page_mode_t npm,
+                                              addr_t pt, page_mode_t pm, addr_t vaddr,
+                                              page_info_t *info)
+{
+    if (!vmi || !info || nested_refused(vmi, npt, npm))
+        return VMI_FAILURE;
+    return lookup_extended(vmi, pm, pt, vaddr, info);
+}
+
+addr_t vmi_translate_uv2p__3(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
 {
     addr_t dtb;
     GError *error = NULL;
@@ -102,73 +259,207 @@ addr_t vmi_translate_uv2p(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
         vmi_set_error(vmi, error);
         return 0;
     }
-    return vmi_pagetable_lookup(vmi, dtb, vaddr);
+    return vmi_pagetable_lookup__3(vmi, dtb, vaddr);
 }
+VMI_2013_AS(vmi_translate_uv2p__3, vmi_translate_uv2p);
 
-addr_t vmi_translate_ksym2v(vmi_instance_t vmi, const char *symbol)
+addr_t vmi_translate_kv2p__2(vmi_instance_t vmi, addr_t vaddr)
+{
+    return vmi_translate_uv2p__3(vmi, vaddr, 0);
+}
+VMI_2013_AS(vmi_translate_kv2p__2, vmi_translate_kv2p);
+
+VMI_PUBLIC status_t vmi_translate_uv2p_v14(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid,
+                                           addr_t *paddr)
+{
+    addr_t dtb;
+    GError *error = NULL;
+    if (!vmi || !paddr)
+        return VMI_FAILURE;
+    if (!vmi_dtb_for_pid(vmi, pid, &dtb, &error)) {
+        vmi_set_error(vmi, error);
+        return VMI_FAILURE;
+    }
+    return vmi_pagetable_lookup_v14(vmi, dtb, vaddr, paddr);
+}
+VMI_MODERN_AS(vmi_translate_uv2p_v14, vmi_translate_uv2p);
+
+VMI_PUBLIC status_t vmi_translate_kv2p_v14(vmi_instance_t vmi, addr_t vaddr, addr_t *paddr)
+{
+    return vmi_translate_uv2p_v14(vmi, vaddr, 0, paddr);
+}
+VMI_MODERN_AS(vmi_translate_kv2p_v14, vmi_translate_kv2p);
+
+static bool ksym2v(vmi_instance_t vmi, const char *symbol, addr_t *out)
 {
     GError *error = NULL;
     addr_t va = 0;
-    if (!vmi || !symbol)
-        return 0;
+    if (!vmi)
+        return false;
+    if (!symbol) {
+        vmi_errorc(vmi, VMI_ERR_INVALID, "no symbol name given");
+        return false;
+    }
     char *key = g_strdup_printf("0:0:%s", symbol);
     gpointer cached;
     if (g_hash_table_lookup_extended(vmi->sym_cache, key, NULL, &cached)) {
         g_free(key);
-        return *(addr_t *)cached;
+        *out = *(addr_t *)cached;
+        return true;
     }
     g_free(key);
     if (!vmi->os || !vmi->os->ksym2v) {
         vmi_errorc(vmi, VMI_ERR_UNSUPPORTED, "cannot look up kernel symbol '%s': no OS layer (instance not "
                    "completely initialised?)", symbol);
-        return 0;
+        return false;
     }
     if (!vmi->os->ksym2v(vmi, symbol, &va, &error)) {
         vmi_set_error(vmi, error);
-        return 0;
+        return false;
     }
     vmi_symcache_add(vmi, 0, 0, (char *)symbol, va);
-    return va;
+    *out = va;
+    return true;
 }
 
-addr_t vmi_translate_sym2v(vmi_instance_t vmi, addr_t base_vaddr, vmi_pid_t pid, char *symbol)
+addr_t vmi_translate_ksym2v__2(vmi_instance_t vmi, const char *symbol)
 {
-    if (!vmi || !symbol)
-        return 0;
-    char *key = g_strdup_printf("%" G_GINT64_MODIFIER "x:%d:%s", (guint64)base_vaddr, pid, symbol);
+    addr_t va;
+    return ksym2v(vmi, symbol, &va) ? va : 0;
+}
+VMI_2013_AS(vmi_translate_ksym2v__2, vmi_translate_ksym2v);
+
+VMI_PUBLIC status_t vmi_translate_ksym2v_v14(vmi_instance_t vmi, const char *symbol, addr_t *vaddr)
+{
+    addr_t va;
+    if (!vaddr || !ksym2v(vmi, symbol, &va))
+        return VMI_FAILURE;
+    *vaddr = va;
+    return VMI_SUCCESS;
+}
+VMI_MODERN_AS(vmi_translate_ksym2v_v14, vmi_translate_ksym2v);
+
+/* The export @symbol of the image at @base (through @t): from the symbol
+ * cache, else the image's PE export table. */
+static bool image_sym2v(vmi_instance_t vmi, const vmi_target_t *t, addr_t base, vmi_pid_t pid,
+                        const char *symbol, addr_t *va)
+{
+    if (!symbol) {
+        vmi_errorc(vmi, VMI_ERR_INVALID, "no symbol name given");
+        return false;
+    }
+    char *key = g_strdup_printf("%" G_GINT64_MODIFIER "x:%d:%s", (guint64)base, pid, symbol);
     gpointer cached;
     bool hit = g_hash_table_lookup_extended(vmi->sym_cache, key, NULL, &cached);
     g_free(key);
-    if (hit)
-        return *(addr_t *)cached;
-    vmi_errorc(vmi, VMI_ERR_UNSUPPORTED, "looking up '%s' in the export table of the image at 0x%" G_GINT64_MODIFIER
-               "x needs a PE parser, which this libvmi does not have yet", symbol,
-               (guint64)base_vaddr);
-    return 0;
+    if (hit) {
+        *va = *(addr_t *)cached;
+        return true;
+    }
+    addr_t rva;
+    if (!vmi_pe_export_rva(vmi, t, base, symbol, &rva))
+        return false;
+    *va = base + rva;
+    vmi_symcache_add(vmi, base, pid, (char *)symbol, *va);
+    return true;
 }
 
-const char *vmi_translate_v2sym(vmi_instance_t vmi, addr_t base_vaddr, vmi_pid_t pid, addr_t rva)
+addr_t vmi_translate_sym2v__4(vmi_instance_t vmi, addr_t base_vaddr, vmi_pid_t pid,
+                              const char *symbol)
 {
-    if (!vmi)
-        return NULL;
+    vmi_target_t t;
+    addr_t va;
+    if (!vmi || !vmi_target_pid(vmi, pid, &t))
+        return 0;
+    return image_sym2v(vmi, &t, base_vaddr, pid, symbol, &va) ? va : 0;
+}
+VMI_2013_AS(vmi_translate_sym2v__4, vmi_translate_sym2v);
+
+VMI_PUBLIC status_t vmi_translate_sym2v_v14(vmi_instance_t vmi, const access_context_t *ctx,
+                                            const char *symbol, addr_t *vaddr)
+{
+    vmi_target_t t;
+    addr_t base, va;
+    if (!vmi || !vaddr || !vmi_target_ctx(vmi, ctx, &t, &base))
+        return VMI_FAILURE;
+    vmi_pid_t pid = ctx->tm == VMI_TM_PROCESS_PID ? ctx->pid : -1;
+    if (!image_sym2v(vmi, &t, base, pid, symbol, &va))
+        return VMI_FAILURE;
+    *vaddr = va;
+    return VMI_SUCCESS;
+}
+VMI_MODERN_AS(vmi_translate_sym2v_v14, vmi_translate_sym2v);
+
+/* The name at @rva of the image at @base: the cache, the kernel's symbols
+ * (@kernel), else the image's PE export table. */
+static const char *image_v2sym(vmi_instance_t vmi, const vmi_target_t *t, addr_t base,
+                               vmi_pid_t pid, bool kernel, addr_t rva)
+{
     char *key = g_strdup_printf("%" G_GINT64_MODIFIER "x:%d:%" G_GINT64_MODIFIER "x",
-                                (guint64)base_vaddr, pid, (guint64)rva);
+                                (guint64)base, pid, (guint64)rva);
     const char *sym = g_hash_table_lookup(vmi->rva_cache, key);
     g_free(key);
     if (sym)
         return sym;
-    /* For the kernel (pid 0) the symbol map answers. */
-    if (pid == 0 && vmi->os && vmi->os->v2ksym) {
-        sym = vmi->os->v2ksym(vmi, base_vaddr + rva);
+    if (kernel && vmi->os && vmi->os->v2ksym) {
+        sym = vmi->os->v2ksym(vmi, base + rva);
         if (sym)
             return sym;
     }
-    vmi_errorc(vmi, VMI_ERR_NOT_FOUND, "no symbol known at 0x%" G_GINT64_MODIFIER "x + 0x%" G_GINT64_MODIFIER "x",
-               (guint64)base_vaddr, (guint64)rva);
-    return NULL;
+    char *name = NULL;
+    if (!vmi_pe_export_name(vmi, t, base, rva, &name))
+        return NULL;
+    vmi_rvacache_add(vmi, base, pid, rva, name);
+    g_free(name);
+    key = g_strdup_printf("%" G_GINT64_MODIFIER "x:%d:%" G_GINT64_MODIFIER "x",
+                          (guint64)base, pid, (guint64)rva);
+    sym = g_hash_table_lookup(vmi->rva_cache, key);
+    g_free(key);
+    return sym;
 }
 
-addr_t vmi_pid_to_dtb(vmi_instance_t vmi, vmi_pid_t pid)
+const char *vmi_translate_v2sym__4(vmi_instance_t vmi, addr_t base_vaddr, vmi_pid_t pid, addr_t rva)
+{
+    vmi_target_t t;
+    if (!vmi || !vmi_target_pid(vmi, pid, &t))
+        return NULL;
+    return image_v2sym(vmi, &t, base_vaddr, pid, pid == 0, rva);
+}
+VMI_2013_AS(vmi_translate_v2sym__4, vmi_translate_v2sym);
+
+VMI_PUBLIC const char *vmi_translate_v2sym_v14(vmi_instance_t vmi, const access_context_t *ctx,
+                                               addr_t rva)
+{
+    vmi_target_t t;
+    addr_t base;
+    if (!vmi || !vmi_target_ctx(vmi, ctx, &t, &base))
+        return NULL;
+    bool kernel = ctx->tm == VMI_TM_KERNEL_SYMBOL ||
+                  (ctx->tm == VMI_TM_PROCESS_PID && ctx->pid == 0) ||
+                  (ctx->tm == VMI_TM_PROCESS_DTB && ctx->dtb == vmi->kdtb);
+    vmi_pid_t pid = ctx->tm == VMI_TM_PROCESS_PID ? ctx->pid : kernel ? 0 : -1;
+    return image_v2sym(vmi, &t, base, pid, kernel, rva);
+}
+VMI_MODERN_AS(vmi_translate_v2sym_v14, vmi_translate_v2sym);
+
+const char *vmi_translate_v2ksym(vmi_instance_t vmi, const access_context_t *ctx, addr_t va)
+{
+    (void)ctx;  /* the kernel's symbols; the context names the kernel */
+    if (!vmi)
+        return NULL;
+    if (!vmi->os || !vmi->os->v2ksym) {
+        vmi_errorc(vmi, VMI_ERR_UNSUPPORTED, "reverse kernel symbol lookup needs the OS layer "
+                   "(vmi_init_os)");
+        return NULL;
+    }
+    const char *sym = vmi->os->v2ksym(vmi, va);
+    if (!sym)
+        vmi_errorc(vmi, VMI_ERR_NOT_FOUND, "no kernel symbol starts at 0x%" G_GINT64_MODIFIER "x",
+                   (guint64)va);
+    return sym;
+}
+
+addr_t vmi_pid_to_dtb__2(vmi_instance_t vmi, vmi_pid_t pid)
 {
     addr_t dtb;
     GError *error = NULL;
@@ -180,8 +471,19 @@ addr_t vmi_pid_to_dtb(vmi_instance_t vmi, vmi_pid_t pid)
     }
     return dtb;
 }
+VMI_2013_AS(vmi_pid_to_dtb__2, vmi_pid_to_dtb);
 
-vmi_pid_t vmi_dtb_to_pid(vmi_instance_t vmi, addr_t dtb)
+VMI_PUBLIC status_t vmi_pid_to_dtb_v14(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb)
+{
+    addr_t d = vmi_pid_to_dtb__2(vmi, pid);
+    if (!d || !dtb)
+        return VMI_FAILURE;
+    *dtb = d;
+    return VMI_SUCCESS;
+}
+VMI_MODERN_AS(vmi_pid_to_dtb_v14, vmi_pid_to_dtb);
+
+vmi_pid_t vmi_dtb_to_pid__2(vmi_instance_t vmi, addr_t dtb)
 {
     GError *error = NULL;
     vmi_pid_t pid;
@@ -206,6 +508,17 @@ vmi_pid_t vmi_dtb_to_pid(vmi_instance_t vmi, addr_t dtb)
     }
     return pid;
 }
+VMI_2013_AS(vmi_dtb_to_pid__2, vmi_dtb_to_pid);
+
+VMI_PUBLIC status_t vmi_dtb_to_pid_v14(vmi_instance_t vmi, addr_t dtb, vmi_pid_t *pid)
+{
+    vmi_pid_t p = vmi_dtb_to_pid__2(vmi, dtb);
+    if (p < 0 || !pid)
+        return VMI_FAILURE;
+    *pid = p;
+    return VMI_SUCCESS;
+}
+VMI_MODERN_AS(vmi_dtb_to_pid_v14, vmi_dtb_to_pid);
 
 status_t vmi_get_processes(vmi_instance_t vmi, vmi_process_t **list, size_t *count)
 {

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include "libvmi.h"
 
 /* Reads guest-physical memory for a walker.  Returns true when all @len
@@ -49,6 +50,26 @@ typedef struct pt_mode_ops {
     /* dtb is CR3 (flag bits are masked off by the walker). */
     pt_status_t (*translate)(const pt_reader_t *r, addr_t dtb, addr_t va, pt_result_t *out);
 } pt_mode_ops_t;
+
+/* ---- walks that report every level (pt_walk.c) */
+#define PT_PATH_MAX 5
+typedef struct pt_path {
+    unsigned levels;                    /* entries read, top level first */
+    struct { addr_t pa; uint64_t value; } entry[PT_PATH_MAX];
+    addr_t pa;                          /* translated (pt_path_walk) or page base (pt_enumerate) */
+    uint64_t page_size;
+} pt_path_t;
+/* One translation with the location and value of the entry of each level
+ * (also when it fails: the levels read so far). */
+pt_status_t pt_path_walk(const pt_reader_t *r, page_mode_t mode, addr_t dtb, addr_t va,
+                         pt_path_t *out);
+/* Calls @fn for every mapped page (va sign-extended, path->pa = page base);
+ * @fn returns false to stop.  At most @max_tables tables are read: beyond,
+ * PT_BAD_ENTRY (tables that fan out without end).  Tables outside memory
+ * are skipped. */
+typedef bool (*pt_page_fn)(void *data, addr_t va, const pt_path_t *path);
+pt_status_t pt_enumerate(const pt_reader_t *r, page_mode_t mode, addr_t dtb, size_t max_tables,
+                         pt_page_fn fn, void *data);
 
 /* Reads one little-endian page-table entry of @size bytes (4 or 8) at @pa,
  * zero-extended into @entry.  Shared by the walkers; not public API. */

@@ -16,7 +16,7 @@ const vmi_driver_ops_t *const *driver_registry(void)
     return registry;
 }
 
-const vmi_driver_ops_t *driver_for_mode(uint32_t mode)
+const vmi_driver_ops_t *driver_for_mode(int mode)
 {
     for (const vmi_driver_ops_t *const *d = registry; *d; d++)
         if ((*d)->mode == mode)

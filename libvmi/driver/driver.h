@@ -14,7 +14,7 @@
 
 typedef struct vmi_driver_ops {
     const char *name;       /* "file", "kvm", "xen" */
-    uint32_t mode;          /* VMI_FILE, VMI_KVM, VMI_XEN */
+    int mode;               /* VMI_FILE, VMI_KVM, VMI_XEN (vmi_mode_t) */
 
     /* Could this driver open @name with @config?  Cheap, no side effects. */
     bool (*probe)(const char *name, GHashTable *config);
@@ -52,9 +52,10 @@ typedef struct vmi_driver_ops {
     int (*ram_file_fd)(vmi_instance_t vmi, dev_t *dev, ino_t *ino, GError **error);
 
     unsigned (*num_vcpus)(vmi_instance_t vmi);
-    bool (*get_vcpureg)(vmi_instance_t vmi, reg_t *value, registers_t reg, unsigned long vcpu,
+    /* @reg is a register number of libvmi.h (RAX ... MSR_*) */
+    bool (*get_vcpureg)(vmi_instance_t vmi, reg_t *value, reg_t reg, unsigned long vcpu,
                         GError **error);
-    bool (*set_vcpureg)(vmi_instance_t vmi, reg_t value, registers_t reg, unsigned long vcpu,
+    bool (*set_vcpureg)(vmi_instance_t vmi, reg_t value, reg_t reg, unsigned long vcpu,
                         GError **error);
     /* Hint for paging-mode detection: true when the guest runs in long mode.
      * Returns false when unknown. */
@@ -66,6 +67,8 @@ typedef struct vmi_driver_ops {
     void (*release)(vmi_instance_t vmi);
 
     bool (*pause)(vmi_instance_t vmi, GError **error);
+    /* Whether the guest runs now (vmi_get_domain_status). */
+    bool (*is_running)(vmi_instance_t vmi, bool *running, GError **error);
     bool (*resume)(vmi_instance_t vmi, GError **error);
 
     bool (*shm_snapshot_create)(vmi_instance_t vmi, GError **error);
@@ -78,7 +81,7 @@ typedef struct vmi_driver_ops {
 
 /* The registry, in probing order for VMI_AUTO (fastest, most specific first). */
 const vmi_driver_ops_t *const *driver_registry(void);
-const vmi_driver_ops_t *driver_for_mode(uint32_t mode);
+const vmi_driver_ops_t *driver_for_mode(int mode);
 
 extern const vmi_driver_ops_t file_driver_ops;
 #ifdef ENABLE_KVM

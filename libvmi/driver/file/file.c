@@ -116,7 +116,7 @@ static bool file_open(vmi_instance_t vmi, const char *name, GHashTable *config, 
     /* a snapshot that shrinks while open must fail reads, not kill us */
     vmi_guard_install();
     f->map = mmap(NULL, f->size, PROT_READ | (f->writable ? PROT_WRITE : 0),
-                  f->writable ? MAP_SHARED : MAP_PRIVATE, f->fd, 0);
+                  MAP_SHARED, f->fd, 0);
     if (f->map == MAP_FAILED) {
         int e = errno;
         f->map = NULL;
@@ -346,16 +346,16 @@ static unsigned file_num_vcpus(vmi_instance_t vmi)
 }
 
 /* Maps a register name to the vCPU state an ELF core carries. */
-static bool elf_reg(const elfcore_cpu_t *c, registers_t reg, reg_t *v)
+static bool elf_reg(const elfcore_cpu_t *c, reg_t reg, reg_t *v)
 {
-    static const registers_t seg_sel[] = { CS_SEL, DS_SEL, ES_SEL, FS_SEL, GS_SEL, SS_SEL,
+    static const reg_t seg_sel[] = { CS_SEL, DS_SEL, ES_SEL, FS_SEL, GS_SEL, SS_SEL,
                                            LDTR_SEL, TR_SEL };
-    static const registers_t seg_limit[] = { CS_LIMIT, DS_LIMIT, ES_LIMIT, FS_LIMIT, GS_LIMIT,
+    static const reg_t seg_limit[] = { CS_LIMIT, DS_LIMIT, ES_LIMIT, FS_LIMIT, GS_LIMIT,
                                              SS_LIMIT, LDTR_LIMIT, TR_LIMIT, GDTR_LIMIT,
                                              IDTR_LIMIT };
-    static const registers_t seg_base[] = { CS_BASE, DS_BASE, ES_BASE, FS_BASE, GS_BASE, SS_BASE,
+    static const reg_t seg_base[] = { CS_BASE, DS_BASE, ES_BASE, FS_BASE, GS_BASE, SS_BASE,
                                             LDTR_BASE, TR_BASE, GDTR_BASE, IDTR_BASE };
-    static const registers_t seg_ar[] = { CS_ARBYTES, DS_ARBYTES, ES_ARBYTES, FS_ARBYTES,
+    static const reg_t seg_ar[] = { CS_ARBYTES, DS_ARBYTES, ES_ARBYTES, FS_ARBYTES,
                                           GS_ARBYTES, SS_ARBYTES, LDTR_ARBYTES, TR_ARBYTES };
     switch (reg) {
     case RAX: *v = c->rax; return true;
@@ -408,7 +408,7 @@ static bool elf_reg(const elfcore_cpu_t *c, registers_t reg, reg_t *v)
     return false;
 }
 
-static bool file_get_vcpureg(vmi_instance_t vmi, reg_t *value, registers_t reg,
+static bool file_get_vcpureg(vmi_instance_t vmi, reg_t *value, reg_t reg,
                              unsigned long vcpu, GError **error)
 {
     file_data_t *f = fdata(vmi);

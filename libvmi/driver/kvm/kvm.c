@@ -816,8 +816,8 @@ static int kvm_ram_file_fd(vmi_instance_t vmi, dev_t *dev, ino_t *ino, GError **
 
 /* ------------------------------------------------------------ registers */
 
-/* gdb target-description names of the registers, by registers_t. */
-static const char *gdb_reg_name(registers_t reg, bool lm)
+/* gdb target-description names of the registers, by reg_t. */
+static const char *gdb_reg_name(reg_t reg, bool lm)
 {
     switch (reg) {
     case RAX: return lm ? "rax" : "eax";
@@ -856,13 +856,13 @@ static const char *gdb_reg_name(registers_t reg, bool lm)
     }
 }
 
-static bool qmp_reg(const qmp_regs_t *q, registers_t reg, reg_t *v)
+static bool qmp_reg(const qmp_regs_t *q, reg_t reg, reg_t *v)
 {
     /* QEMU's info registers segment order: es cs ss ds fs gs ldt tr */
-    static const registers_t sel[] = { ES_SEL, CS_SEL, SS_SEL, DS_SEL, FS_SEL, GS_SEL, LDTR_SEL, TR_SEL };
-    static const registers_t base[] = { ES_BASE, CS_BASE, SS_BASE, DS_BASE, FS_BASE, GS_BASE, LDTR_BASE, TR_BASE };
-    static const registers_t lim[] = { ES_LIMIT, CS_LIMIT, SS_LIMIT, DS_LIMIT, FS_LIMIT, GS_LIMIT, LDTR_LIMIT, TR_LIMIT };
-    static const registers_t ar[] = { ES_ARBYTES, CS_ARBYTES, SS_ARBYTES, DS_ARBYTES, FS_ARBYTES, GS_ARBYTES, LDTR_ARBYTES, TR_ARBYTES };
+    static const reg_t sel[] = { ES_SEL, CS_SEL, SS_SEL, DS_SEL, FS_SEL, GS_SEL, LDTR_SEL, TR_SEL };
+    static const reg_t base[] = { ES_BASE, CS_BASE, SS_BASE, DS_BASE, FS_BASE, GS_BASE, LDTR_BASE, TR_BASE };
+    static const reg_t lim[] = { ES_LIMIT, CS_LIMIT, SS_LIMIT, DS_LIMIT, FS_LIMIT, GS_LIMIT, LDTR_LIMIT, TR_LIMIT };
+    static const reg_t ar[] = { ES_ARBYTES, CS_ARBYTES, SS_ARBYTES, DS_ARBYTES, FS_ARBYTES, GS_ARBYTES, LDTR_ARBYTES, TR_ARBYTES };
     switch (reg) {
     case RAX: *v = q->rax; return true;
     case RBX: *v = q->rbx; return true;
@@ -919,7 +919,7 @@ static bool qmp_vcpu_regs(kvm_data_t *k, unsigned long vcpu, qmp_regs_t *regs, G
     return qmp_parse_registers(cpus->pdata[vcpu], regs, error);
 }
 
-static bool kvm_get_vcpureg(vmi_instance_t vmi, reg_t *value, registers_t reg, unsigned long vcpu,
+static bool kvm_get_vcpureg(vmi_instance_t vmi, reg_t *value, reg_t reg, unsigned long vcpu,
                             GError **error)
 {
     kvm_data_t *k = kvm_data(vmi);
@@ -947,7 +947,7 @@ static bool kvm_get_vcpureg(vmi_instance_t vmi, reg_t *value, registers_t reg, u
     return false;
 }
 
-static bool kvm_set_vcpureg(vmi_instance_t vmi, reg_t value, registers_t reg, unsigned long vcpu,
+static bool kvm_set_vcpureg(vmi_instance_t vmi, reg_t value, reg_t reg, unsigned long vcpu,
                             GError **error)
 {
     kvm_data_t *k = kvm_data(vmi);
@@ -1014,6 +1014,15 @@ static bool kvm_pause(vmi_instance_t vmi, GError **error)
     if (!gdb_client_stop(k->gdb, error))
         return false;
     k->paused_by_us = true;
+    return true;
+}
+
+static bool kvm_is_running(vmi_instance_t vmi, bool *running, GError **error)
+{
+    kvm_data_t *k = kvm_data(vmi);
+    if (k->qmp)
+        return qmp_query_running(k->qmp, running, error);
+    *running = gdb_client_is_running(k->gdb);
     return true;
 }
 
@@ -1181,6 +1190,7 @@ const vmi_driver_ops_t kvm_driver_ops = {
     .hold = kvm_hold,
     .release = kvm_release,
     .pause = kvm_pause,
+    .is_running = kvm_is_running,
     .resume = kvm_resume,
     .shm_snapshot_create = kvm_snapshot_create,
     .shm_snapshot_destroy = kvm_snapshot_destroy,

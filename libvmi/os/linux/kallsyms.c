@@ -865,17 +865,17 @@ static bool try_addresses(finder_t *f, ksyms_t *ks, cand_t *c)
         return false;
     }
     /* 6.4+: after the token index */
-    addr_t X0 = c->I + 512;
-    if (align_up(X0, P, &off) && align_up(off + 4 * n, P, &rb) && align_up(rb + P, P, &sq)) {
+    addr_t x0 = c->I + 512;
+    if (align_up(x0, P, &off) && align_up(off + 4 * n, P, &rb) && align_up(rb + P, P, &sq)) {
         if (try_one(f, ks, c, AM_REL_PERCPU, off, rb, sq, 3, true) ||
             try_one(f, ks, c, AM_REL, off, rb, sq, 3, true))
             return true;
     }
-    if (align_up(X0, P, &off) && align_up(off + P * n, P, &sq) &&
+    if (align_up(x0, P, &off) && align_up(off + P * n, P, &sq) &&
         try_one(f, ks, c, AM_ABS, off, 0, sq, 3, true))
         return true;
     /* 7.0: .balign 4, place-relative offsets, no base */
-    if (align_up(X0, 4, &off) && align_up(off + 4 * n, 4, &sq)) {
+    if (align_up(x0, 4, &off) && align_up(off + 4 * n, 4, &sq)) {
         if (P == 4 && try_one(f, ks, c, AM_ABS32, off, 0, sq, 3, true))
             return true;
         if (try_one(f, ks, c, AM_PCREL, off, 0, sq, 3, true))
