@@ -24,6 +24,15 @@ extern "C" {
 
 /* Everything declared here is the exported API; the rest of the library is
  * built with -fvisibility=hidden. */
+/* Dispatch on the number of arguments (up to 9): VMI__OVERLOAD(name, a, b)
+ * calls name__2(a, b).  Used where the classic and the modern API give one
+ * name different arguments. */
+#define VMI__NARG(...) VMI__NARG_(__VA_ARGS__, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define VMI__NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, N, ...) N
+#define VMI__CAT(a, b) VMI__CAT_(a, b)
+#define VMI__CAT_(a, b) a##b
+#define VMI__OVERLOAD(name, ...) VMI__CAT(name##__, VMI__NARG(__VA_ARGS__))(__VA_ARGS__)
+
 #pragma GCC visibility push(default)
 
 #define VMI_AUTO                     (1u << 0)  /**< pick the access mode */

@@ -1117,4 +1117,5 @@ const vmi_driver_ops_t kvm_driver_ops = {
     .register_event = kvm_register_event,
     .clear_event = kvm_clear_event,
     .events_listen = kvm_events_listen,
+    .singlestep_vcpu = kvm_singlestep_vcpu,
 };
