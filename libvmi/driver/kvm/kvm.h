@@ -40,6 +40,7 @@ typedef struct kvm_event_slot {
     int z_type;         /* Z packet type */
     unsigned len;
     addr_t pa;          /* WATCH: physical address of va */
+    uint8_t *copy;      /* WATCH of writes: the bytes as last seen (where a write landed) */
     uint8_t cr, src, insn_len;  /* CR: register written, source register, length */
 } kvm_event_slot_t;
 
@@ -67,6 +68,8 @@ typedef struct kvm_data {
     bool writable_set;          /* `writable` was in the configuration */
     bool shm_writable;          /* the mapping was made writable (first write) */
     bool snapshot;              /* a shm-snapshot exists */
+    bool tcg;                   /* QEMU emulates (no KVM): writes go through the gdbstub */
+    bool gdb_phys;              /* the gdbstub was put in physical-memory mode for writes */
     uint8_t *snap_mem;
     size_t snap_size;
     double snap_pause;          /* seconds the guest was paused for the last snapshot */

@@ -178,12 +178,22 @@ static void slot_remove_all(kvm_data_t *k, vmi_event_t *event)
     }
 }
 
+static void slot_free(gpointer p)
+{
+    kvm_event_slot_t *s = p;
+    g_free(s->copy);
+    g_free(s);
+}
+
+/* Takes @slot->copy. */
 static bool slot_add(kvm_data_t *k, const kvm_event_slot_t *slot, GError **error)
 {
-    if (!gdb_client_insert(k->gdb, slot->z_type, slot->va, slot->len, error))
+    if (!gdb_client_insert(k->gdb, slot->z_type, slot->va, slot->len, error)) {
+        g_free(slot->copy);
         return false;
+    }
     if (!k->events)
-        k->events = g_ptr_array_new_with_free_func(g_free);
+        k->events = g_ptr_array_new_with_free_func(slot_free);
     g_ptr_array_add(k->events, g_memdup2(slot, sizeof(*slot)));
     return true;
 }
@@ -219,6 +229,14 @@ static bool add_watches(vmi_instance_t vmi, kvm_data_t *k, vmi_event_t *event, a
     }
     for (size_t i = 0; i < n; i++) {
         slot.va = vas[i];
+        /* QEMU reports the watchpoint, not the address written: a copy of
+         * the bytes tells where a write changed them */
+        slot.copy = NULL;
+        if (slot.z_type != 3 && len > 8) {
+            slot.copy = g_malloc(len);
+            if (!vmi_read_pa_all(vmi, pa, slot.copy, len))
+                g_clear_pointer(&slot.copy, g_free);
+        }
         if (!slot_add(k, &slot, error)) {
             g_prefix_error(error, "watching %u bytes at 0x%" G_GINT64_MODIFIER "x: ", len,
                            (guint64)vas[i]);
@@ -644,7 +662,13 @@ static void on_int3(vmi_instance_t vmi, kvm_data_t *k, vmi_event_t *ev, unsigned
     frame_of(vmi, dtb, ie->gla, &ie->gfn, &ie->offset);
     ie->intr = INT3;
     ie->reinject = -1;
-    event_response_t rsp_flags = deliver(vmi, k, ev, vcpu);
+    /* the registers as at the INT3, before the exception was delivered */
+    ev->vcpu_id = vcpu;
+    snapshot_regs(k, vcpu, ev);
+    k->regs.rip = ie->gla;
+    k->regs.rsp = frame[3];
+    k->regs.rflags = frame[2];
+    event_response_t rsp_flags = vmi_event_deliver(vmi, ev);
     if (ev->type != VMI_EVENT_INTERRUPT)
         return;     /* cleared and reused by the callback: nothing to undo */
     bool user = (frame[1] & 3) != 0;
@@ -709,9 +733,23 @@ static void on_watch(vmi_instance_t vmi, kvm_data_t *k, const kvm_event_slot_t *
 {
     vmi_event_t *ev = s->event;
     mem_event_t *m = &ev->mem_event;
-    addr_t pa = s->pa + (stop->watch_addr - s->va);
-    m->gla = stop->watch_addr;
-    m->gla_valid = 1;
+    addr_t at = stop->watch_addr;
+    bool exact = s->len <= 8;
+    if (s->copy) {
+        g_autofree uint8_t *now = g_malloc(s->len);
+        if (vmi_read_pa_all(vmi, s->pa, now, s->len)) {
+            for (unsigned i = 0; i < s->len; i++)
+                if (now[i] != s->copy[i]) {
+                    at = s->va + i;
+                    exact = true;
+                    break;
+                }
+            memcpy(s->copy, now, s->len);
+        }
+    }
+    addr_t pa = s->pa + (at - s->va);
+    m->gla = at;
+    m->gla_valid = exact;
     m->gptw = 0;
     m->gfn = pa >> VMI_PAGE_SHIFT;
     m->offset = pa & ~VMI_PAGE_MASK;
@@ -867,8 +905,9 @@ static bool listen(vmi_instance_t vmi, kvm_data_t *k, uint32_t timeout_ms, after
     if (k->ss_active) {
         if (!single_step(vmi, k, timeout_ms, after, error))
             return false;
-        /* stepping ended: the guest runs on, as between listens */
-        return k->ss_active || !k->events || !k->events->len || gdb_client_cont(k->gdb, error);
+        /* stepping ended: the guest runs on, as between listens (also when
+         * it was stopped, not held, as the stepping began: at a breakpoint) */
+        return k->ss_active || gdb_client_cont(k->gdb, error);
     }
     if (!k->events || k->events->len == 0) {
         g_usleep((gulong)timeout_ms * 1000);
