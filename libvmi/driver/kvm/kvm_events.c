@@ -426,6 +426,16 @@ bool kvm_singlestep_vcpu(vmi_instance_t vmi, vmi_event_t *event, unsigned vcpu, 
     return true;
 }
 
+/* The guest runs between listens unless it was paused (vmi_pause_vm, or
+ * from outside): after a stop of ours it may be left stopped otherwise
+ * (a breakpoint hit while the last ones were lifted). */
+static bool run_on(kvm_data_t *k, GError **error)
+{
+    if (k->ss_active || gdb_client_is_running(k->gdb) || !gdb_client_wants_running(k->gdb))
+        return true;
+    return gdb_client_cont(k->gdb, error);
+}
+
 /* ------------------------------------------------------- registration */
 
 bool kvm_register_event(vmi_instance_t vmi, vmi_event_t *event, GError **error)
@@ -551,7 +561,7 @@ bool kvm_clear_event(vmi_instance_t vmi, vmi_event_t *event, GError **error)
         return false;
     }
     slot_remove_all(k, event);
-    return true;
+    return run_on(k, error);
 }
 
 void kvm_events_free(vmi_instance_t vmi)
@@ -907,7 +917,7 @@ static bool listen(vmi_instance_t vmi, kvm_data_t *k, uint32_t timeout_ms, after
             return false;
         /* stepping ended: the guest runs on, as between listens (also when
          * it was stopped, not held, as the stepping began: at a breakpoint) */
-        return k->ss_active || gdb_client_cont(k->gdb, error);
+        return k->ss_active || run_on(k, error);
     }
     if (!k->events || k->events->len == 0) {
         g_usleep((gulong)timeout_ms * 1000);
