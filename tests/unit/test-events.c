@@ -3,8 +3,8 @@
  * (libvmi/events_2013.h, what vmi_register_event@LIBVMI_0.1 reads) against
  * the header binaries of that time were built with (events-2013-layout.c).
  */
-#include <glib.h>
 #include <stddef.h>
+#include <stdio.h>
 #include "events_2013.h"
 
 extern const size_t abi2013_offsets[];
@@ -21,18 +21,16 @@ static const size_t ours[] = {
     F(interrupt_event.gla), F(interrupt_event.gfn), F(interrupt_event.intr),
 };
 
-static void test_layout(void)
+int main(void)
 {
-    g_assert_cmpuint(abi2013_count, ==, G_N_ELEMENTS(ours));
-    for (size_t i = 0; i < G_N_ELEMENTS(ours); i++) {
-        g_test_message("member %zu: classic header %zu, library %zu", i, abi2013_offsets[i], ours[i]);
-        g_assert_cmpuint(abi2013_offsets[i], ==, ours[i]);
+    size_t n = sizeof(ours) / sizeof(ours[0]);
+    int bad = abi2013_count != n;
+    for (size_t i = 0; i < n && i < abi2013_count; i++) {
+        int ok = abi2013_offsets[i] == ours[i];
+        printf("%s %zu - member %zu: classic header %zu, library %zu\n", ok ? "ok" : "not ok", i + 1,
+               i, abi2013_offsets[i], ours[i]);
+        bad += !ok;
     }
-}
-
-int main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/events/layout-2013", test_layout);
-    return g_test_run();
+    printf("1..%zu\n", n);
+    return bad ? 1 : 0;
 }
