@@ -10,12 +10,21 @@
  * gives the driver a copy in today's layout (a shadow) and copies the
  * fields across around each callback.
  */
+#ifndef LIBVMI_API_MODERN
 #define LIBVMI_API_MODERN       /* typed callbacks; plain vmi_clear_event */
+#endif
 #include <string.h>
 #include "private.h"
 #include "events_2013.h"
 
 #define EXPORT __attribute__((visibility("default")))
+
+/* The modern functions of the names that also have a classic one
+ * (LIBVMI_0.1, below) are the default version, LIBVMI_0.14. */
+#define EVENTS_MODERN_AS(impl, name)                                                    \
+    __asm__(".symver " #impl ", " #name "@@LIBVMI_0.14");                               \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(&impl), __typeof__(&name)),  \
+                   #impl " must have the prototype of " #name)
 
 typedef struct event_entry {
     vmi_event_t *ev;            /* what the driver sees */
@@ -41,6 +50,20 @@ struct vmi_events {
     uint64_t steps_left;
     bool step_active;
 };
+
+EXPORT status_t events_register_modern(vmi_instance_t vmi, vmi_event_t *event);
+EXPORT status_t events_clear_modern(vmi_instance_t vmi, vmi_event_t *event,
+                                    vmi_event_free_t free_routine);
+EXPORT vmi_event_t *events_get_reg_modern(vmi_instance_t vmi, reg_t reg);
+EXPORT vmi_event_t *events_get_mem_modern(vmi_instance_t vmi, addr_t gfn, vmi_mem_access_t access);
+EXPORT vmi_event_t *events_get_ss_modern(vmi_instance_t vmi, uint32_t vcpu);
+EXPORT status_t events_stop_ss_modern(vmi_instance_t vmi, vmi_event_t *event, uint32_t vcpu);
+EVENTS_MODERN_AS(events_register_modern, vmi_register_event);
+EVENTS_MODERN_AS(events_clear_modern, vmi_clear_event);
+EVENTS_MODERN_AS(events_get_reg_modern, vmi_get_reg_event);
+EVENTS_MODERN_AS(events_get_mem_modern, vmi_get_mem_event);
+EVENTS_MODERN_AS(events_get_ss_modern, vmi_get_singlestep_event);
+EVENTS_MODERN_AS(events_stop_ss_modern, vmi_stop_single_step_vcpu);
 
 static struct vmi_events *events_of(vmi_instance_t vmi)
 {
@@ -340,7 +363,7 @@ static void entry_remove(vmi_instance_t vmi, event_entry_t *e)
         entry_free(e);
 }
 
-EXPORT status_t vmi_register_event(vmi_instance_t vmi, vmi_event_t *event)
+EXPORT status_t events_register_modern(vmi_instance_t vmi, vmi_event_t *event)
 {
     if (!vmi || !event)
         return VMI_FAILURE;
@@ -364,7 +387,7 @@ EXPORT status_t vmi_register_event(vmi_instance_t vmi, vmi_event_t *event)
     return VMI_SUCCESS;
 }
 
-EXPORT status_t vmi_clear_event(vmi_instance_t vmi, vmi_event_t *event, vmi_event_free_t free_routine)
+EXPORT status_t events_clear_modern(vmi_instance_t vmi, vmi_event_t *event, vmi_event_free_t free_routine)
 {
     if (!vmi || !event)
         return VMI_FAILURE;
@@ -396,12 +419,12 @@ EXPORT status_t vmi_swap_events(vmi_instance_t vmi, vmi_event_t *swap_from, vmi_
                    vmi_event_type_name(swap_from->type), vmi_event_type_name(swap_to->type));
         return VMI_FAILURE;
     }
-    if (vmi_clear_event(vmi, swap_from, NULL) == VMI_FAILURE)
+    if (events_clear_modern(vmi, swap_from, NULL) == VMI_FAILURE)
         return VMI_FAILURE;
-    if (vmi_register_event(vmi, swap_to) == VMI_FAILURE) {
+    if (events_register_modern(vmi, swap_to) == VMI_FAILURE) {
         /* put the old one back, so that no event is left without a handler */
         g_autofree char *why = g_strdup(vmi_get_last_error(vmi));
-        vmi_register_event(vmi, swap_from);
+        events_register_modern(vmi, swap_from);
         vmi_errorc(vmi, vmi_get_last_error_code(vmi), "%s", why);
         return VMI_FAILURE;
     }
@@ -466,7 +489,7 @@ static void report_none(vmi_instance_t vmi, const char *what)
         vmi_errorc(vmi, VMI_ERR_NOT_FOUND, "no %s event is registered there", what);
 }
 
-EXPORT vmi_event_t *vmi_get_reg_event(vmi_instance_t vmi, reg_t reg)
+EXPORT vmi_event_t *events_get_reg_modern(vmi_instance_t vmi, reg_t reg)
 {
     event_entry_t *e = lookup(vmi, 0, VMI_EVENT_REGISTER, match_reg, &reg);
     if (!e)
@@ -474,7 +497,7 @@ EXPORT vmi_event_t *vmi_get_reg_event(vmi_instance_t vmi, reg_t reg)
     return e ? e->ev : NULL;
 }
 
-EXPORT vmi_event_t *vmi_get_mem_event(vmi_instance_t vmi, addr_t gfn, vmi_mem_access_t access)
+EXPORT vmi_event_t *events_get_mem_modern(vmi_instance_t vmi, addr_t gfn, vmi_mem_access_t access)
 {
     /* the same three arguments mean (gfn, access) to a modern program and
      * (physical address, granularity) to a classic one: each event is
@@ -488,7 +511,7 @@ EXPORT vmi_event_t *vmi_get_mem_event(vmi_instance_t vmi, addr_t gfn, vmi_mem_ac
     return e ? e->ev : NULL;
 }
 
-EXPORT vmi_event_t *vmi_get_singlestep_event(vmi_instance_t vmi, uint32_t vcpu)
+EXPORT vmi_event_t *events_get_ss_modern(vmi_instance_t vmi, uint32_t vcpu)
 {
     event_entry_t *e = lookup(vmi, 0, VMI_EVENT_SINGLESTEP, match_ss, &vcpu);
     if (!e)
@@ -533,7 +556,7 @@ EXPORT status_t vmi_toggle_single_step_vcpu(vmi_instance_t vmi, vmi_event_t *eve
     return toggle_ss(vmi, event, vcpu, enabled);
 }
 
-EXPORT status_t vmi_stop_single_step_vcpu(vmi_instance_t vmi, vmi_event_t *event, uint32_t vcpu)
+EXPORT status_t events_stop_ss_modern(vmi_instance_t vmi, vmi_event_t *event, uint32_t vcpu)
 {
     if (!vmi || !event)
         return VMI_FAILURE;
@@ -568,12 +591,12 @@ static event_response_t step_event_cb(vmi_instance_t vmi, vmi_event_t *ss)
     if (!es || !es->step_active || --es->steps_left > 0)
         return VMI_EVENT_RESPONSE_NONE;
     es->step_active = false;
-    vmi_clear_event(vmi, &es->step_ss, NULL);
+    events_clear_modern(vmi, &es->step_ss, NULL);
     vmi_event_t *target = es->step_target;
     if (es->step_cb) {
         target->vcpu_id = ss->vcpu_id;
         es->step_cb(vmi, target);
-    } else if (vmi_register_event(vmi, target) == VMI_FAILURE) {
+    } else if (events_register_modern(vmi, target) == VMI_FAILURE) {
         g_warning("vmi_step_event: registering the event again after the steps: %s",
                   vmi_get_last_error(vmi));
     }
@@ -596,7 +619,7 @@ EXPORT status_t vmi_step_event(vmi_instance_t vmi, vmi_event_t *event, uint32_t 
         return VMI_FAILURE;
     }
     event_entry_t *e = find_entry(vmi, event);
-    if (e && vmi_clear_event(vmi, event, NULL) == VMI_FAILURE)
+    if (e && events_clear_modern(vmi, event, NULL) == VMI_FAILURE)
         return VMI_FAILURE;
     memset(&es->step_ss, 0, sizeof(es->step_ss));
     SETUP_SINGLESTEP_EVENT(&es->step_ss, 1u << vcpu_id, step_event_cb, 1);
@@ -604,7 +627,7 @@ EXPORT status_t vmi_step_event(vmi_instance_t vmi, vmi_event_t *event, uint32_t 
     es->step_cb = cb;
     es->steps_left = steps;
     es->step_active = true;
-    if (vmi_register_event(vmi, &es->step_ss) == VMI_FAILURE) {
+    if (events_register_modern(vmi, &es->step_ss) == VMI_FAILURE) {
         es->step_active = false;
         return VMI_FAILURE;
     }

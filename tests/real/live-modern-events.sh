@@ -35,7 +35,7 @@ con=$run/console.log
 } >"$work/libvmi.conf"
 export LIBVMI_CONF=$work/libvmi.conf
 
-ksym() { grep -a "^VMI-KSYM [0-9a-f]* . $1"$'\r\?$' "$con" | head -1 | cut -d' ' -f2; }
+ksym() { tr -d '\r' <"$con" | awk -v n="$1" '$1 == "VMI-KSYM" && $4 == n { print $2; exit }'; }
 kall() {    # the rig's kallsyms address of $1 moved to the live kernel
     local a b
     a=$(awk '$3 == "_text" { print $1; exit }' "$RIG_KALLSYMS")
