@@ -18,6 +18,8 @@
  *   step     single steps of vCPU 0 inside the kernel's text (or user
  *            space), stopped by the callback's response
  *   refuse   a response the driver cannot honour: a clear error
+ *   stepev   vmi_step_event: N steps, then a callback or the event again
+ *   swap     vmi_swap_events on a page
  * Prints TAP lines; exits 1 if a check failed.
  */
 #include <inttypes.h>
@@ -280,6 +282,20 @@ static void check_memory(vmi_instance_t vmi, addr_t jiffies)
     check(vmi_clear_event(vmi, &ev, free_cb) == VMI_SUCCESS && freed == 1 && freed_rc == VMI_SUCCESS,
           "cleared; the free routine was called once with VMI_SUCCESS");
 
+    /* swapped for another event on the same page: the first one's free
+     * routine runs, the second one is found */
+    vmi_event_t a = { 0 }, b = { 0 };
+    SETUP_MEM_EVENT(&a, mem.gfn, VMI_MEMACCESS_W, on_mem, 0);
+    SETUP_MEM_EVENT(&b, mem.gfn, VMI_MEMACCESS_RW, on_mem, 0);
+    freed = 0;
+    status_t sw = vmi_register_event(vmi, &a) == VMI_SUCCESS ? vmi_swap_events(vmi, &a, &b, free_cb)
+                                                            : VMI_FAILURE;
+    check(sw == VMI_SUCCESS && freed == 1 && vmi_get_mem_event(vmi, mem.gfn, VMI_MEMACCESS_RW) == &b &&
+          vmi_get_mem_event(vmi, mem.gfn, VMI_MEMACCESS_W) == NULL,
+          "vmi_swap_events: W for RW on the page (%s), the old one freed",
+          sw == VMI_SUCCESS ? "swapped" : vmi_get_last_error(vmi));
+    vmi_clear_event(vmi, &b, NULL);
+
     /* what the driver cannot do */
     vmi_event_t x = { 0 };
     SETUP_MEM_EVENT(&x, mem.gfn, VMI_MEMACCESS_X, on_mem, 0);
@@ -398,6 +414,47 @@ static void check_step(vmi_instance_t vmi, addr_t stext, addr_t etext)
           "cleared, the guest runs on");
 }
 
+/* vmi_step_event: N steps of vCPU 0, then a callback (or the event again) */
+static int stepped_cb_calls, step_listens;
+static event_response_t after_steps(vmi_instance_t vmi, vmi_event_t *ev)
+{
+    (void)vmi;
+    (void)ev;
+    stepped_cb_calls++;
+    return VMI_EVENT_RESPONSE_NONE;
+}
+
+static void check_step_event(vmi_instance_t vmi)
+{
+    vmi_event_t target = { 0 };
+    SETUP_REG_EVENT(&target, CR3, VMI_REGACCESS_W, 0, on_cr3);
+    stepped_cb_calls = step_listens = 0;
+    status_t rs = vmi_step_event(vmi, &target, 0, 5, after_steps);
+    check(rs == VMI_SUCCESS, "vmi_step_event: 5 steps of vCPU 0, then a callback: %s",
+          rs == VMI_SUCCESS ? "under way" : vmi_get_last_error(vmi));
+    int at_fifth = -1;
+    for (double end = now() + 30; stepped_cb_calls == 0 && now() < end; step_listens++) {
+        vmi_events_listen(vmi, 500);
+        if (stepped_cb_calls && at_fifth < 0)
+            at_fifth = step_listens + 1;
+    }
+    for (int i = 0; i < 3; i++)
+        vmi_events_listen(vmi, 200);
+    check(stepped_cb_calls == 1 && at_fifth >= 5,
+          "the callback ran once, at listen %d (a listen steps once)", at_fifth);
+    /* without a callback: the event is registered after the steps */
+    memset(&cr, 0, sizeof(cr));
+    rs = vmi_step_event(vmi, &target, 0, 3, NULL);
+    for (double end = now() + 30; vmi_get_reg_event(vmi, CR3) != &target && now() < end;)
+        vmi_events_listen(vmi, 500);
+    check(rs == VMI_SUCCESS && vmi_get_reg_event(vmi, CR3) == &target,
+          "3 steps, then the CR3 event is registered");
+    listen_while(vmi, &cr.n, 2, 30);
+    check(cr.n >= 2, "and delivers (%d CR3 writes)", cr.n);
+    vmi_clear_event(vmi, &target, NULL);
+    check(guest_runs_on(), "the guest runs on");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -430,6 +487,8 @@ int main(int argc, char **argv)
         check_cr3(vmi, vmi_translate_kv2p(vmi, pgd_va));
     if (!which || strstr(which, "step"))
         check_step(vmi, stext, etext);
+    if (!which || strstr(which, "stepev"))
+        check_step_event(vmi);
     vmi_destroy(vmi);
     printf("1..%d\n", checks);
     return failures ? 1 : 0;

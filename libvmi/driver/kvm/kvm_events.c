@@ -554,7 +554,7 @@ bool kvm_clear_event(vmi_instance_t vmi, vmi_event_t *event, GError **error)
     if (event == k->ss_event) {
         ss_set_active(k, 0);
         k->ss_event = NULL;
-        return true;
+        return run_on(k, error);
     }
     if (!has_slots(k, event)) {
         g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND, "this event is not registered");
@@ -846,6 +846,8 @@ static bool rip_at_breakpoint(kvm_data_t *k, addr_t rip)
  * request of the vCPU (an APIC poll, seen under load), the instruction not
  * run.  Bounded: `jmp .` also leaves RIP and RCX as they were. */
 #define SS_MAX_EMPTY_STEPS 4
+/* the least time a listen gives the steps (ms) */
+#define SS_MIN_MS 200
 
 /* RIP and RCX of @vcpu: what an executed instruction changes (RIP; RCX for
  * one iteration of a REP string instruction). */
@@ -861,7 +863,9 @@ static bool read_pc_cx(kvm_data_t *k, unsigned vcpu, uint64_t *pc, uint64_t *cx,
 static bool single_step(vmi_instance_t vmi, kvm_data_t *k, uint32_t timeout_ms, after_t *after,
                         GError **error)
 {
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    /* a step takes QEMU some time: even a listen for what is pending
+     * (timeout 0) gives it this long */
+    gint64 deadline = g_get_monotonic_time() + (gint64)MAX(timeout_ms, SS_MIN_MS) * 1000;
     for (unsigned vcpu = 0; vcpu < MAX_SINGLESTEP_VCPUS; vcpu++) {
         vmi_event_t *ev = k->ss_event;
         if (!ev || !(k->ss_active & (1u << vcpu)))
