@@ -1284,6 +1284,27 @@ bool vmi_kernel_p2v(vmi_instance_t vmi, addr_t pa, addr_t *va, GError **error)
     return vmi->os->kernel_p2v(vmi, pa, va, error);
 }
 
+size_t vmi_kernel_p2v_all(vmi_instance_t vmi, addr_t pa, addr_t *vas, size_t max,
+                          GError **error)
+{
+    if (vmi->os && vmi->os->kernel_aliases && max) {
+        size_t n = vmi->os->kernel_aliases(vmi, pa, vas, max);
+        if (n)
+            return n;
+    }
+    return max && vmi_kernel_p2v(vmi, pa, vas, error) ? 1 : 0;
+}
+
+bool vmi_kernel_symbol(vmi_instance_t vmi, const char *name, addr_t *va, GError **error)
+{
+    if (!vmi->os || !vmi->os->ksym2v) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
+                    "kernel symbol %s: no OS layer (VMI_INIT_COMPLETE)", name);
+        return false;
+    }
+    return vmi->os->ksym2v(vmi, name, va, error);
+}
+
 /* ------------------------------------------------------------ control */
 
 VMI_PUBLIC status_t vmi_get_vcpureg_v14(vmi_instance_t vmi, uint64_t *value, reg_t reg,

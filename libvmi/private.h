@@ -104,6 +104,7 @@ struct vmi_instance {
      * exited): every access fails from then on with @gone_reason. */
     volatile gint gone;
     char *gone_reason;
+    struct vmi_events *events;  /* registered events (events.c), NULL if none yet */
 };
 
 /* ---- errors (errors.c) */
@@ -222,6 +223,12 @@ void vmi_hold(vmi_instance_t vmi);
 void vmi_release(vmi_instance_t vmi);
 /* Kernel virtual address of physical @pa (for events on physical addresses). */
 bool vmi_kernel_p2v(vmi_instance_t vmi, addr_t pa, addr_t *va, GError **error);
+/* Every kernel mapping of @pa (image, direct map), up to @max: how many
+ * (0 with @error set). */
+size_t vmi_kernel_p2v_all(vmi_instance_t vmi, addr_t pa, addr_t *vas, size_t max,
+                          GError **error);
+/* Kernel symbol @name (KASLR applied), through the OS layer. */
+bool vmi_kernel_symbol(vmi_instance_t vmi, const char *name, addr_t *va, GError **error);
 
 /* ---- the modern functions of names with two versions, by their own names
  * (a call inside the library must not depend on which version the plain
@@ -260,5 +267,21 @@ bool vmi_init_finish(vmi_instance_t vmi, GHashTable *config, char *origin, bool 
 
 /* ---- events (events.c) */
 void events_free(vmi_instance_t vmi);
+/* A driver calls this when @event fired, its OUT fields filled: runs the
+ * callback as the event's generation (and layout) says and returns the
+ * modern callback's response (VMI_EVENT_RESPONSE_NONE for a classic one).
+ * The event may have been cleared when it returns (the memory stays valid
+ * until the listen ends). */
+event_response_t vmi_event_deliver(vmi_instance_t vmi, vmi_event_t *event);
+/* False with @error naming the flags of @rsp outside @honoured. */
+bool vmi_event_check_response(vmi_event_t *event, event_response_t rsp, event_response_t honoured,
+                              const char *driver, GError **error);
+/* "memory", "single-step", ... */
+const char *vmi_event_type_name(vmi_event_type_t type);
+/* Whether @event was registered by a program of the modern API. */
+static inline bool vmi_event_is_modern(const vmi_event_t *event)
+{
+    return event->version != 0;
+}
 
 #endif

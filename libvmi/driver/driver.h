@@ -77,6 +77,11 @@ typedef struct vmi_driver_ops {
     bool (*register_event)(vmi_instance_t vmi, vmi_event_t *event, GError **error);
     bool (*clear_event)(vmi_instance_t vmi, vmi_event_t *event, GError **error);
     bool (*events_listen)(vmi_instance_t vmi, uint32_t timeout_ms, GError **error);
+    /* Start/stop single-stepping @vcpu of registered single-step @event. */
+    bool (*singlestep_vcpu)(vmi_instance_t vmi, vmi_event_t *event, unsigned vcpu, bool on,
+                            GError **error);
+    /* Events seen and not yet delivered; empty: 0. */
+    int (*events_pending)(vmi_instance_t vmi);
 } vmi_driver_ops_t;
 
 /* The registry, in probing order for VMI_AUTO (fastest, most specific first). */

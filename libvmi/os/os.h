@@ -31,6 +31,8 @@ typedef struct vmi_os_ops {
                            GError **error);
     /* A kernel virtual address that maps physical @pa (image or direct map). */
     bool (*kernel_p2v)(vmi_instance_t vmi, addr_t pa, addr_t *va, GError **error);
+    /* Every kernel virtual address that maps @pa (up to @max): how many. */
+    size_t (*kernel_aliases)(vmi_instance_t vmi, addr_t pa, addr_t *vas, size_t max);
     bool (*pid_to_dtb)(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb, GError **error);
     bool (*dtb_to_pid)(vmi_instance_t vmi, addr_t dtb, vmi_pid_t *pid, GError **error);
     bool (*processes)(vmi_instance_t vmi, vmi_process_t **list, size_t *count, GError **error);

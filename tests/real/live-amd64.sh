@@ -52,8 +52,9 @@ boot() {
     "$rig" boot amd64 "$run" >/dev/null
 }
 
-# ---- 1 vCPU, RAM in a shared file
-boot
+# ---- 1 vCPU, RAM in a shared file; a second process wakes every second
+# (address-space switches, so that the kernel writes CR3)
+LIBVMI_RIG_BUSY=1 boot
 conf shm "qmp = \"$run/qmp.sock\"" "gdb = \"$run/gdb.sock\"" 'kvm_access = "shm"'
 conf process "qmp = \"$run/qmp.sock\"" "gdb = \"$run/gdb.sock\"" 'kvm_access = "process"'
 conf gdbstub "qmp = \"$run/qmp.sock\"" "gdb = \"$run/gdb.sock\"" 'kvm_access = "gdbstub"'
@@ -80,7 +81,32 @@ t "CR3 and RIP through QMP only, 1 vCPU" env EXPECT_VCPUS=1 "$check" regs qmponl
 t "pause and resume" "$check" pause auto "$con"
 t "shm-snapshot" "$check" snapshot auto "$con"
 t "VMI_INIT_SHM_SNAPSHOT" "$check" initsnap auto "$con"
-t "events: breakpoint, watchpoint, single-step" "$check" events auto "$con"
+t "events: breakpoint, watchpoint, single-step, CR3 writes" "$check" events auto "$con"
+t "modern events: INT3 recoil, page writes, CR3 writes, single-step, refusals" \
+    "$top_builddir/tests/real/check-events" auto "$con" "$RIG_KALLSYMS"
+# A binary built against the library before the modern event API: the
+# headers of then, linked against a stand-in with only LIBVMI_0.1, run
+# against today's library (the classic vmi_event_t layout).
+abi2013() {
+    local d=$work/abi2013 data=$top_srcdir/tests/data/abi-2013 text kw jf
+    mkdir -p "$d"
+    ${CC:-cc} -shared -fPIC -I"$data" -o "$d/libvmi.so.0" -Wl,-soname,libvmi.so.0 \
+        -Wl,--version-script="$data/libvmi.map" "$top_srcdir/tests/abi/stub-2013.c" || return 1
+    ln -sf libvmi.so.0 "$d/libvmi.so"
+    ${CC:-cc} -Wall -Wextra -Werror -I"$data" -o "$d/old-events" "$top_srcdir/tests/abi/old-events.c" \
+        -L"$d" -lvmi || return 1
+    objdump -T "$d/old-events" | grep -q '(LIBVMI_0.1) *vmi_register_event$' ||
+        { echo "# old-events does not reference vmi_register_event@LIBVMI_0.1"; return 1; }
+    text=$(grep -a '^VMI-KSYM [0-9a-f]* . _text' "$con" | head -1 | cut -d' ' -f2)
+    jf=$(grep -a '^VMI-KSYM [0-9a-f]* . jiffies' "$con" | head -1 | cut -d' ' -f2)
+    local a b
+    a=$(awk '$3 == "_text" { print $1; exit }' "$RIG_KALLSYMS")
+    b=$(awk '$3 == "ksys_write" { print $1; exit }' "$RIG_KALLSYMS")
+    [ -n "$text" ] && [ -n "$jf" ] && [ -n "$a" ] && [ -n "$b" ] || { echo "# no truth for the addresses"; return 1; }
+    kw=$(printf '%x' $((0x$b - 0x$a + 0x$text)))
+    LD_LIBRARY_PATH=$top_builddir/libvmi/.libs timeout 120 "$d/old-events" auto "$kw" "$jf"
+}
+t "a binary of the classic event ABI (LIBVMI_0.1) against today's library" abi2013
 # A compromised QEMU could swap the RAM file it names (in a directory its
 # user writes) for a symlink or another file: libvmi (often root) must not
 # map that. QEMU keeps its own mapping of the original meanwhile.

@@ -43,6 +43,19 @@ for s in a:alpha-marker-4711 b:beta-marker-4712 c:gamma-marker-4713; do
     eval "SENT_$n=\$!"
 done
 
+# With vmi.busy=1 on the command line (rig.sh: LIBVMI_RIG_BUSY=1), a
+# second shell wakes every second (builtins only, it never spawns): the
+# vCPU switches between two address spaces, so the kernel writes CR3 (the
+# register-event tests).  Its pid is printed; it shows in the process lists.
+read -r cmdline </proc/cmdline
+case " $cmdline " in
+*" vmi.busy=1 "*)
+    mkfifo /run/vmi/tick2
+    sh -c 'while :; do read -t 1 x <>/run/vmi/tick2; done' </dev/null >/dev/null 2>&1 &
+    BUSY=$!
+    ;;
+esac
+
 # let the system settle
 read -t 2 x <>/run/vmi/tick
 
@@ -84,6 +97,7 @@ for n in a b c; do
         off=$((off + ${#e} + 1))
     done </proc/$p/environ
 done
+[ -n "${BUSY:-}" ] && printf 'VMI-BUSY %s\n' "$BUSY"
 read -r u i </proc/uptime
 printf 'VMI-UPTIME %s\n' "$u"
 printf 'VMI-READY\n'

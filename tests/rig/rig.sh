@@ -410,12 +410,15 @@ do_boot() {
     readlink -f "$kd" >"$run/kernel-dir"
     t0=$(date +%s%3N)
     # LIBVMI_RIG_SMP: vCPUs; LIBVMI_RIG_SHM=0: RAM not in a shared file
-    # (live tests of the other memory paths)
+    # (live tests of the other memory paths); LIBVMI_RIG_BUSY=1: a second
+    # process wakes every second (address-space switches: CR3 writes)
+    local append="console=ttyS0 panic=-1 quiet"
+    [ "${LIBVMI_RIG_BUSY:-0}" = 0 ] || append="$append vmi.busy=1"
     local ram_backend="memory-backend-file,id=ram0,size=${RAM_MB}M,mem-path=$run/ram.file,share=on"
     [ "${LIBVMI_RIG_SHM:-1}" != 0 ] || ram_backend="memory-backend-ram,id=ram0,size=${RAM_MB}M"
     "$QEMU" -accel tcg -cpu "$(qemu_cpu "$guest")" -m $RAM_MB -smp "${LIBVMI_RIG_SMP:-1}" \
         -kernel "$kd/vmlinuz" -initrd "$initrd" \
-        -append "console=ttyS0 panic=-1 quiet" \
+        -append "$append" \
         -display none -monitor none -nodefaults -vga none \
         -serial "file:$run/console.log" ${RIG_KALLSYMS:+-serial "file:$run/kallsyms.gz"} \
         -qmp "unix:$run/qmp.sock,server=on,wait=off" \

@@ -1169,6 +1169,11 @@ static bool set_running(gdb_client_t *c, bool run, GError **error)
     return run ? resume_guest(c, error) : interrupt(c, error);
 }
 
+bool gdb_client_wants_running(gdb_client_t *c)
+{
+    return c->want_running;
+}
+
 bool gdb_client_stop(gdb_client_t *c, GError **error)
 {
     return set_running(c, false, error);

@@ -51,6 +51,8 @@ bool gdb_client_hold(gdb_client_t *c, GError **error);     /* nestable */
 bool gdb_client_release(gdb_client_t *c, GError **error);
 bool gdb_client_stop(gdb_client_t *c, GError **error);     /* stop and stay stopped */
 bool gdb_client_cont(gdb_client_t *c, GError **error);     /* run (no wait) */
+/* Whether the guest is meant to run (not paused by us or from outside). */
+bool gdb_client_wants_running(gdb_client_t *c);
 
 /* Memory: physical when phys mode is on (Qqemu.PhyMemMode:1).  Splits into
  * packets of the advertised size; holds the guest for the whole call. */

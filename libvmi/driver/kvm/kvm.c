@@ -545,6 +545,13 @@ static bool kvm_open(vmi_instance_t vmi, const char *name, GHashTable *config, G
     }
     if (k->gdb)
         k->nvcpus = gdb_client_num_vcpus(k->gdb);
+    if (k->qmp) {
+        /* TCG runs translated copies of the guest's code: a write to the
+         * RAM that QEMU does not see (the shared file, its process memory)
+         * leaves those stale (a breakpoint written would never run) */
+        g_autofree char *kvm = qmp_hmp(k->qmp, "info kvm", NULL);
+        k->tcg = kvm && strstr(kvm, "disabled") != NULL;
+    }
 
     if (k->qmp && !load_layout(k, &mtree, error))
         goto fail;
@@ -627,6 +634,8 @@ static uint8_t *kvm_map(vmi_instance_t vmi, addr_t pa, size_t want, size_t *avai
         vmi_errorc(vmi, VMI_ERR_INVALID, "a shm-snapshot exists: writes would go nowhere (destroy it first)");
         return NULL;
     }
+    if (write && k->tcg && k->gdb)
+        return NULL;    /* through QEMU (kvm_write), which drops stale translations */
     if (write && !k->shm_writable) {
         if (!k->writable) {
             vmi_errorc(vmi, VMI_ERR_PERMISSION, "writes to '%s' are off ('writable = 0' in its "
@@ -730,10 +739,18 @@ static size_t kvm_write(vmi_instance_t vmi, addr_t pa, const void *buf, size_t c
         vmi_errorc(vmi, VMI_ERR_INVALID, "a shm-snapshot exists: writes would go nowhere (destroy it first)");
         return 0;
     }
+    if ((k->tcg && k->gdb) || k->path == KVM_PATH_GDBSTUB) {
+        GError *error = NULL;
+        if (k->path != KVM_PATH_GDBSTUB && !k->gdb_phys &&
+            !gdb_client_set_phys_mode(k->gdb, true, &error)) {
+            vmi_set_error(vmi, error);
+            return 0;
+        }
+        k->gdb_phys = true;
+        return gdb_rw(vmi, k, pa, (void *)buf, count, true);
+    }
     if (k->path == KVM_PATH_PROCESS)
         return process_rw(k, pa, (void *)buf, count, true);
-    if (k->path == KVM_PATH_GDBSTUB)
-        return gdb_rw(vmi, k, pa, (void *)buf, count, true);
     return 0;
 }
 
@@ -1197,4 +1214,5 @@ const vmi_driver_ops_t kvm_driver_ops = {
     .register_event = kvm_register_event,
     .clear_event = kvm_clear_event,
     .events_listen = kvm_events_listen,
+    .singlestep_vcpu = kvm_singlestep_vcpu,
 };

@@ -25,12 +25,30 @@ typedef struct kvm_range {
     uint8_t *snap;      /* while a shm-snapshot exists: its copy */
 } kvm_range_t;
 
+typedef enum {
+    KVM_SLOT_BP,        /* classic INT3 event: a breakpoint at its gla */
+    KVM_SLOT_INT3,      /* modern INT3 event: a breakpoint at the #BP handler */
+    KVM_SLOT_WATCH,     /* memory event: a watchpoint on one kernel mapping */
+    KVM_SLOT_CR,        /* register event: a breakpoint at one mov to CRn */
+} kvm_slot_kind_t;
+
+/* One breakpoint or watchpoint of the gdbstub; an event has one or more. */
 typedef struct kvm_event_slot {
     vmi_event_t *event;
-    addr_t va;          /* where the breakpoint/watchpoint sits */
+    kvm_slot_kind_t kind;
+    addr_t va;          /* where it sits */
     int z_type;         /* Z packet type */
     unsigned len;
+    addr_t pa;          /* WATCH: physical address of va */
+    uint8_t *copy;      /* WATCH of writes: the bytes as last seen (where a write landed) */
+    uint8_t cr, src, insn_len;  /* CR: register written, source register, length */
 } kvm_event_slot_t;
+
+/* A `mov %reg, %crN` found in the kernel's text. */
+typedef struct kvm_cr_site {
+    addr_t va;
+    uint8_t cr, src, insn_len;
+} kvm_cr_site_t;
 
 typedef struct kvm_data {
     struct kvm_libvirt *lv;     /* the libvirt domain, when found through libvirt */
@@ -50,6 +68,8 @@ typedef struct kvm_data {
     bool writable_set;          /* `writable` was in the configuration */
     bool shm_writable;          /* the mapping was made writable (first write) */
     bool snapshot;              /* a shm-snapshot exists */
+    bool tcg;                   /* QEMU emulates (no KVM): writes go through the gdbstub */
+    bool gdb_phys;              /* the gdbstub was put in physical-memory mode for writes */
     uint8_t *snap_mem;
     size_t snap_size;
     double snap_pause;          /* seconds the guest was paused for the last snapshot */
@@ -58,6 +78,10 @@ typedef struct kvm_data {
     /* events */
     GPtrArray *events;          /* kvm_event_slot_t* */
     vmi_event_t *ss_event;      /* the single-step event, if any */
+    uint32_t ss_active;         /* vCPUs that step now */
+    bool ss_held;               /* a gdb hold keeps the guest stopped for them */
+    GArray *cr_sites;           /* kvm_cr_site_t, scanned once */
+    x86_registers_t regs;       /* snapshot handed to modern callbacks */
     /* watcher: a thread that waits for QEMU to exit (pidfd) */
     GThread *watcher;
     int pidfd, stop_pipe[2];
@@ -72,6 +96,8 @@ static inline kvm_data_t *kvm_data(vmi_instance_t vmi)
 bool kvm_register_event(vmi_instance_t vmi, vmi_event_t *event, GError **error);
 bool kvm_clear_event(vmi_instance_t vmi, vmi_event_t *event, GError **error);
 bool kvm_events_listen(vmi_instance_t vmi, uint32_t timeout_ms, GError **error);
+bool kvm_singlestep_vcpu(vmi_instance_t vmi, vmi_event_t *event, unsigned vcpu, bool on,
+                         GError **error);
 void kvm_events_free(vmi_instance_t vmi);
 
 #endif

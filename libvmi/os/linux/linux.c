@@ -76,12 +76,13 @@ static bool linux_v2ksym_nearest(vmi_instance_t vmi, addr_t va, char *buf, size_
 
 /* The kernel image maps its own physical range; the direct map (base
  * page_offset_base on x86-64, randomised by KASLR; PAGE_OFFSET on i386)
- * maps all RAM.  The answer is checked by translating it back. */
-static bool linux_kernel_p2v(vmi_instance_t vmi, addr_t pa, addr_t *va, GError **error)
+ * maps all RAM.  Each answer is checked by translating it back.  Up to
+ * @max of them into @vas, the image's first; returns how many. */
+static size_t linux_kernel_aliases(vmi_instance_t vmi, addr_t pa, addr_t *vas, size_t max)
 {
     linux_data_t *ld = linux_data(vmi);
     addr_t end = 0, candidates[2];
-    size_t n = 0;
+    size_t n = 0, found = 0;
     if (linux_sym(ld, "_end", &end) && end > ld->virt_text && pa >= ld->phys_text &&
         pa - ld->phys_text < end - ld->virt_text)
         candidates[n++] = ld->virt_text + (pa - ld->phys_text);
@@ -92,13 +93,18 @@ static bool linux_kernel_p2v(vmi_instance_t vmi, addr_t pa, addr_t *va, GError *
     } else if (pa < (896ull << 20)) {
         candidates[n++] = (ld->virt_text & ~0x0fffffffull) + pa;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && found < max; i++) {
         addr_t back;
-        if (vmi_v2p(vmi, vmi->kdtb, candidates[i], &back, NULL) && back == pa) {
-            *va = candidates[i];
-            return true;
-        }
+        if (vmi_v2p(vmi, vmi->kdtb, candidates[i], &back, NULL) && back == pa)
+            vas[found++] = candidates[i];
     }
+    return found;
+}
+
+static bool linux_kernel_p2v(vmi_instance_t vmi, addr_t pa, addr_t *va, GError **error)
+{
+    if (linux_kernel_aliases(vmi, pa, va, 1) == 1)
+        return true;
     g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
                 "physical address 0x%" G_GINT64_MODIFIER "x is not mapped by the kernel (neither "
                 "in its image nor in its direct map)", (guint64)pa);
@@ -266,6 +272,7 @@ const vmi_os_ops_t linux_os_ops = {
     .v2ksym = linux_v2ksym,
     .v2ksym_nearest = linux_v2ksym_nearest,
     .kernel_p2v = linux_kernel_p2v,
+    .kernel_aliases = linux_kernel_aliases,
     .pid_to_dtb = linux_pid_to_dtb,
     .dtb_to_pid = linux_dtb_to_pid,
     .processes = linux_processes_op,
