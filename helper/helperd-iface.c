@@ -753,6 +753,11 @@ static void domain_authorized(GDBusMethodInvocation *inv)
     const char *iface = g_dbus_method_invocation_get_interface_name(inv);
     const char *method = g_dbus_method_invocation_get_method_name(inv);
     GVariant *params = g_dbus_method_invocation_get_parameters(inv);
+    if (helperd.stopping) {     /* (its caller's check ended after the stop began) */
+        helperd_return_error(inv, HELPERD_ERROR_FAILED, "vmi-helperd is stopping (%s): the "
+                             "call was not run.", helperd.stop_why);
+        return;
+    }
     HelperdDomain *d = g_hash_table_lookup(helperd.domains, path);
     if (!d || !d->worker) {
         const char *name = g_hash_table_lookup(helperd.stale, path);
@@ -806,6 +811,11 @@ static void domain_method_call(GDBusConnection *bus, const gchar *sender, const 
                                const gchar *iface, const gchar *method, GVariant *params,
                                GDBusMethodInvocation *inv, gpointer user_data)
 {
+    if (helperd.stopping) {
+        helperd_return_error(inv, HELPERD_ERROR_FAILED, "vmi-helperd is stopping (%s): the "
+                             "call was not run.", helperd.stop_why);
+        return;
+    }
     helperd_auth_call(inv, domain_authorized);
 }
 

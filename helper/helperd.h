@@ -53,6 +53,9 @@ G_BEGIN_DECLS
 #define HELPERD_MAX_QUEUED_PER_CALLER  32
 #define HELPERD_MAX_WATCHES_PER_CALLER (HELPERD_MAX_WATCHES / 2)
 #define HELPERD_DEFAULT_SNAPSHOT_TIMEOUT 600     /* s: a Snapshot's whole run */
+/* s: at exit, how long each domain's worker may take to detach (its call
+ * running to end, its watches cleared, a pause undone) */
+#define HELPERD_STOP_WAIT_S 30
 
 /* ------------------------------------------------------------ errors */
 
@@ -169,6 +172,8 @@ typedef struct {
     GQueue stale_order;         /* paths, oldest first (bounds @stale) */
     GPtrArray *conns;           /* HelperdConn* */
     GHashTable *watchers;       /* unique bus names that set watches */
+    gboolean stopping;          /* exiting: calls are refused */
+    const char *stop_why;       /* why ("SIGTERM", ...) */
 } Helperd;
 
 extern Helperd helperd;
@@ -231,8 +236,9 @@ extern const GDBusInterfaceVTable helperd_iface_domain_vtable;
 gboolean helperd_iface_domain_check(GDBusInterfaceInfo *info, GError **error);
 /* Every domain's properties, for GetManagedObjects and InterfacesAdded. */
 GVariant *helperd_domain_properties(HelperdDomain *d);
-/* Stops every worker (at exit). */
-void helperd_domains_shutdown(void);
+/* Stops every worker (at exit, @why: "SIGTERM", ...) and waits for each up
+ * to HELPERD_STOP_WAIT_S, logging a domain that did not finish. */
+void helperd_domains_shutdown(const char *why);
 
 /* libvirt's run state as the State property names it. */
 const char *helperd_state_name(int state);
