@@ -789,6 +789,8 @@ static void watches_drop_owner(HelperdWorker *w, const char *owner)
  * System.map. */
 static void worker_flush_caches(HelperdWorker *w)
 {
+    if (helperd_bench_keep_caches)
+        return;
     vmi_pidcache_flush(w->vmi);
     vmi_v2pcache_flush(w->vmi);
     vmi_rvacache_flush(w->vmi);

@@ -121,6 +121,11 @@ void helperd_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* Only with --verbose. */
 void helperd_debug(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 extern gboolean helperd_verbose;
+/* Bench only (VMI_HELPERD_BENCH_KEEP_CACHES=1, tests/helper/bench.sh): the
+ * library's translation and pid caches are kept between calls, which lets
+ * stale translations reach other processes' pages on a running guest.
+ * Never in production; logged at start. */
+extern gboolean helperd_bench_keep_caches;
 /* Routes GLib's (and libvmi's) log messages through helperd_log. */
 void helperd_log_init(void);
 

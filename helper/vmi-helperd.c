@@ -728,6 +728,11 @@ int main(int argc, char **argv)
         cfg->uris = g_strdupv(opt_uris);
     }
     helperd_config_set(cfg);
+    helperd_bench_keep_caches = g_strcmp0(g_getenv("VMI_HELPERD_BENCH_KEEP_CACHES"), "1") == 0;
+    if (helperd_bench_keep_caches)
+        helperd_log("VMI_HELPERD_BENCH_KEEP_CACHES=1: translation and pid caches are kept "
+                    "between calls (BENCH ONLY: stale translations may reach other processes' "
+                    "pages; never use this on a production host)");
     helperd_log("vmi-helperd %s starting (configuration %s, libvmi entries from %s)",
                 PACKAGE_VERSION, cfg->file ? cfg->file : "defaults", cfg->libvmi_conf);
 
