@@ -321,6 +321,9 @@ gboolean helperd_worker_check_gone(HelperdWorker *w, vmi_error_code_t kind, cons
         return TRUE;
     if (g_atomic_int_get(&w->stopping) || kind == VMI_ERR_GONE) {
         w->gone = TRUE;
+    } else if (w->in_inline) {
+        /* no libvirt round trip on the main thread: the main loop looks */
+        g_idle_add_full(G_PRIORITY_DEFAULT, recheck_path, g_strdup(w->path), g_free);
     } else {
         virDomainPtr dom = helperd_worker_dom(w);
         if (dom) {
@@ -888,8 +891,11 @@ static gboolean worker_try_inline(HelperdWorker *w, GDBusMethodInvocation *inv,
     if (!g_mutex_trylock(&w->run))
         return FALSE;
     gboolean ok = g_atomic_int_get(&w->fast) && !w->gone && !g_atomic_int_get(&w->stopping);
-    if (ok)
+    if (ok) {
+        w->in_inline = TRUE;
         worker_run_call(w, inv, fn, FALSE);
+        w->in_inline = FALSE;
+    }
     g_mutex_unlock(&w->run);
     return ok;
 }

@@ -7,6 +7,21 @@
  * at a time, from its job queue; the handlers run on the worker (or, for a
  * constant-time read, inline on the main thread under the same lock, see
  * helperd_worker_call) and reply to the call themselves.
+ *
+ * The rule of HELPERD_METHOD_INLINE: the main thread serves every caller
+ * and every domain, so what runs inline must be bounded by a constant
+ * whatever the guest holds.  Allowed: reads of the mapped RAM (or of
+ * QEMU's process) up to HELPERD_INLINE_MAX_READ, a kernel page walk (a
+ * fixed number of reads), cached kernel values.  Never inline: anything
+ * that walks a guest list (a pid other than 0: the task list, a million
+ * entries in a hostile guest; ListProcesses), reads a file (a symbol:
+ * ReadSymbol, LookupSymbol may re-read the System.map), or waits on a peer
+ * (the gdbstub, QMP, libvirt: GetRegisters, Pause, a watch; the access
+ * paths gdbstub and QMP, which `fast` excludes).  A call that fails inline
+ * does not ask libvirt whether the domain still runs (a round trip to
+ * libvirtd on the main thread): the main loop looks later, and the call
+ * gets the failure's own error.  Per method: the flags and flags_of of the
+ * table in helperd-iface.c.
  */
 #pragma once
 
@@ -104,6 +119,7 @@ struct HelperdWorker {
     GMutex run;
     gint fast;
     HelperdWorkerStatus *status;
+    gboolean in_inline;         /* under `run`: the call runs on the main thread */
     const char *stop_why;       /* set with stopping: the daemon exits (why), else NULL */
 };
 

@@ -47,6 +47,7 @@ G_BEGIN_DECLS
 #define HELPERD_DEFAULT_URI         "qemu:///system"
 #define HELPERD_DEFAULT_READ_LIMIT  (16u << 20)
 #define HELPERD_MAX_READ_LIMIT      (64u << 20)     /* what read_limit may be raised to */
+#define HELPERD_INLINE_MAX_READ     (64u << 10)     /* a bigger read is never inline */
 #define HELPERD_MAX_WATCHES         4
 /* A caller's share of a domain: calls queued and not yet run (beyond: Busy),
  * and watches (half the slots, so one caller cannot take them all). */
@@ -96,7 +97,8 @@ void helperd_return_properties(GDBusMethodInvocation *inv, const char *iface, GV
 /* What a method needs, in its interface's method table. */
 typedef enum {
     HELPERD_METHOD_ANY_TIME = 1 << 0,  /* also while the domain is not introspectable */
-    HELPERD_METHOD_INLINE   = 1 << 1,  /* constant time, read only: may run on the main thread */
+    HELPERD_METHOD_INLINE   = 1 << 1,  /* constant time, read only: may run on the main thread
+                                        * (the rule: helperd-worker.h) */
     HELPERD_METHOD_WRITES   = 1 << 2,  /* writes guest memory: writes=true */
     HELPERD_METHOD_CONTROL  = 1 << 3,  /* changes the guest or its definition: control=true */
     HELPERD_METHOD_WATCHER  = 1 << 4,  /* the caller's leaving the bus is watched for */
@@ -239,6 +241,9 @@ void helperd_domain_emit_changed(HelperdDomain *d, GVariantBuilder *changed);
  * whether its method table matches the interface @info. */
 extern const GDBusInterfaceVTable helperd_iface_domain_vtable;
 gboolean helperd_iface_domain_check(GDBusInterfaceInfo *info, GError **error);
+/* Whether a call of @method with @params (of its signature) may run inline
+ * on the main thread (the rule: helperd-worker.h). */
+gboolean helperd_iface_domain_inline(const char *method, GVariant *params);
 /* Every domain's properties, for GetManagedObjects and InterfacesAdded. */
 GVariant *helperd_domain_properties(HelperdDomain *d);
 /* Stops every worker (at exit, @why: "SIGTERM", ...) and waits for each up
