@@ -14,11 +14,18 @@
  *
  *   vmi-bench-dbus [--address ADDR] [--rounds N] [--bulk-mib N] DOMAIN
  *   vmi-bench-dbus [--address ADDR] --check-memory DOMAIN
+ *   vmi-bench-dbus [--address ADDR] [--rounds N] --rates DOMAIN
  *
  * DOMAIN is a domain's name, its UUID or its helper object path. Without
  * --address, the system bus. --check-memory is the acceptance test's check
  * of OpenMemory: the bytes at the physical address of linux_banner read
  * through the descriptor equal those of ReadPhysical (exit 0), else exit 1.
+ * --rates: calls per second, one after the other, of a 4 KiB ReadVirtual
+ * (linux_banner, pid 0) and of TranslateKernel (linux_banner), one line:
+ *   rates: reads=R/s translates=T/s
+ * (tests/helper/bench.sh runs it against the helper as it is, then with
+ * its bench-only VMI_HELPERD_BENCH_KEEP_CACHES=1: the cost of the per-call
+ * cache flushes).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -198,6 +205,31 @@ median(double *v, int n)
 }
 
 /* ------------------------------------------------------------ round trips */
+
+static void
+bench_rates(bench_t *b, int rounds)
+{
+    guint64 va = lookup_symbol(b, "linux_banner");
+    double t0, reads, translates;
+
+    for (int i = 0; i < rounds / 10 + 1; i++) {   /* warm-up */
+        g_autoptr(GBytes) d = read_bytes(b, "ReadVirtual",
+                                         g_variant_new("(tiu)", va, 0, READ_SIZE), READ_SIZE);
+    }
+    t0 = now();
+    for (int i = 0; i < rounds; i++) {
+        g_autoptr(GBytes) d = read_bytes(b, "ReadVirtual",
+                                         g_variant_new("(tiu)", va, 0, READ_SIZE), READ_SIZE);
+    }
+    reads = rounds / (now() - t0);
+    t0 = now();
+    for (int i = 0; i < rounds; i++) {
+        g_autoptr(GVariant) r = call(b, b->path, DOMAIN_IFACE, "TranslateKernel",
+                                     g_variant_new("(t)", va), "(t)");
+    }
+    translates = rounds / (now() - t0);
+    printf("rates: reads=%.0f/s translates=%.0f/s\n", reads, translates);
+}
 
 static void
 bench_round_trips(bench_t *b, int rounds)
@@ -394,13 +426,14 @@ int
 main(int argc, char **argv)
 {
     g_autofree char *address = NULL;
-    gboolean check = FALSE;
+    gboolean check = FALSE, rates = FALSE;
     int rounds = 1000, bulk_mib = 4096;
     GOptionEntry entries[] = {
         { "address", 0, 0, G_OPTION_ARG_STRING, &address, "D-Bus address of the bus (default: system bus)", "ADDR" },
         { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Round trips of each kind (default 1000)", "N" },
         { "bulk-mib", 0, 0, G_OPTION_ARG_INT, &bulk_mib, "Read at most N MiB of RAM per bulk pass", "N" },
         { "check-memory", 0, 0, G_OPTION_ARG_NONE, &check, "Check OpenMemory against ReadPhysical, no figures", NULL },
+        { "rates", 0, 0, G_OPTION_ARG_NONE, &rates, "Calls per second of ReadVirtual and TranslateKernel, one line", NULL },
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("DOMAIN");
@@ -437,6 +470,8 @@ main(int argc, char **argv)
     int rc = 0;
     if (check) {
         rc = check_memory(&b);
+    } else if (rates) {
+        bench_rates(&b, rounds);
     } else {
         printf("vmi-helperd %s, domain %s\n", b.owner, b.path);
         bench_round_trips(&b, rounds);

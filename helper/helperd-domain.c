@@ -189,7 +189,7 @@ void helperd_domain_remove(HelperdDomain *d, const char *why)
                 g_hash_table_remove(helperd.stale, old);
         }
     }
-    helperd_worker_stop(d->worker, FALSE);
+    helperd_worker_stop(d->worker, FALSE, NULL);
     d->worker = NULL;
     const char *ifaces[] = { HELPERD_DOMAIN_IFACE, NULL };
     g_dbus_connection_emit_signal(helperd.bus, NULL, HELPERD_MANAGER_PATH, HELPERD_OM_IFACE,
@@ -273,15 +273,18 @@ void helperd_domains_config_changed(void)
     }
 }
 
-void helperd_domains_shutdown(void)
+void helperd_domains_shutdown(const char *why)
 {
     GHashTableIter it;
     gpointer v;
     GPtrArray *all = g_ptr_array_new();
+    GPtrArray *status = g_ptr_array_new_with_free_func((GDestroyNotify)helperd_worker_status_unref);
+    helperd.stopping = TRUE;
     g_hash_table_iter_init(&it, helperd.domains);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         HelperdDomain *d = v;
-        helperd_worker_stop(d->worker, FALSE);
+        g_ptr_array_add(status, helperd_worker_status_ref(d->worker->status));
+        helperd_worker_stop(d->worker, FALSE, why);
         d->worker = NULL;
         g_ptr_array_add(all, d);
     }
@@ -289,9 +292,39 @@ void helperd_domains_shutdown(void)
     for (guint i = 0; i < all->len; i++)
         domain_free(all->pdata[i]);
     g_ptr_array_free(all, TRUE);
-    /* let the workers close libvmi (a paused guest is resumed, the
-     * gdbstub detached): 5 s at most */
-    helperd_workers_wait(5000);
+    /* The workers detach in parallel: queued calls answered, watches
+     * cleared from the guests, paused domains resumed, instances destroyed.
+     * Each has HELPERD_STOP_WAIT_S; the main loop keeps turning meanwhile
+     * (new calls are refused, the workers' messages go out). */
+    gint64 deadline = g_get_monotonic_time() + (gint64)HELPERD_STOP_WAIT_S * G_USEC_PER_SEC;
+    for (;;) {
+        guint left = 0;
+        for (guint i = 0; i < status->len; i++)
+            left += !g_atomic_int_get(&((HelperdWorkerStatus *)status->pdata[i])->done);
+        if (left == 0 || g_get_monotonic_time() >= deadline)
+            break;
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+        g_usleep(10 * 1000);
+    }
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    guint unfinished = 0;
+    for (guint i = 0; i < status->len; i++) {
+        HelperdWorkerStatus *st = status->pdata[i];
+        if (g_atomic_int_get(&st->done))
+            continue;
+        g_autofree char *doing = helperd_worker_status_doing(st);
+        helperd_log("domain %s did not finish detaching within %d s (busy with %s): exiting "
+                    "without it; a watch of it may remain in the guest", st->name,
+                    HELPERD_STOP_WAIT_S, doing ? doing : "its last call");
+        unfinished++;
+    }
+    if (status->len)
+        helperd_log("%u domain%s detached%s", status->len - unfinished,
+                    status->len - unfinished == 1 ? "" : "s",
+                    unfinished ? "" : ": every watch cleared, no pause left behind");
+    g_ptr_array_free(status, TRUE);
 }
 
 /* ------------------------------------------------------------ the subtree */
@@ -319,7 +352,10 @@ static GDBusInterfaceInfo **subtree_introspect(GDBusConnection *bus, const gchar
     if (!node)
         return NULL;
     g_autofree char *full = g_strdup_printf(HELPERD_DOMAIN_PREFIX "/%s", node);
-    if (!g_hash_table_contains(helperd.domains, full) && !g_hash_table_contains(helperd.stale, full))
+    /* (while the daemon stops, every node still answers: the call is
+     * refused as "stopping", not as an unknown method) */
+    if (!helperd.stopping && !g_hash_table_contains(helperd.domains, full) &&
+        !g_hash_table_contains(helperd.stale, full))
         return NULL;
     GDBusInterfaceInfo **ifaces = g_new0(GDBusInterfaceInfo *, 2);
     ifaces[0] = g_dbus_interface_info_ref(

@@ -139,13 +139,30 @@ static gboolean c_enable(HelperdDomain *d, const HelperdConfig *cfg, GVariant *p
     return FALSE;
 }
 
-/* A pid walks the guest's task list (a hostile guest's may be long): only
- * the kernel's (pid 0) may be served inline. */
+/* The rule of HELPERD_METHOD_INLINE (helperd-worker.h): a pid walks the
+ * guest's task list (a hostile guest's may hold a million entries): only
+ * the kernel's (pid 0) may be served inline; and a read is inline only up
+ * to HELPERD_INLINE_MAX_READ (a bigger copy goes to the worker). */
 static HelperdMethodFlags f_pid_second(GVariant *params, HelperdMethodFlags flags)
 {
     gint32 pid;
     g_variant_get_child(params, 1, "i", &pid);
     return pid == 0 ? flags : flags & ~HELPERD_METHOD_INLINE;
+}
+
+static HelperdMethodFlags f_read_physical(GVariant *params, HelperdMethodFlags flags)
+{
+    guint32 size;
+    g_variant_get_child(params, 1, "u", &size);
+    return size <= HELPERD_INLINE_MAX_READ ? flags : flags & ~HELPERD_METHOD_INLINE;
+}
+
+static HelperdMethodFlags f_read_virtual(GVariant *params, HelperdMethodFlags flags)
+{
+    guint32 size;
+    g_variant_get_child(params, 2, "u", &size);
+    flags = f_pid_second(params, flags);
+    return size <= HELPERD_INLINE_MAX_READ ? flags : flags & ~HELPERD_METHOD_INLINE;
 }
 
 /* An execute watch writes INT3 into the guest's code. */
@@ -697,8 +714,8 @@ typedef struct {
 
 /* In the order of the interface XML. */
 static const DomainMethod domain_methods[] = {
-    { "ReadPhysical", "(tu)", INLINE, NULL, c_read_physical, m_read_physical },
-    { "ReadVirtual", "(tiu)", INLINE, f_pid_second, c_read_virtual, m_read_virtual },
+    { "ReadPhysical", "(tu)", INLINE, f_read_physical, c_read_physical, m_read_physical },
+    { "ReadVirtual", "(tiu)", INLINE, f_read_virtual, c_read_virtual, m_read_virtual },
     /* a symbol miss reads the System.map: never inline */
     { "ReadSymbol", "(su)", 0, NULL, c_read_symbol, m_read_symbol },
     { "OpenMemory", "()", 0, NULL, NULL, m_open_memory },
@@ -734,6 +751,15 @@ static const DomainMethod *domain_method(const char *name)
     return NULL;
 }
 
+gboolean helperd_iface_domain_inline(const char *method, GVariant *params)
+{
+    const DomainMethod *m = domain_method(method);
+    if (!m)
+        return FALSE;
+    HelperdMethodFlags flags = m->flags_of ? m->flags_of(params, m->flags) : m->flags;
+    return (flags & HELPERD_METHOD_INLINE) != 0;
+}
+
 gboolean helperd_iface_domain_check(GDBusInterfaceInfo *info, GError **error)
 {
     const char *names[G_N_ELEMENTS(domain_methods)], *sigs[G_N_ELEMENTS(domain_methods)];
@@ -753,6 +779,11 @@ static void domain_authorized(GDBusMethodInvocation *inv)
     const char *iface = g_dbus_method_invocation_get_interface_name(inv);
     const char *method = g_dbus_method_invocation_get_method_name(inv);
     GVariant *params = g_dbus_method_invocation_get_parameters(inv);
+    if (helperd.stopping) {     /* (its caller's check ended after the stop began) */
+        helperd_return_error(inv, HELPERD_ERROR_FAILED, "vmi-helperd is stopping (%s): the "
+                             "call was not run.", helperd.stop_why);
+        return;
+    }
     HelperdDomain *d = g_hash_table_lookup(helperd.domains, path);
     if (!d || !d->worker) {
         const char *name = g_hash_table_lookup(helperd.stale, path);
@@ -806,6 +837,11 @@ static void domain_method_call(GDBusConnection *bus, const gchar *sender, const 
                                const gchar *iface, const gchar *method, GVariant *params,
                                GDBusMethodInvocation *inv, gpointer user_data)
 {
+    if (helperd.stopping) {
+        helperd_return_error(inv, HELPERD_ERROR_FAILED, "vmi-helperd is stopping (%s): the "
+                             "call was not run.", helperd.stop_why);
+        return;
+    }
     helperd_auth_call(inv, domain_authorized);
 }
 

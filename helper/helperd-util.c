@@ -162,6 +162,7 @@ void helperd_return_properties(GDBusMethodInvocation *inv, const char *iface, GV
 /* ------------------------------------------------------------ logging */
 
 gboolean helperd_verbose;
+gboolean helperd_bench_keep_caches;
 static GMutex log_lock;
 
 /* One log line whatever the message holds: control characters (a caller's

@@ -55,8 +55,41 @@ typedef struct {
     GQueue jobs;                /* Job* */
 } CallerQueue;
 
-static gint live_workers;
 static guint64 next_serial = 1;
+
+/* ------------------------------------------------------------ status */
+
+HelperdWorkerStatus *helperd_worker_status_ref(HelperdWorkerStatus *st)
+{
+    g_atomic_int_inc(&st->refs);
+    return st;
+}
+
+void helperd_worker_status_unref(HelperdWorkerStatus *st)
+{
+    if (!g_atomic_int_dec_and_test(&st->refs))
+        return;
+    g_mutex_clear(&st->lock);
+    g_free(st->name);
+    g_free(st->doing);
+    g_free(st);
+}
+
+char *helperd_worker_status_doing(HelperdWorkerStatus *st)
+{
+    g_mutex_lock(&st->lock);
+    char *doing = g_strdup(st->doing);
+    g_mutex_unlock(&st->lock);
+    return doing;
+}
+
+static void worker_doing(HelperdWorker *w, char *doing)
+{
+    g_mutex_lock(&w->status->lock);
+    g_free(w->status->doing);
+    w->status->doing = doing;
+    g_mutex_unlock(&w->status->lock);
+}
 
 static void job_free(Job *j)
 {
@@ -288,6 +321,9 @@ gboolean helperd_worker_check_gone(HelperdWorker *w, vmi_error_code_t kind, cons
         return TRUE;
     if (g_atomic_int_get(&w->stopping) || kind == VMI_ERR_GONE) {
         w->gone = TRUE;
+    } else if (w->in_inline) {
+        /* no libvirt round trip on the main thread: the main loop looks */
+        g_idle_add_full(G_PRIORITY_DEFAULT, recheck_path, g_strdup(w->path), g_free);
     } else {
         virDomainPtr dom = helperd_worker_dom(w);
         if (dom) {
@@ -351,11 +387,12 @@ void helperd_worker_fail(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdEr
 
 /* ------------------------------------------------------------ opening libvmi */
 
-static void watches_clear(HelperdWorker *w);
+static void watches_clear(HelperdWorker *w, const char *why);
 
-static void worker_close(HelperdWorker *w)
+/* Closes the instance; its watches go first (their owners are told @why). */
+static void worker_close(HelperdWorker *w, const char *why)
 {
-    watches_clear(w);
+    watches_clear(w, why);
     if (w->vmi)
         vmi_destroy(w->vmi);
     w->vmi = NULL;
@@ -451,7 +488,7 @@ static gboolean worker_try_init(HelperdWorker *w)
     }
     if (!entry) {
         if (w->vmi)
-            worker_close(w);
+            worker_close(w, "the domain's libvmi.conf entry is no longer readable");
         w->next_try = now + RETRY_NO_ENTRY_US;
         worker_publish_props(w);
         return FALSE;
@@ -491,7 +528,7 @@ static gboolean worker_try_init(HelperdWorker *w)
     if (vmi_init_complete_custom(&w->vmi, VMI_CONFIG_STRING, config) != VMI_SUCCESS) {
         g_autofree char *err = g_strdup(vmi_get_last_error(w->vmi));
         if (helperd_worker_check_gone(w, vmi_get_last_error_code(w->vmi), err)) {
-            worker_close(w);
+            worker_close(w, "the domain is gone");
             return FALSE;
         }
         if (w->zero_config)
@@ -505,7 +542,7 @@ static gboolean worker_try_init(HelperdWorker *w)
         /* a guest caught early in its boot may have shown the partial
          * instance a paging mode it left since: open afresh now and then */
         if (w->tries % REOPEN_EVERY == 0)
-            worker_close(w);
+            worker_close(w, "libvmi was reopened on the domain");
         w->next_try = now + retry;
         worker_publish_props(w);
         return FALSE;
@@ -526,12 +563,25 @@ void helperd_watch_free(HelperdWatch *wt)
     g_free(wt);
 }
 
-static void watches_clear(HelperdWorker *w)
+/* Every watch goes: cleared from the guest while the instance reaches it
+ * (an execute watch's INT3 gives way to the original byte), and its owner
+ * gets WatchLost(id, @why) rather than silence. */
+static void watches_clear(HelperdWorker *w, const char *why)
 {
     for (guint i = 0; i < w->watches->len; i++) {
         HelperdWatch *wt = w->watches->pdata[i];
+        gboolean cleared = FALSE;
         if (w->vmi && !w->gone)
-            vmi_clear_event(w->vmi, &wt->event);
+            cleared = vmi_clear_event(w->vmi, &wt->event) == VMI_SUCCESS;
+        if (!cleared && w->vmi && !w->gone)
+            helperd_log("domain %s: watch %u at 0x%" G_GINT64_MODIFIER "x could not be cleared "
+                        "from the guest: %s", w->name, wt->id, (guint64)wt->addr,
+                        vmi_get_last_error(w->vmi));
+        helperd_log("domain %s: watch %u of %s dropped%s: %s", w->name, wt->id, wt->owner,
+                    cleared ? " (cleared from the guest)" : "", why);
+        if (helperd.bus)
+            g_dbus_connection_emit_signal(helperd.bus, wt->owner, w->path, HELPERD_DOMAIN_IFACE,
+                                          "WatchLost", g_variant_new("(us)", wt->id, why), NULL);
     }
     /* the events are ours: libvmi forgets them when the instance goes */
     g_ptr_array_set_size(w->watches, 0);
@@ -588,7 +638,8 @@ static void worker_listen(HelperdWorker *w)
     if (vmi_events_listen(w->vmi, LISTEN_MS) != VMI_SUCCESS) {
         g_autofree char *err = g_strdup(vmi_get_last_error(w->vmi));
         if (helperd_worker_check_gone(w, vmi_get_last_error_code(w->vmi), err)) {
-            watches_clear(w);       /* gone: libvmi's slots die with the instance */
+            /* gone: libvmi's slots die with the instance */
+            watches_clear(w, "the domain is gone");
             return;
         }
         helperd_log("domain %s: waiting for watch events failed: %s", w->name, err);
@@ -741,15 +792,33 @@ static void watches_drop_owner(HelperdWorker *w, const char *owner)
  * System.map. */
 static void worker_flush_caches(HelperdWorker *w)
 {
+    if (helperd_bench_keep_caches)
+        return;
     vmi_pidcache_flush(w->vmi);
     vmi_v2pcache_flush(w->vmi);
     vmi_rvacache_flush(w->vmi);
 }
 
+/* A call that will not run because the worker stops. */
+static void worker_refuse_stopping(HelperdWorker *w, GDBusMethodInvocation *inv)
+{
+    if (w->stop_why)
+        helperd_return_error(inv, HELPERD_ERROR_FAILED, "vmi-helperd is stopping (%s): the "
+                             "call to domain '%s' was not run; call again once the helper is "
+                             "back.", w->stop_why, w->name);
+    else
+        helperd_return_error(inv, HELPERD_ERROR_DOMAIN_GONE,
+                             "Domain '%s' was stopped or undefined.", w->name);
+}
+
 static void worker_run_call(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdWorkerFunc fn,
                             gboolean any_time)
 {
-    if (w->gone || g_atomic_int_get(&w->stopping)) {
+    if (g_atomic_int_get(&w->stopping)) {
+        worker_refuse_stopping(w, inv);
+        return;
+    }
+    if (w->gone) {
         helperd_return_error(inv, HELPERD_ERROR_DOMAIN_GONE,
                              "Domain '%s' was stopped or undefined.", w->name);
         return;
@@ -770,7 +839,9 @@ static void worker_run_call(HelperdWorker *w, GDBusMethodInvocation *inv, Helper
     }
     if (w->complete)
         worker_flush_caches(w);
+    worker_doing(w, g_strdup_printf("a %s call", g_dbus_method_invocation_get_method_name(inv)));
     fn(w, inv, g_dbus_method_invocation_get_parameters(inv));
+    worker_doing(w, NULL);
 }
 
 /* ------------------------------------------------------------ the thread */
@@ -791,6 +862,7 @@ static void worker_free(HelperdWorker *w)
     g_free(w->paused_by);
     g_ptr_array_unref(w->watches);
     g_array_unref(w->hits);
+    helperd_worker_status_unref(w->status);
     g_free(w);
 }
 
@@ -819,8 +891,11 @@ static gboolean worker_try_inline(HelperdWorker *w, GDBusMethodInvocation *inv,
     if (!g_mutex_trylock(&w->run))
         return FALSE;
     gboolean ok = g_atomic_int_get(&w->fast) && !w->gone && !g_atomic_int_get(&w->stopping);
-    if (ok)
+    if (ok) {
+        w->in_inline = TRUE;
         worker_run_call(w, inv, fn, FALSE);
+        w->in_inline = FALSE;
+    }
     g_mutex_unlock(&w->run);
     return ok;
 }
@@ -855,7 +930,9 @@ static gpointer worker_main(gpointer data)
                 watches_drop_owner(w, job->owner);
                 break;
             case JOB_RESET:
-                worker_close(w);
+                worker_close(w, "the libvirt connection was lost and made again: libvmi is "
+                                "reopened on the domain and the watch is not re-armed; set it "
+                                "again");
                 g_mutex_lock(&w->lock);
                 if (w->dom)
                     virDomainFree(w->dom);
@@ -887,21 +964,33 @@ static gpointer worker_main(gpointer data)
     }
     g_mutex_lock(&w->run);
     g_atomic_int_set(&w->fast, 0);
-    /* calls still queued: the object is gone */
-    snapshot_abandon(w, HELPERD_ERROR_DOMAIN_GONE, "the helper stops following the domain");
+    g_autofree char *why = w->stop_why ? g_strdup_printf("vmi-helperd is stopping (%s)", w->stop_why)
+                                       : g_strdup("the helper stops following the domain");
+    /* calls still queued: each is answered, none dropped */
+    snapshot_abandon(w, w->stop_why ? HELPERD_ERROR_FAILED : HELPERD_ERROR_DOMAIN_GONE, why);
     Job *job;
+    guint refused = 0;
     while ((job = queue_pop(w, 0)) != NULL) {
-        if (job->kind == JOB_CALL)
-            helperd_return_error(job->inv, HELPERD_ERROR_DOMAIN_GONE,
-                                 "Domain '%s' was stopped or undefined.", w->name);
+        if (job->kind == JOB_CALL) {
+            worker_refuse_stopping(w, job->inv);
+            refused++;
+        }
         job_free(job);
     }
-    worker_close(w);
-    worker_resume_pauser(w, "the helper stops following the domain");
+    if (refused)
+        helperd_log("domain %s: %u queued call%s answered Failed: %s", w->name, refused,
+                    refused == 1 ? "" : "s", why);
+    worker_doing(w, g_strdup("clearing its watches from the guest"));
+    worker_close(w, why);
+    worker_doing(w, g_strdup("resuming the domain a caller paused"));
+    worker_resume_pauser(w, why);
+    worker_doing(w, NULL);
     g_mutex_unlock(&w->run);
     helperd_debug("domain %s: worker done", w->name);
+    HelperdWorkerStatus *st = helperd_worker_status_ref(w->status);
     worker_free(w);
-    g_atomic_int_dec_and_test(&live_workers);
+    g_atomic_int_set(&st->done, 1);
+    helperd_worker_status_unref(st);
     return NULL;
 }
 
@@ -921,7 +1010,10 @@ HelperdWorker *helperd_worker_new(HelperdDomain *d, virDomainPtr dom, const char
     w->watches = g_ptr_array_new_with_free_func((GDestroyNotify)helperd_watch_free);
     w->hits = g_array_new(FALSE, TRUE, sizeof(Hit));
     w->reason = g_strdup_printf("Domain '%s': libvmi is being opened on it.", d->name);
-    g_atomic_int_inc(&live_workers);
+    w->status = g_new0(HelperdWorkerStatus, 1);
+    w->status->refs = 1;
+    g_mutex_init(&w->status->lock);
+    w->status->name = g_strdup(d->name);
     g_autofree char *tname = g_strdup_printf("dom-%.10s", d->name);
     w->thread = g_thread_new(tname, worker_main, w);
     return w;
@@ -932,9 +1024,10 @@ static void worker_push(HelperdWorker *w, Job *job)
     queue_push_control(w, job);
 }
 
-void helperd_worker_stop(HelperdWorker *w, gboolean join)
+void helperd_worker_stop(HelperdWorker *w, gboolean join, const char *why)
 {
     GThread *t = w->thread;
+    w->stop_why = why;          /* before stopping: read by the worker after it */
     g_atomic_int_set(&w->stopping, 1);
     Job *job = g_new0(Job, 1);
     job->kind = JOB_STOP;
@@ -980,10 +1073,4 @@ void helperd_worker_call(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdWo
                              "wait already; wait for their replies before sending more.", w->name,
                              HELPERD_MAX_QUEUED_PER_CALLER);
     }
-}
-
-void helperd_workers_wait(guint ms)
-{
-    for (guint i = 0; i < ms / 10 && g_atomic_int_get(&live_workers) > 0; i++)
-        g_usleep(10 * 1000);
 }

@@ -7,6 +7,21 @@
  * at a time, from its job queue; the handlers run on the worker (or, for a
  * constant-time read, inline on the main thread under the same lock, see
  * helperd_worker_call) and reply to the call themselves.
+ *
+ * The rule of HELPERD_METHOD_INLINE: the main thread serves every caller
+ * and every domain, so what runs inline must be bounded by a constant
+ * whatever the guest holds.  Allowed: reads of the mapped RAM (or of
+ * QEMU's process) up to HELPERD_INLINE_MAX_READ, a kernel page walk (a
+ * fixed number of reads), cached kernel values.  Never inline: anything
+ * that walks a guest list (a pid other than 0: the task list, a million
+ * entries in a hostile guest; ListProcesses), reads a file (a symbol:
+ * ReadSymbol, LookupSymbol may re-read the System.map), or waits on a peer
+ * (the gdbstub, QMP, libvirt: GetRegisters, Pause, a watch; the access
+ * paths gdbstub and QMP, which `fast` excludes).  A call that fails inline
+ * does not ask libvirt whether the domain still runs (a round trip to
+ * libvirtd on the main thread): the main loop looks later, and the call
+ * gets the failure's own error.  Per method: the flags and flags_of of the
+ * table in helperd-iface.c.
  */
 #pragma once
 
@@ -46,6 +61,22 @@ void helperd_snapshot_unref(HelperdSnapshot *s);
 /* The snapshot's thread (helperd-iface.c): creates the file as the caller,
  * dumps, copies; answers unless answered; sets done; drops its reference. */
 gpointer helperd_snapshot_thread(gpointer s);
+
+/* What a worker does, seen from the main loop after the worker itself may
+ * be gone: the shutdown waits on `done` and names a worker that did not
+ * finish, with what it was doing. */
+typedef struct {
+    gint refs;
+    gint done;                  /* the worker thread ended */
+    GMutex lock;                /* doing */
+    char *name;
+    char *doing;                /* e.g. "a ListProcesses call", NULL: idle */
+} HelperdWorkerStatus;
+
+HelperdWorkerStatus *helperd_worker_status_ref(HelperdWorkerStatus *st);
+void helperd_worker_status_unref(HelperdWorkerStatus *st);
+/* What the worker is doing (a copy, NULL when idle). */
+char *helperd_worker_status_doing(HelperdWorkerStatus *st);
 
 struct HelperdWorker {
     guint64 serial;
@@ -87,6 +118,9 @@ struct HelperdWorker {
      * hop (see worker_try_inline). */
     GMutex run;
     gint fast;
+    HelperdWorkerStatus *status;
+    gboolean in_inline;         /* under `run`: the call runs on the main thread */
+    const char *stop_why;       /* set with stopping: the daemon exits (why), else NULL */
 };
 
 /* A method's work on the worker's instance; replies to @inv. */
@@ -97,9 +131,17 @@ typedef void (*HelperdWorkerFunc)(HelperdWorker *w, GDBusMethodInvocation *inv, 
 /* Starts the worker of @d, which opens libvmi on @dom of @uri. */
 HelperdWorker *helperd_worker_new(HelperdDomain *d, virDomainPtr dom, const char *uri);
 /* The worker ends on its own (joined when @join); nothing of it may be
- * touched afterwards. */
-void helperd_worker_stop(HelperdWorker *w, gboolean join);
-/* The libvirt connection came back: libvmi is reopened on @dom. */
+ * touched afterwards.  @why (a static string) is NULL when the domain went
+ * away, else why the daemon exits ("SIGTERM", "the bus connection
+ * closed"): the calls still queued are answered Failed saying so (never
+ * dropped), the call running ends, every watch is cleared from the guest
+ * (vmi_clear_event: an execute watch's INT3 is replaced by the original
+ * byte) and its owner told (WatchLost), a domain paused by a caller's Pause
+ * is resumed, the instance destroyed. */
+void helperd_worker_stop(HelperdWorker *w, gboolean join, const char *why);
+/* The libvirt connection came back: libvmi is reopened on @dom.  The
+ * watches are not re-armed: each is cleared from the guest (when the
+ * instance still reaches it) and its owner gets WatchLost(id, reason). */
 void helperd_worker_reset(HelperdWorker *w, virDomainPtr dom, const char *uri);
 /* The bus name @owner left: its watches go, a pause of it is undone. */
 void helperd_worker_drop_owner(HelperdWorker *w, const char *owner);
@@ -111,8 +153,6 @@ void helperd_worker_call(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdWo
                          gboolean any_time, gboolean may_inline);
 /* Starts @s's thread (the worker's job; takes @s). */
 void helperd_worker_start_snapshot(HelperdWorker *w, HelperdSnapshot *s);
-/* Waits up to @ms for every stopped worker to end (at exit). */
-void helperd_workers_wait(guint ms);
 
 /* ------------------------------------------------------------ for the handlers */
 

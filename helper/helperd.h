@@ -47,12 +47,16 @@ G_BEGIN_DECLS
 #define HELPERD_DEFAULT_URI         "qemu:///system"
 #define HELPERD_DEFAULT_READ_LIMIT  (16u << 20)
 #define HELPERD_MAX_READ_LIMIT      (64u << 20)     /* what read_limit may be raised to */
+#define HELPERD_INLINE_MAX_READ     (64u << 10)     /* a bigger read is never inline */
 #define HELPERD_MAX_WATCHES         4
 /* A caller's share of a domain: calls queued and not yet run (beyond: Busy),
  * and watches (half the slots, so one caller cannot take them all). */
 #define HELPERD_MAX_QUEUED_PER_CALLER  32
 #define HELPERD_MAX_WATCHES_PER_CALLER (HELPERD_MAX_WATCHES / 2)
 #define HELPERD_DEFAULT_SNAPSHOT_TIMEOUT 600     /* s: a Snapshot's whole run */
+/* s: at exit, how long each domain's worker may take to detach (its call
+ * running to end, its watches cleared, a pause undone) */
+#define HELPERD_STOP_WAIT_S 30
 
 /* ------------------------------------------------------------ errors */
 
@@ -93,7 +97,8 @@ void helperd_return_properties(GDBusMethodInvocation *inv, const char *iface, GV
 /* What a method needs, in its interface's method table. */
 typedef enum {
     HELPERD_METHOD_ANY_TIME = 1 << 0,  /* also while the domain is not introspectable */
-    HELPERD_METHOD_INLINE   = 1 << 1,  /* constant time, read only: may run on the main thread */
+    HELPERD_METHOD_INLINE   = 1 << 1,  /* constant time, read only: may run on the main thread
+                                        * (the rule: helperd-worker.h) */
     HELPERD_METHOD_WRITES   = 1 << 2,  /* writes guest memory: writes=true */
     HELPERD_METHOD_CONTROL  = 1 << 3,  /* changes the guest or its definition: control=true */
     HELPERD_METHOD_WATCHER  = 1 << 4,  /* the caller's leaving the bus is watched for */
@@ -118,6 +123,11 @@ void helperd_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* Only with --verbose. */
 void helperd_debug(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 extern gboolean helperd_verbose;
+/* Bench only (VMI_HELPERD_BENCH_KEEP_CACHES=1, tests/helper/bench.sh): the
+ * library's translation and pid caches are kept between calls, which lets
+ * stale translations reach other processes' pages on a running guest.
+ * Never in production; logged at start. */
+extern gboolean helperd_bench_keep_caches;
 /* Routes GLib's (and libvmi's) log messages through helperd_log. */
 void helperd_log_init(void);
 
@@ -169,6 +179,8 @@ typedef struct {
     GQueue stale_order;         /* paths, oldest first (bounds @stale) */
     GPtrArray *conns;           /* HelperdConn* */
     GHashTable *watchers;       /* unique bus names that set watches */
+    gboolean stopping;          /* exiting: calls are refused */
+    const char *stop_why;       /* why ("SIGTERM", ...) */
 } Helperd;
 
 extern Helperd helperd;
@@ -229,10 +241,14 @@ void helperd_domain_emit_changed(HelperdDomain *d, GVariantBuilder *changed);
  * whether its method table matches the interface @info. */
 extern const GDBusInterfaceVTable helperd_iface_domain_vtable;
 gboolean helperd_iface_domain_check(GDBusInterfaceInfo *info, GError **error);
+/* Whether a call of @method with @params (of its signature) may run inline
+ * on the main thread (the rule: helperd-worker.h). */
+gboolean helperd_iface_domain_inline(const char *method, GVariant *params);
 /* Every domain's properties, for GetManagedObjects and InterfacesAdded. */
 GVariant *helperd_domain_properties(HelperdDomain *d);
-/* Stops every worker (at exit). */
-void helperd_domains_shutdown(void);
+/* Stops every worker (at exit, @why: "SIGTERM", ...) and waits for each up
+ * to HELPERD_STOP_WAIT_S, logging a domain that did not finish. */
+void helperd_domains_shutdown(const char *why);
 
 /* libvirt's run state as the State property names it. */
 const char *helperd_state_name(int state);

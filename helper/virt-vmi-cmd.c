@@ -85,7 +85,10 @@ cmd_ps(vv_ctx_t *ctx, const vv_command_t *cmd, vv_args_t *args)
             json_builder_add_string_value(b, d);
             json_builder_end_object(b);
         } else {
-            printf("%6d %-16s " ADDR_FMT "\n", pid, name, dtb);
+            /* a guest's process names are its own choice: no terminal escapes */
+            g_autofree char *safe = vv_escape(name);
+
+            printf("%6d %-16s " ADDR_FMT "\n", pid, safe, dtb);
         }
     }
     if (ctx->json) {
@@ -543,6 +546,7 @@ typedef struct {
     guint32 id;
     guint64 count, max_count;   /* max_count 0: no limit */
     gboolean gone;
+    char *lost;                 /* WatchLost's reason */
     guint timer;                /* --timeout source; 0 once it fired */
     GMainLoop *loop;
 } watch_t;
@@ -596,6 +600,24 @@ on_memory_event(GDBusConnection *conn G_GNUC_UNUSED, const char *sender G_GNUC_U
     }
     if (w->max_count != 0 && ++w->count >= w->max_count)
         g_main_loop_quit(w->loop);
+}
+
+static void
+on_watch_lost(GDBusConnection *conn G_GNUC_UNUSED, const char *sender G_GNUC_UNUSED,
+              const char *path G_GNUC_UNUSED, const char *iface G_GNUC_UNUSED,
+              const char *signal G_GNUC_UNUSED, GVariant *params, gpointer data)
+{
+    watch_t *w = data;
+    const char *reason;
+    guint32 id;
+
+    if (!g_variant_is_of_type(params, G_VARIANT_TYPE("(us)")))
+        return;
+    g_variant_get(params, "(u&s)", &id, &reason);
+    if (id != w->id || w->lost != NULL)
+        return;
+    w->lost = vv_escape(reason);
+    g_main_loop_quit(w->loop);
 }
 
 static void
@@ -654,7 +676,7 @@ cmd_watch(vv_ctx_t *ctx, const vv_command_t *cmd, vv_args_t *args)
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
     watch_t w = { .ctx = ctx, .loop = loop };
     guint64 addr, timeout = 0;
-    guint sub_event, sub_removed, sig_int, sig_term;
+    guint sub_event, sub_lost, sub_removed, sig_int, sig_term;
     gulong closed;
     int code;
 
@@ -678,6 +700,9 @@ cmd_watch(vv_ctx_t *ctx, const vv_command_t *cmd, vv_args_t *args)
     sub_event = g_dbus_connection_signal_subscribe(ctx->backend->conn, VV_BUS_NAME, VV_DOMAIN_IFACE,
                                                    "MemoryEvent", dom->path, NULL,
                                                    G_DBUS_SIGNAL_FLAGS_NONE, on_memory_event, &w, NULL);
+    sub_lost = g_dbus_connection_signal_subscribe(ctx->backend->conn, VV_BUS_NAME, VV_DOMAIN_IFACE,
+                                                  "WatchLost", dom->path, NULL,
+                                                  G_DBUS_SIGNAL_FLAGS_NONE, on_watch_lost, &w, NULL);
     sub_removed = g_dbus_connection_signal_subscribe(ctx->backend->conn, VV_BUS_NAME,
                                                      VV_MANAGER_IFACE, "DomainRemoved",
                                                      VV_MANAGER_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
@@ -698,7 +723,11 @@ cmd_watch(vv_ctx_t *ctx, const vv_command_t *cmd, vv_args_t *args)
         g_source_remove(sig_term);
         if (w.timer != 0)
             g_source_remove(w.timer);
-        if (w.gone) {
+        if (w.lost) {
+            fprintf(stderr, "virt-vmi: watch %u in domain '%s' was dropped by vmi-helperd: %s\n",
+                    w.id, dom->name, w.lost);
+            code = VV_EXIT_FAILED;
+        } else if (w.gone) {
             fprintf(stderr, "virt-vmi: domain '%s' stopped, or vmi-helperd went away\n", dom->name);
             code = VV_EXIT_NO_DOMAIN;
         } else {
@@ -710,7 +739,9 @@ cmd_watch(vv_ctx_t *ctx, const vv_command_t *cmd, vv_args_t *args)
     }
     g_signal_handler_disconnect(ctx->backend->conn, closed);
     g_dbus_connection_signal_unsubscribe(ctx->backend->conn, sub_event);
+    g_dbus_connection_signal_unsubscribe(ctx->backend->conn, sub_lost);
     g_dbus_connection_signal_unsubscribe(ctx->backend->conn, sub_removed);
+    g_free(w.lost);
     return code;
 }
 

@@ -309,3 +309,17 @@ vv_write_all(int fd, const void *data, gsize len)
     }
     return TRUE;
 }
+
+char *vv_escape(const char *s)
+{
+    GString *o = g_string_new(NULL);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '\\')
+            g_string_append(o, "\\\\");
+        else if (*c >= 0x20 && *c < 0x7f)
+            g_string_append_c(o, (char)*c);
+        else
+            g_string_append_printf(o, "\\x%02x", *c);
+    }
+    return g_string_free(o, FALSE);
+}

@@ -116,4 +116,9 @@ gboolean vv_is_uuid(const char *text);
 /* Writes all of @data to @fd; FALSE with errno set on failure. */
 gboolean vv_write_all(int fd, const void *data, gsize len);
 
+/* @s for a terminal: printable ASCII as is, a backslash doubled, every
+ * other byte (escapes, newlines, UTF-8) as \xNN, as the examples' tools
+ * print guest text; a new string. */
+char *vv_escape(const char *s);
+
 G_END_DECLS

@@ -160,6 +160,8 @@ static const char *event_name(int event)
 static int lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
 {
     HelperdConn *c = opaque;
+    if (helperd.stopping)
+        return 0;
     char uuid[VIR_UUID_STRING_BUFLEN] = "";
     virDomainGetUUIDString(dom, uuid);
     const char *name = virDomainGetName(dom);
@@ -203,6 +205,8 @@ static int lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail
 /* Publishes what runs, removes what does not (at connection time). */
 static void conn_sync(HelperdConn *c, gboolean reconnected)
 {
+    if (helperd.stopping)
+        return;
     virDomainPtr *doms = NULL;
     int n = virConnectListAllDomains(c->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
     if (n < 0) {
@@ -527,6 +531,11 @@ static void manager_method_call(GDBusConnection *bus, const gchar *sender, const
                                 const gchar *iface, const gchar *method, GVariant *params,
                                 GDBusMethodInvocation *inv, gpointer user_data)
 {
+    if (helperd.stopping) {
+        helperd_return_error(inv, HELPERD_ERROR_FAILED, "vmi-helperd is stopping (%s): the "
+                             "call was not run.", helperd.stop_why);
+        return;
+    }
     const ManagerMethod *m = find_method(iface, method);
     if (m && (m->flags & HELPERD_METHOD_NO_AUTH))
         manager_run(inv);
@@ -561,6 +570,8 @@ static void bus_closed(GDBusConnection *bus, gboolean remote, GError *error, gpo
     helperd_log("the bus connection closed%s%s: exiting", error ? ": " : "",
                 error ? error->message : "");
     helperd.exit_status = 1;
+    if (!helperd.stop_why)
+        helperd.stop_why = "the bus connection closed";
     g_main_loop_quit(helperd.loop);
 }
 
@@ -580,6 +591,8 @@ static void name_lost(GDBusConnection *bus, const gchar *name, gpointer data)
         helperd_log("cannot own %s on the bus (another helper runs, or the bus policy does not "
                     "allow this user to own it): exiting", name);
     helperd.exit_status = 3;
+    if (!helperd.stop_why)
+        helperd.stop_why = "the bus name was lost";
     g_main_loop_quit(helperd.loop);
 }
 
@@ -634,6 +647,8 @@ static const char *config_arg;
 static gboolean on_quit(gpointer data)
 {
     helperd_log("%s: exiting", (const char *)data);
+    if (!helperd.stop_why)
+        helperd.stop_why = data;
     g_main_loop_quit(helperd.loop);
     return G_SOURCE_CONTINUE;
 }
@@ -713,6 +728,11 @@ int main(int argc, char **argv)
         cfg->uris = g_strdupv(opt_uris);
     }
     helperd_config_set(cfg);
+    helperd_bench_keep_caches = g_strcmp0(g_getenv("VMI_HELPERD_BENCH_KEEP_CACHES"), "1") == 0;
+    if (helperd_bench_keep_caches)
+        helperd_log("VMI_HELPERD_BENCH_KEEP_CACHES=1: translation and pid caches are kept "
+                    "between calls (BENCH ONLY: stale translations may reach other processes' "
+                    "pages; never use this on a production host)");
     helperd_log("vmi-helperd %s starting (configuration %s, libvmi entries from %s)",
                 PACKAGE_VERSION, cfg->file ? cfg->file : "defaults", cfg->libvmi_conf);
 
@@ -773,8 +793,24 @@ int main(int argc, char **argv)
 
     g_main_loop_run(helperd.loop);
 
+    /* the name stays ours while the domains detach: a call sent meanwhile
+     * is refused by the daemon (Failed, "stopping"), not lost */
+    helperd_domains_shutdown(helperd.stop_why ? helperd.stop_why : "exiting");
+    /* Then the name goes (ReleaseName), and one round trip to the bus
+     * after it: the bus delivers in order, so every call it routed to us
+     * before the release is here once the reply is, and is answered
+     * (refused) below.  Later calls get ServiceUnknown from the bus. */
     g_bus_unown_name(own_id);
-    helperd_domains_shutdown();
+    if (!g_dbus_connection_is_closed(helperd.bus)) {
+        GVariant *r = g_dbus_connection_call_sync(helperd.bus, "org.freedesktop.DBus",
+                                                  "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                                  "GetId", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
+                                                  5000, NULL, NULL);
+        if (r)
+            g_variant_unref(r);
+    }
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
     for (guint i = 0; i < helperd.conns->len; i++) {
         HelperdConn *c = helperd.conns->pdata[i];
         if (c->retry_id)

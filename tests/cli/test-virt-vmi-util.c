@@ -154,6 +154,24 @@ test_exit_codes(void)
     g_assert_cmpint(vv_exit_for_dbus_error(NULL), ==, VV_EXIT_FAILED);
 }
 
+/* Guest text for a terminal: nothing but printable ASCII comes out. */
+static void
+test_escape(void)
+{
+    struct { const char *in, *out; } c[] = {
+        { "init", "init" },
+        { "\x1b[31mRED\x1b[0m", "\\x1b[31mRED\\x1b[0m" },
+        { "a\nb\rc\td\x7f", "a\\x0ab\\x0dc\\x09d\\x7f" },
+        { "back\\slash", "back\\\\slash" },
+        { "\xc3\xa9", "\\xc3\\xa9" },
+        { "", "" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(c); i++) {
+        g_autofree char *got = vv_escape(c[i].in);
+        g_assert_cmpstr(got, ==, c[i].out);
+    }
+}
+
 static void
 test_misc(void)
 {
@@ -177,5 +195,6 @@ main(int argc, char **argv)
     g_test_add_func("/virt-vmi/options", test_options);
     g_test_add_func("/virt-vmi/exit-codes", test_exit_codes);
     g_test_add_func("/virt-vmi/misc", test_misc);
+    g_test_add_func("/virt-vmi/escape", test_escape);
     return g_test_run();
 }

@@ -125,6 +125,42 @@ if [ -n "$snap" ] && [ -r "$snap/amd64.elf" ] && [ -r "$snap/libvmi.conf" ] && [
     else
         not_ok "fallback to libvmi: exit $rc, $(head -c 300 "$err")"
     fi
+    # Guest process names are the guest's choice: a hostile copy of the
+    # snapshot (tests/real/make-hostile.py comm-unterminated: names with
+    # terminal escapes, control characters, invalid UTF-8, no NUL) is
+    # listed with every byte outside printable ASCII as \xNN, never raw;
+    # the names the copy holds (its .json, the generator's own record) are
+    # what each line shows, escaped.
+    hraw=$work/comm.raw
+    if [ -r "$snap/amd64.raw" ] && nice python3 "$srcdir/tests/real/make-hostile.py" make "$snap" \
+            comm-unterminated "$hraw" >"$work/gen.out" 2>&1; then
+        { echo "comm {"; grep -E '^ *(ostype|sysmap|linux_[a-z]+) *=' "$snap/libvmi.conf"; echo "}"; } \
+            >"$work/hostile.conf"
+        rc=0
+        LIBVMI_CONF=$work/hostile.conf LIBVMI_PROFILE_CACHE=off timeout 60 "$VIRT_VMI" \
+            --address "$BUS_ADDR" ps "$hraw" >"$out" 2>"$err" || rc=$?
+        check "ps of a guest with hostile process names exits 0 (exit $rc)" test "$rc" = 0
+        check "... prints no control byte and nothing outside printable ASCII" \
+            python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.exit(0 if d and all(0x20 <= b < 0x7f or b == 10 for b in d) else 1)' "$out"
+        check "... each hostile name as the guest holds it, escaped as \\xNN (a terminal escape shows as \\x1b)" \
+            python3 - "$out" "$hraw.json" <<'PY'
+import json, sys
+out = open(sys.argv[1], encoding="ascii").read().splitlines()[1:]
+names = json.load(open(sys.argv[2]))["names"]
+def esc(b):
+    # the helper hands names out as valid UTF-8 (bytes that are not: U+FFFD)
+    b = b.decode("utf-8", "replace").encode("utf-8")
+    return "".join("\\\\" if c == 0x5c else chr(c) if 0x20 <= c < 0x7f else "\\x%02x" % c for c in b)
+got = {l.split()[0]: l.split()[1] for l in out if len(l.split()) == 3}
+bad = [(p, got.get(p), esc(bytes.fromhex(h))) for p, h in names.items() if got.get(p) != esc(bytes.fromhex(h))]
+print("# %d hostile names, %d differ%s" % (len(names), len(bad), ": %r" % bad[:2] if bad else ""))
+sys.exit(0 if names and not bad and any("\\x1b[31m" in v for v in got.values()) else 1)
+PY
+        rm -f "$hraw" "$hraw.json"
+    else
+        skip_check "hostile process names" "no raw snapshot or make-hostile.py failed: $(tail -1 "$work/gen.out" 2>/dev/null)" 3
+    fi
+
     # regs in direct mode: the helper's register table (tr, ldtr, gdtr,
     # idtr were missing from the direct mode's own), each value as QEMU's
     # "info registers" showed it when the snapshot was taken
@@ -179,7 +215,7 @@ wait_for_log '^READY' 50 || { cat "$FAKE_LOG" >&2; echo "fake helper did not sta
 expect_rc "ps" 0 ps $DOM
 check "ps: table" stdout_is "$(printf '%6s %-16s %s\n' PID NAME DTB
                               printf '%6d %-16s 0x%016x\n' 0 swapper/0 0x1a0c000 1 init 0x2345000 \
-                                  42 sleeper-a 0x3456000 43 'we"ird\name' 0x4567000)"
+                                  42 sleeper-a 0x3456000 43 'we"ird\\name' 0x4567000)"
 expect_rc "ps --json" 0 ps $DOM --json
 check "ps --json: 4 processes" jq_true 'length == 4'
 check "ps --json: pid, name (escaped), dtb" \

@@ -18,7 +18,23 @@
  *   [a_other_error=THE FIRST OTHER ERROR]
  *
  * Exit 0 once every reply came, 1 on a setup error.
+ *
+ *   flood-client ADDRESS OBJECT_PATH PA N TERM_PID
+ *
+ * (defect 11) Four connections send N ListProcesses calls each at once
+ * (N at most 32: none refused Busy), and once the first is answered send
+ * SIGTERM to TERM_PID (the daemon): the others wait queued on the
+ * domain's worker, or in the daemon's main loop, or on the way; then wait
+ * for every reply and print how they ended (sent: 4 N):
+ *
+ *   term: sent=N ok=X stopping=Y other=Z [other_error=THE FIRST OTHER]
+ *
+ * stopping: org.libvmi.helper1.Error.Failed saying the helper stops;
+ * other: anything else, e.g. org.freedesktop.DBus.Error.NoReply, a call
+ * the daemon dropped when it left the bus.
  */
+#include <signal.h>
+#include <sys/types.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +127,33 @@ static void a_reply(GObject *src, GAsyncResult *res, gpointer data)
     maybe_quit();
 }
 
+static pid_t term_pid;
+static guint t_ok, t_stopping, t_other, t_replies;
+static char *t_other_error;
+
+static void term_reply(GObject *src, GAsyncResult *res, gpointer data)
+{
+    GError *e = NULL;
+    GVariant *r = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res, &e);
+    if (t_replies++ == 0)
+        kill(term_pid, SIGTERM);
+    if (r) {
+        t_ok++;
+        g_variant_unref(r);
+    } else {
+        char *remote = g_dbus_error_get_remote_error(e);
+        if (remote && strcmp(remote, "org.libvmi.helper1.Error.Failed") == 0 &&
+            strstr(e->message, "vmi-helperd is stopping"))
+            t_stopping++;
+        else if (t_other++ == 0)
+            t_other_error = g_strdup_printf("%s: %s", remote ? remote : "local", e->message);
+        g_free(remote);
+        g_clear_error(&e);
+    }
+    if (t_replies == 4 * n)
+        g_main_loop_quit(loop);
+}
+
 static GDBusConnection *connect_bus(const char *address)
 {
     GError *e = NULL;
@@ -126,13 +169,31 @@ static GDBusConnection *connect_bus(const char *address)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: flood-client ADDRESS OBJECT_PATH PA N\n");
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: flood-client ADDRESS OBJECT_PATH PA N [TERM_PID]\n");
         return 1;
     }
     path = argv[2];
     pa = g_ascii_strtoull(argv[3], NULL, 0);
     n = (guint)g_ascii_strtoull(argv[4], NULL, 0);
+    if (argc == 6) {
+        term_pid = (pid_t)g_ascii_strtoull(argv[5], NULL, 0);
+        if (n == 0 || n > 32 || term_pid <= 1)
+            return 1;
+        GDBusConnection *c[4];
+        for (int k = 0; k < 4; k++)
+            c[k] = connect_bus(argv[1]);
+        loop = g_main_loop_new(NULL, FALSE);
+        for (guint i = 0; i < n; i++)
+            for (int k = 0; k < 4; k++)
+                g_dbus_connection_call(c[k], "org.libvmi.helper1", path, DOMAIN_IFACE,
+                                       "ListProcesses", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
+                                       120000, NULL, term_reply, NULL);
+        g_main_loop_run(loop);
+        printf("term: sent=%u ok=%u stopping=%u other=%u%s%s\n", 4 * n, t_ok, t_stopping, t_other,
+               t_other_error ? " other_error=" : "", t_other_error ? t_other_error : "");
+        return 0;
+    }
     if (n <= WINDOW)
         return 1;
     a = connect_bus(argv[1]);

@@ -19,7 +19,10 @@
 #     and does not delay another caller by more than a bound counted in
 #     calls (tests/dbus/flood-client.c); a Snapshot into a frozen file
 #     system (fsfreeze on a loop mount) runs in its own thread, is given
-#     up when its caller leaves or past snapshot_timeout, leaves no file.
+#     up when its caller leaves or past snapshot_timeout, leaves no file;
+#   - exits: SIGTERM with calls queued answers each of them (none
+#     dropped), exits 0 once the domain detached; a lost bus exits 1 the
+#     same way.
 # Needs root (test users, as test-policy.sh). Exits 77 when a tool is
 # missing, when not root, or when the daemon is not built.
 set -u
@@ -355,8 +358,44 @@ control=true"
     else
         skip_check "the stalled-snapshot checks" "no fsfreeze/mkfs.ext4/loop mount" 5
     fi
+
+    # ------------------------------------------------ exits (11)
+    # SIGTERM while four callers' 120 calls reach the daemon: each is
+    # answered (Failed, "vmi-helperd is stopping"), none left for the bus to
+    # fail as NoReply; the daemon exits 0 after the worker detached, and
+    # says so. Then the bus goes away under a fresh daemon: it exits 1, the
+    # same way.
+    if [ -x "$FLOOD" ]; then
+        timeout 120 "$FLOOD" "$BUS_ADDR" "$DOMAIN" "$pid_pa" 30 "$HPID" >"$work/term" 2>&1
+        echo "# $(cat "$work/term")"
+        term() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" "$work/term"; }
+        check "SIGTERM with 4 x 30 calls sent: every call answered, none dropped (other=0)" \
+            test "$(term other)" = 0 -a "$(term sent)" = 120
+        check "... the calls not run were answered Failed: the helper is stopping" \
+            test "$(term stopping)" -gt 0
+        rc=0; wait "$HPID" || rc=$?
+        check "the daemon exits 0 on SIGTERM (exit code $rc)" test "$rc" = 0
+        # (where each was refused, in the worker's queue or at the door, is the
+        # scheduler's choice: the log says how many of the first kind)
+        echo "# $(grep -E 'queued calls? answered Failed' "$HLOG" || echo 'no call was queued yet')"
+        check "the detaching is logged: 1 domain detached, nothing left behind" \
+            grep -q "1 domain detached: every watch cleared, no pause left behind" "$HLOG"
+        check "no domain named as unfinished" bash -c "! grep -q 'did not finish detaching' '$HLOG'"
+        start_helperd || exit 99
+        expect "a fresh daemon serves ReadPhysical" "$MEMBER" '^\(\[byte|^\(b' \
+            --object-path "$DOMAIN" --method $D.ReadPhysical "$pid_pa" 4
+        kill "$BUS_PID"; BUS_PID=
+        rc=0; timeout 60 tail --pid="$HPID" -f /dev/null; wait "$HPID" || rc=$?
+        # (1: the connection closed, 3: the name was lost, whichever GDBus tells first)
+        check "on bus loss the daemon exits 1 or 3 (exit code $rc), after detaching" \
+            bash -c "[ $rc = 1 ] || [ $rc = 3 ]"
+        check "... and logs the domain detached" grep -q '1 domain detached' "$HLOG"
+        HPID=
+    else
+        skip_check "the exit checks" "tests/dbus/flood-client is not built" 7
+    fi
 else
-    skip_check "the snapshot-backed checks" "no rig snapshot (/var/cache/libvmi-rig/guests/amd64-*)" 20
+    skip_check "the snapshot-backed checks" "no rig snapshot (/var/cache/libvmi-rig/guests/amd64-*)" 27
 fi
 
 finish

@@ -272,12 +272,47 @@ static void test_domops_checks(void)
     g_assert_error(e, VMI_DOMOPS_ERROR, VMI_DOMOPS_ERROR_ARGUMENT);
 }
 
+/* Defect 7: the INLINE rule (helperd-worker.h) in the real table: only
+ * bounded work may run on the main thread; a pid other than 0 (a task-list
+ * walk), a big read, a symbol (the System.map), a process list, registers
+ * (a peer) go to the worker. */
+static void test_inline_rule(void)
+{
+    struct { const char *method; GVariant *params; gboolean inl; } c[] = {
+        { "ReadPhysical", g_variant_new("(tu)", (guint64)4096, 4096u), TRUE },
+        { "ReadPhysical", g_variant_new("(tu)", (guint64)4096, HELPERD_INLINE_MAX_READ), TRUE },
+        { "ReadPhysical", g_variant_new("(tu)", (guint64)4096, HELPERD_INLINE_MAX_READ + 1), FALSE },
+        { "ReadPhysical", g_variant_new("(tu)", (guint64)0, 16u << 20), FALSE },
+        { "ReadVirtual", g_variant_new("(tiu)", (guint64)0xffffffff81000000, 0, 4096u), TRUE },
+        { "ReadVirtual", g_variant_new("(tiu)", (guint64)0x400000, 1, 8u), FALSE },
+        { "ReadVirtual", g_variant_new("(tiu)", (guint64)0xffffffff81000000, 0, 1u << 20), FALSE },
+        { "TranslateKernel", g_variant_new("(t)", (guint64)0xffffffff81000000), TRUE },
+        { "TranslateUser", g_variant_new("(ti)", (guint64)0x400000, 0), TRUE },
+        { "TranslateUser", g_variant_new("(ti)", (guint64)0x400000, 4242), FALSE },
+        { "ReadSymbol", g_variant_new("(su)", "linux_banner", 8u), FALSE },
+        { "LookupSymbol", g_variant_new("(s)", "linux_banner"), FALSE },
+        { "ListProcesses", g_variant_new("()"), FALSE },
+        { "GetRegisters", g_variant_new("(u)", 0u), FALSE },
+        { "Pause", g_variant_new("()"), FALSE },
+        { "Watch", g_variant_new("(ts)", (guint64)0xffffffff81000000, "w"), FALSE },
+        { "OpenMemory", g_variant_new("()"), FALSE },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(c); i++) {
+        g_variant_ref_sink(c[i].params);
+        if (helperd_iface_domain_inline(c[i].method, c[i].params) != c[i].inl)
+            g_error("%s%s: inline should be %d", c[i].method, g_variant_print(c[i].params, FALSE),
+                    c[i].inl);
+        g_variant_unref(c[i].params);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/helperd/methods/domain-table", test_domain_table);
     g_test_add_func("/helperd/methods/match", test_match);
     g_test_add_func("/helperd/methods/args", test_args);
+    g_test_add_func("/helperd/methods/inline-rule", test_inline_rule);
     g_test_add_func("/helperd/errors/kinds", test_error_kinds);
     g_test_add_func("/helperd/errors/names", test_error_names);
     g_test_add_func("/domops/register-names", test_register_names);
