@@ -303,18 +303,27 @@ PY
     # the flooder's backlog. Counted in the flooder's replies, not in time.
     FLOOD=${top_builddir:-$srcdir/_b}/tests/dbus/flood-client
     if [ -x "$FLOOD" ]; then
-        timeout 120 "$FLOOD" "$BUS_ADDR" "$DOMAIN" "$pid_pa" 1000 >"$work/flood" 2>&1
-        echo "# flood: $(cat "$work/flood")"
+        # The order is measured from outside: the bus delivers the flooder's
+        # calls sent before the other caller's ahead of it, and on a loaded
+        # machine the worker can drain them before the main loop has read
+        # the other call (seen: 3 runs in 10).  So up to 3 floods: the
+        # check passes when one of them shows round-robin order; a FIFO
+        # queue fails all three (about 100 ahead each time).
         flood() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" "$work/flood"; }
-        check "a flooding caller's calls beyond 32 waiting are refused Busy" \
-            test "$(flood a_busy)" -gt 0 -a "$(flood a_other)" = 0
+        busy_ok=1
+        for attempt in 1 2 3; do
+            timeout 120 "$FLOOD" "$BUS_ADDR" "$DOMAIN" "$pid_pa" 1000 >"$work/flood" 2>&1
+            echo "# flood $attempt: $(cat "$work/flood")"
+            [ "$(flood a_busy)" -gt 0 ] 2>/dev/null && [ "$(flood a_other)" = 0 ] || busy_ok=0
+            [ "$(flood b)" = ok ] && [ "$(flood a_ok_ahead)" -lt 64 ] 2>/dev/null && break
+        done
+        check "a flooding caller's calls beyond 32 waiting are refused Busy" test $busy_ok = 1
         # of the flooder's 100 calls unanswered when the other caller sent
         # its own, fewer than 64 are answered before it (a FIFO: all 100)
-        check "another caller's call is answered (ok) before 64 of the flooder's calls ahead of it" \
+        check "another caller's call is answered (ok) before 64 of the flooder's calls ahead of it (flood $attempt of at most 3)" \
             test "$(flood b)" = ok -a "$(flood a_ok_ahead)" -lt 64
     else
-        echo "# SKIP: tests/dbus/flood-client is not built: the flood checks did not run"
-        skipped=$((skipped + 2))
+        skip_check "the flood checks" "tests/dbus/flood-client is not built" 2
     fi
 
     # A Snapshot into a file system that stalls (frozen with fsfreeze) runs
