@@ -69,7 +69,7 @@ $([ "$2" = 1 ] && echo "  <memoryBacking><source type='file'/><access mode='shar
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$images/vmlinuz</kernel>
     <initrd>$images/$(basename "$RIG_INITRD")</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet</cmdline>
+    <cmdline>console=ttyS0 panic=-1 quiet vmi.busy=1</cmdline>
   </os>
   <cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model></cpu>
   <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>
