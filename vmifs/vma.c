@@ -219,7 +219,8 @@ bool vma_list(const vma_offsets_t *off, vma_read_fn rd, void *ctx, uint64_t mm, 
     else
         ok = fail(&w, "neither mm_struct.mm_mt nor mm_struct.mmap is known for this kernel");
     if (ok) {
-        qsort(w.list, w.count, sizeof(*w.list), by_start);
+        if (w.count > 1)     /* qsort(NULL, 0, ...) is undefined */
+            qsort(w.list, w.count, sizeof(*w.list), by_start);
         for (size_t i = 1; i < w.count; i++)
             if (w.list[i].start < w.list[i - 1].end) {
                 ok = fail(&w, "memory areas overlap at 0x%llx", (unsigned long long)w.list[i].start);
