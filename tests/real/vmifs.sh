@@ -1,6 +1,7 @@
 #!/bin/bash
 # vmifs on a live guest: the rig's amd64 guest (KASLR on) through the kvm
-# driver (shared RAM file), mounted with vmifs.  Ground truth is outside
+# driver (shared RAM file), mounted with vmifs; first its command-line
+# errors and the rig's raw snapshot of that kernel.  Ground truth is outside
 # our code: the guest's RAM file (RUNDIR/ram.file, QEMU's own memory) and
 # the guest's console (VMI-PS, VMI-ARGV, VMI-CMDLINE lines).
 #
@@ -28,6 +29,60 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# t DESCRIPTION FUNCTION...: one check
+t() {
+    local what=$1 rc=0
+    shift
+    echo "== $what"
+    "$@" || rc=$?
+    if [ $rc -eq 0 ]; then ok "$what"; else nok "$what (exit $rc)"; fi
+}
+mounted() { grep -q " $mnt fuse" /proc/mounts; }
+
+# ------------------------------------------------------------ command line
+# expect CODE WORDS ARGS...: vmifs exits CODE within 60 s, saying WORDS
+expect() {
+    local code=$1 words=$2 out rc=0
+    shift 2
+    out=$(timeout 60 "$vmifs" "$@" 2>&1) || rc=$?
+    echo "# vmifs $*: exit $rc: ${out:0:200}"
+    [ $rc -eq "$code" ] && [[ "$out" == *"$words"* ]] && ! mounted
+}
+bad_usage() {
+    expect 2 "no guest given" &&
+        expect 2 "no mount point given" "$RIG_RAW" &&
+        expect 2 "too many arguments" "$RIG_RAW" "$mnt" extra &&
+        expect 1 "mount point '$work/nonexistent'" "$RIG_RAW" "$work/nonexistent" &&
+        expect 1 "cannot open '$work/nosuch.raw'" "$work/nosuch.raw" "$mnt" &&
+        expect 0 "Usage: vmifs" --help
+}
+t "bad command lines, a missing mount point or guest: a clear error, exit 2 or 1, nothing mounted" bad_usage
+
+# ------------------------------------------------------------ a snapshot
+# the rig's raw snapshot of the same kernel: the file itself and the
+# guest's truth taken with it (truth/ps.txt, truth/argv.txt)
+snapshot() {
+    local rc=0 a b want got pid addr str
+    LIBVMI_CONF=$RIG_CONF timeout 60 "$vmifs" "$RIG_RAW" "$mnt" || return 1
+    a=$(timeout 120 dd if="$mnt/mem" bs=1M status=none | sha256sum) b=$(sha256sum <"$RIG_RAW")
+    echo "# mem ${a%% *}, snapshot ${b%% *}"
+    [ "$a" = "$b" ] || rc=1
+    want=$(awk '{ print $1 }' "$RIG_DIR/truth/ps.txt" | sort -n)
+    got=$(ls "$mnt/proc" | sort -n)
+    [ "$want" = "$got" ] || { echo "# proc/ differs from truth/ps.txt: $(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | tr '\n' ' ')"; rc=1; }
+    while read -r pid kind addr str; do
+        [ "$kind" = argv1 ] || continue
+        got=$(dd if="$mnt/proc/$pid/mem" bs=64 iflag=skip_bytes,count_bytes skip=$((0x$addr)) count=${#str} status=none)
+        [ "$got" = "$str" ] || { echo "# proc/$pid/mem at 0x$addr: '$got', truth '$str'"; rc=1; }
+        got=$(tr '\0' '|' <"$mnt/proc/$pid/cmdline")
+        [ "$got" = "cat|$str|" ] || { echo "# proc/$pid/cmdline: '$got'"; rc=1; }
+    done <"$RIG_DIR/truth/argv.txt"
+    fusermount3 -u "$mnt" || rc=1
+    for _ in $(seq 50); do mounted || break; sleep 0.1; done
+    ! mounted && return $rc
+}
+t "snapshot: mem equals the raw file; proc/ equals its ps truth; argv at its addresses and in cmdline" snapshot
+
 cat >"$work/qemu" <<W
 #!/bin/sh
 exec "$QEMU_BIN" "\$@" -qmp unix:$run/qmp2.sock,server=on,wait=off
@@ -45,16 +100,6 @@ ram=$run/ram.file
 } >"$work/libvmi.conf"
 export LIBVMI_CONF=$work/libvmi.conf
 qmp2() { timeout 60 "$PY" "$top_srcdir/tests/rig/qmp.py" "$run/qmp2.sock" "$@"; }
-mounted() { grep -q " $mnt fuse" /proc/mounts; }
-
-# t DESCRIPTION FUNCTION...: one check
-t() {
-    local what=$1 rc=0
-    shift
-    echo "== $what"
-    "$@" || rc=$?
-    if [ $rc -eq 0 ]; then ok "$what"; else nok "$what (exit $rc)"; fi
-}
 
 # the last complete VMI-PS block of the console: "pid comm" lines
 ps_truth() {
