@@ -58,30 +58,49 @@ bad_usage() {
 }
 t "bad command lines, a missing mount point or guest: a clear error, exit 2 or 1, nothing mounted" bad_usage
 
-# ------------------------------------------------------------ a snapshot
-# the rig's raw snapshot of the same kernel: the file itself and the
-# guest's truth taken with it (truth/ps.txt, truth/argv.txt)
+# ------------------------------------------------------------ snapshots
+# the rig's raw snapshots: the file itself and the guest's truth taken
+# with it (truth/ps.txt, truth/argv.txt).  amd64 (6.1) with its config;
+# Debian 11 (5.10: the VMA list) and 13 (6.12: the maple tree) with no
+# configuration, when the rig has them
 snapshot() {
-    local rc=0 a b want got pid addr str
-    LIBVMI_CONF=$RIG_CONF timeout 60 "$vmifs" "$RIG_RAW" "$mnt" || return 1
-    a=$(timeout 120 dd if="$mnt/mem" bs=1M status=none | sha256sum) b=$(sha256sum <"$RIG_RAW")
+    local dir=$1 conf=$2 rc=0 a b want got pid kind addr str
+    local raw=$dir/$(cat "$dir/guest").raw
+    LIBVMI_CONF=$conf timeout 60 "$vmifs" "$raw" "$mnt" || return 1
+    a=$(timeout 120 dd if="$mnt/mem" bs=1M status=none | sha256sum) b=$(sha256sum <"$raw")
     echo "# mem ${a%% *}, snapshot ${b%% *}"
     [ "$a" = "$b" ] || rc=1
-    want=$(awk '{ print $1 }' "$RIG_DIR/truth/ps.txt" | sort -n)
+    want=$(awk '{ print $1 }' "$dir/truth/ps.txt" | sort -n)
     got=$(ls "$mnt/proc" | sort -n)
     [ "$want" = "$got" ] || { echo "# proc/ differs from truth/ps.txt: $(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | tr '\n' ' ')"; rc=1; }
     while read -r pid kind addr str; do
-        [ "$kind" = argv1 ] || continue
-        got=$(dd if="$mnt/proc/$pid/mem" bs=64 iflag=skip_bytes,count_bytes skip=$((0x$addr)) count=${#str} status=none)
-        [ "$got" = "$str" ] || { echo "# proc/$pid/mem at 0x$addr: '$got', truth '$str'"; rc=1; }
-        got=$(tr '\0' '|' <"$mnt/proc/$pid/cmdline")
-        [ "$got" = "cat|$str|" ] || { echo "# proc/$pid/cmdline: '$got'"; rc=1; }
-    done <"$RIG_DIR/truth/argv.txt"
+        case $kind in
+        argv1)
+            got=$(dd if="$mnt/proc/$pid/mem" bs=64 iflag=skip_bytes,count_bytes skip=$((0x$addr)) count=${#str} status=none)
+            [ "$got" = "$str" ] || { echo "# proc/$pid/mem at 0x$addr: '$got', truth '$str'"; rc=1; }
+            got=$(tr '\0' '|' <"$mnt/proc/$pid/cmdline")
+            [ "$got" = "cat|$str|" ] || { echo "# proc/$pid/cmdline: '$got'"; rc=1; } ;;
+        argv0)
+            got=$(while read -r range _ _ _ _ name; do
+                      [ $((0x${range%-*})) -le $((0x$addr)) ] && [ $((0x$addr)) -lt $((0x${range#*-})) ] && echo "$name"
+                  done <"$mnt/proc/$pid/maps")
+            [ "$got" = "[stack]" ] || { echo "# proc/$pid/maps: the area of 0x$addr is '$got'"; rc=1; } ;;
+        esac
+    done <"$dir/truth/argv.txt"
     fusermount3 -u "$mnt" || rc=1
     for _ in $(seq 50); do mounted || break; sleep 0.1; done
     ! mounted && return $rc
 }
-t "snapshot: mem equals the raw file; proc/ equals its ps truth; argv at its addresses and in cmdline" snapshot
+t "snapshot amd64: mem equals the raw file; proc/ equals its ps truth; argv at its addresses, in cmdline, in [stack]" \
+    snapshot "$RIG_DIR" "$RIG_CONF"
+for g in amd64-bullseye amd64-trixie; do
+    d=$(dirname "$RIG_DIR")/$g
+    if [ -f "$d/guest" ] && [ -f "$d/$(cat "$d/guest").raw" ] && [ -f "$d/libvmi-zero.conf" ]; then
+        t "snapshot $g, no configuration: the same" snapshot "$(readlink -f "$d")" "$d/libvmi-zero.conf"
+    else
+        skip_check "snapshot $g" "the rig has no snapshot of it ($d)"
+    fi
+done
 
 cat >"$work/qemu" <<W
 #!/bin/sh
