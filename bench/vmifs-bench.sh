@@ -55,3 +55,20 @@ printf '  %-44s %8d MB/s   (all: %s)\n' "mem through vmifs, dd bs=1M" $((mm / 10
 printf '  %-44s %8d MB/s   (all: %s)\n' "RAM file, dd bs=1M" $((rr / 1000)) "$(printf '%s ' "${r[@]}" | awk '{ for (i = 1; i <= NF; i++) printf "%d ", $i / 1000 }')"
 printf '  %-44s %8d MB/s\n' "mem through vmifs, first read (mapping cold)" $((first / 1000))
 echo "  ratio vmifs / RAM file: $(awk -v a="$mm" -v b="$rr" 'BEGIN { printf "%.2f", a / b }') (target >= 0.3)"
+
+# the same on the rig's raw snapshot (file driver: libvmi maps the file)
+fusermount3 -u "$mnt"
+for _ in $(seq 50); do grep -q " $mnt fuse" /proc/mounts || break; sleep 0.1; done
+LIBVMI_CONF=$RIG_CONF "$vmifs" "$RIG_RAW" "$mnt"
+dd if="$RIG_RAW" bs=1M status=none >/dev/null
+rate "$mnt/mem" >/dev/null
+m=() r=()
+for i in $(seq "$ROUNDS"); do
+    m+=("$(rate "$mnt/mem")")
+    r+=("$(rate "$RIG_RAW")")
+done
+mm=$(printf '%s\n' "${m[@]}" | median)
+rr=$(printf '%s\n' "${r[@]}" | median)
+printf '  %-44s %8d MB/s\n' "snapshot: mem through vmifs, dd bs=1M" $((mm / 1000))
+printf '  %-44s %8d MB/s\n' "snapshot: the raw file, dd bs=1M" $((rr / 1000))
+echo "  ratio vmifs / file (snapshot): $(awk -v a="$mm" -v b="$rr" 'BEGIN { printf "%.2f", a / b }')"
