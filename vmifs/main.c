@@ -305,11 +305,17 @@ int main(int argc, char **argv)
     c.live = vmi_get_access_mode(c.vmi) != VMI_FILE;
     c.mem_size = vmi_get_max_physical_address(c.vmi);
     vmifs_load_offsets(&c);
-    if (!c.have_mm || !c.have_args)
-        fprintf(stderr, "vmifs: warning: %s%s%s unknown for this kernel: processes show no "
-                "memory or command line\n", !c.have_mm ? "task_struct.mm" : "",
-                !c.have_mm && !c.have_args ? " and " : "",
-                !c.have_args ? "mm_struct.arg_start/arg_end" : "");
+    /* what this kernel's layout leaves out: said once, at mount */
+    if (!c.have_mm)
+        fprintf(stderr, "vmifs: warning: task_struct.mm is unknown for this kernel: proc/PID/mem, "
+                "cmdline and maps are empty\n");
+    else if (!c.have_args)
+        fprintf(stderr, "vmifs: warning: mm_struct.arg_start/arg_end are unknown for this kernel "
+                "(no BTF?): proc/PID/cmdline fails with EIO\n");
+    if (c.have_mm && (c.vo.vm_start == VMA_OFF_NONE ||
+                      (c.vo.mm_mt == VMA_OFF_NONE && c.vo.mmap == VMA_OFF_NONE)))
+        fprintf(stderr, "vmifs: warning: the kernel's vm_area_struct layout is unknown (no BTF?): "
+                "proc/PID/maps fails with EIO\n");
 
     struct fuse *fuse = fuse_new(&args, vmifs_operations(), sizeof(struct fuse_operations), &c);
     if (!fuse) {
