@@ -27,6 +27,8 @@ bool vmi_v2p(vmi_instance_t vmi, addr_t dtb, addr_t va, addr_t *pa, GError **err
     pt_status_t st = vmi->pt->translate(&vmi->reader, dtb, va, &r);
     if (st != PT_OK) {
         vmi_note_fault(vmi, dtb, vmi->page_mode, va);
+        if (vmi_gone_error(vmi, error))
+            return false;
         g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
                     "virtual address 0x%" G_GINT64_MODIFIER "x (page directory 0x%"
                     G_GINT64_MODIFIER "x, %s paging): %s", (guint64)va, (guint64)dtb,
@@ -196,6 +198,8 @@ static status_t lookup_extended(vmi_instance_t vmi, page_mode_t pm, addr_t pt, a
     vmi_page_info_from_path(info, pm, pt, vaddr, &path);
     if (st != PT_OK) {
         vmi_note_fault(vmi, pt, pm, vaddr);
+        if (vmi_check_gone(vmi))
+            return VMI_FAILURE;
         vmi_errorc(vmi, VMI_ERR_NOT_FOUND, "virtual address 0x%" G_GINT64_MODIFIER "x (page "
                    "directory 0x%" G_GINT64_MODIFIER "x, %s paging): %s", (guint64)vaddr,
                    (guint64)pt, pt_mode_ops(pm)->name, pt_status_str(st));

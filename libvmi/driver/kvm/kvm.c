@@ -27,6 +27,7 @@
  */
 #include <stdio.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -655,7 +656,7 @@ static uint8_t *kvm_map(vmi_instance_t vmi, addr_t pa, size_t want, size_t *avai
     return base + (pa - r->gpa);
 }
 
-static size_t process_rw(kvm_data_t *k, addr_t pa, void *buf, size_t count, bool write)
+static size_t process_rw(vmi_instance_t vmi, kvm_data_t *k, addr_t pa, void *buf, size_t count, bool write)
 {
     size_t done = 0;
     while (done < count) {
@@ -668,8 +669,13 @@ static size_t process_rw(kvm_data_t *k, addr_t pa, void *buf, size_t count, bool
         struct iovec remote = { (void *)(uintptr_t)(r->hva + off), n };
         ssize_t got = write ? process_vm_writev(k->pid, &local, 1, &remote, 1, 0)
                             : process_vm_readv(k->pid, &local, 1, &remote, 1, 0);
-        if (got <= 0)
+        if (got <= 0) {
+            /* QEMU exited under the call: say so now, before the watcher
+             * thread does, so the caller hears "gone", not a failed walk */
+            if (got < 0 && errno == ESRCH)
+                vmi_set_gone(vmi, "the guest is gone: its QEMU exited during the call");
             break;
+        }
         done += got;
     }
     return done;
@@ -689,7 +695,12 @@ static size_t gdb_rw(vmi_instance_t vmi, kvm_data_t *k, addr_t pa, void *buf, si
         bool ok = write ? gdb_client_write_mem(k->gdb, pa + done, (uint8_t *)buf + done, n, &error)
                         : gdb_client_read_mem(k->gdb, pa + done, (uint8_t *)buf + done, n, &error);
         if (!ok) {
-            vmi_set_error(vmi, error);
+            if (k->pid > 0 && kill(k->pid, 0) < 0 && errno == ESRCH)
+                vmi_set_gone(vmi, "the guest is gone: its QEMU exited during the call");
+            if (!vmi_check_gone(vmi))
+                vmi_set_error(vmi, error);
+            else
+                g_clear_error(&error);
             break;
         }
         done += n;
@@ -721,7 +732,7 @@ static size_t kvm_read(vmi_instance_t vmi, addr_t pa, void *buf, size_t count)
     if (done == count || k->snapshot)
         return done;
     if (k->path == KVM_PATH_PROCESS)
-        return done + process_rw(k, pa + done, (uint8_t *)buf + done, count - done, false);
+        return done + process_rw(vmi, k, pa + done, (uint8_t *)buf + done, count - done, false);
     if (k->path == KVM_PATH_GDBSTUB)
         return done + gdb_rw(vmi, k, pa + done, (uint8_t *)buf + done, count - done, false);
     return done;
@@ -750,7 +761,7 @@ static size_t kvm_write(vmi_instance_t vmi, addr_t pa, const void *buf, size_t c
         return gdb_rw(vmi, k, pa, (void *)buf, count, true);
     }
     if (k->path == KVM_PATH_PROCESS)
-        return process_rw(k, pa, (void *)buf, count, true);
+        return process_rw(vmi, k, pa, (void *)buf, count, true);
     return 0;
 }
 
