@@ -128,17 +128,20 @@ VMI_MODERN_AS(vmi_pagetable_lookup_v14, vmi_pagetable_lookup);
 static void fill_info(page_info_t *info, page_mode_t mode, const pt_path_t *p)
 {
     addr_t loc[PT_PATH_MAX] = { 0 }, val[PT_PATH_MAX] = { 0 };
+    unsigned depth = mode == VMI_PM_LEGACY ? 2 : mode == VMI_PM_PAE ? 3
+                     : mode == VMI_PM_LA57 ? 5 : 4;
+    /* a walk that failed at its top table read nothing: no entry to report
+     * (and depth - 0 would index past the levels) */
+    if (p->levels == 0 || p->levels > depth)
+        return;
     /* bottom level first: PTE, PDE (pgd), PDPTE, PML4E */
     for (unsigned i = 0; i < p->levels; i++) {
-        unsigned depth = (mode == VMI_PM_LEGACY ? 2 : mode == VMI_PM_PAE ? 3
-                          : mode == VMI_PM_LA57 ? 5 : 4) - 1 - i;
-        loc[depth] = p->entry[i].pa;
-        val[depth] = p->entry[i].value;
+        loc[depth - 1 - i] = p->entry[i].pa;
+        val[depth - 1 - i] = p->entry[i].value;
     }
     /* a large page ends above the PTE level: its entry is reported there
      * too, as LibVMI does (pte_* is the leaf) */
-    unsigned leaf_depth = (mode == VMI_PM_LEGACY ? 2 : mode == VMI_PM_PAE ? 3
-                           : mode == VMI_PM_LA57 ? 5 : 4) - p->levels;
+    unsigned leaf_depth = depth - p->levels;
     switch (mode) {
     case VMI_PM_LEGACY:
         info->x86_legacy.pgd_location = loc[1];
