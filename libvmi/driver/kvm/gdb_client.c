@@ -130,6 +130,11 @@ bool gdb_client_usable(gdb_client_t *c)
     return c && !c->broken;
 }
 
+const char *gdb_client_address(gdb_client_t *c)
+{
+    return c->address;
+}
+
 static bool usable(gdb_client_t *c, GError **error)
 {
     if (!c->broken)
