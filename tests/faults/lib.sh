@@ -121,7 +121,8 @@ faults_run() {
     local out=$HENV_WORK/faults-$1.tap rc=0
     # (the lock's descriptor stays with this shell: the daemons faults.py
     # starts must not hold it)
-    "$PY" "$FAULTS_HERE/faults.py" "$@" {LV_LOCK_FD}>&- 2>&1 | tee "$out"
+    # (FAULTS_PY: another copy, e.g. one broken on purpose to see a check fail)
+    "$PY" "${FAULTS_PY:-$FAULTS_HERE/faults.py}" "$@" {LV_LOCK_FD}>&- 2>&1 | tee "$out"
     rc=${PIPESTATUS[0]}
     faults_read_pids
     count_tap "$out"
