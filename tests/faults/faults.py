@@ -420,7 +420,7 @@ def op_regs(conn, d):
     r = call(conn, d.path, "GetRegisters", "(u)", (0,))
     if r.ok:
         regs = r.value[0]
-        return (True, "cr3" in {k.lower() for k in regs}, "")
+        return (True, "cr3" in {k.lower() for k in regs}, f"{len(regs)} registers: {sorted(regs)[:6]}")
     return (False, r.err, r.msg)
 
 
@@ -462,7 +462,7 @@ def phase_kill(conn, A, B, how):
             if r[0]:
                 okc += 1
                 if not r[1]:
-                    wrong.append(f"cycle {n}: {name} returned a wrong answer")
+                    wrong.append(f"cycle {n}: {name} returned a wrong answer {r[2]}")
             else:
                 kinds[r[1]] += 1
                 if r[1] != GONE:
