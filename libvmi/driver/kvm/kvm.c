@@ -407,6 +407,35 @@ static bool check_gdb_socket(kvm_data_t *k, const char *address, GError **error)
     return sockdir_check_socket("gdbstub socket", address, &t, !known, error);
 }
 
+/* An earlier error on the gdbstub's stream (bytes that are not packets, a
+ * reply that came after its timeout) leaves the client unusable: made
+ * again here, before a use, so that a stub (or a peer posing as one) that
+ * misbehaved once does not cost the registers and events for the rest of
+ * the instance's life.  Only when nothing of ours is in the stub: QEMU drops
+ * a client's breakpoints and watchpoints when it leaves, and the events
+ * would be gone without a word.  The socket is checked again as at open
+ * (it may have been replaced).  Not on the gdbstub access path, whose
+ * memory reads have no other way; a failed reconnection leaves no gdbstub
+ * (registers from QMP, events unsupported), said once. */
+void kvm_gdb_revive(kvm_data_t *k)
+{
+    if (!k->gdb || gdb_client_usable(k->gdb) || k->path == KVM_PATH_GDBSTUB || k->ss_event ||
+        (k->events && k->events->len > 0))
+        return;
+    g_autofree char *address = g_strdup(gdb_client_address(k->gdb));
+    g_autoptr(GError) e = NULL;
+    gdb_client_free(k->gdb);
+    k->gdb = NULL;
+    k->gdb_phys = false;
+    if (check_gdb_socket(k, address, &e))
+        k->gdb = gdb_client_connect(address, KVM_TIMEOUT_MS, true, &e);
+    if (k->gdb)
+        g_message("kvm: gdbstub %s: connected again after an earlier error", address);
+    else
+        g_message("kvm: gdbstub %s: not connected again after an earlier error: %s", address,
+                  e ? e->message : "unknown error");
+}
+
 /* ------------------------------------------------------------ open/close */
 
 #ifdef ENABLE_LIBVIRT
@@ -951,6 +980,7 @@ static bool kvm_get_vcpureg(vmi_instance_t vmi, reg_t *value, reg_t reg, unsigne
                             GError **error)
 {
     kvm_data_t *k = kvm_data(vmi);
+    kvm_gdb_revive(k);
     if (k->gdb) {
         bool lm = gdb_client_has_reg(k->gdb, "rax");
         const char *name = gdb_reg_name(reg, lm);
@@ -979,6 +1009,7 @@ static bool kvm_set_vcpureg(vmi_instance_t vmi, reg_t value, reg_t reg, unsigned
                             GError **error)
 {
     kvm_data_t *k = kvm_data(vmi);
+    kvm_gdb_revive(k);
     if (!k->gdb) {
         g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
                     "setting registers needs the gdbstub ('gdb' in the configuration)");
