@@ -29,7 +29,7 @@ class TapResult(unittest.TextTestResult):
     def addSubTest(self, test, subtest, err):
         super().addSubTest(test, subtest, err)
         if err is not None:
-            print("# failed: %s" % subtest.id(), flush=True)
+            print("not ok - %s" % subtest.id(), flush=True)
 
 
 def main(names):

@@ -174,6 +174,18 @@ class Snapshot(unittest.TestCase):
         end = self.vmi.get_memsize()
         data, n = self.vmi.read_pa(end - 8, 16, padding=True)
         self.assertEqual((data[:8], data[8:], n), (self.raw[-8:], bytes(8), 8))
+        # a read past the top of a process's stack (the sentinel's strings
+        # lie in its last page): the strings, then zeros
+        pid, _, addr, s = [a for a in argv() if a[1] == "argv1"][0]
+        top = (addr | 0xfff) + 1
+        with self.assertRaises(LibvmiError):
+            self.vmi.translate_uv2p(top, pid)
+        data, n = self.vmi.read_va(addr, pid, top - addr + 64, padding=True)
+        self.assertEqual(n, top - addr)
+        self.assertTrue(data.startswith(s.encode() + b"\0"), data[:40])
+        self.assertEqual(data[n:], bytes(64))
+        with self.assertRaises(LibvmiError):
+            self.vmi.read_va(addr, pid, top - addr + 64)
 
     def test_config_modes(self):
         entry = {}
