@@ -23,10 +23,14 @@ run=$work/run
 cleanup() { "$rig" stop "$run" >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-overhead() {   # overhead WHERE NAME
-    local c p
-    c=$("$cbench" "$2" | awk '{ print $2 }')
-    p=$("$PY" "$top_srcdir/bench/python-bench.py" readva "$2" | awk '{ print $2 }')
+overhead() {   # overhead WHERE NAME: best of 3 interleaved runs of each
+    local c=1e12 p=1e12 x i
+    for i in 1 2 3; do
+        x=$("$cbench" "$2" | awk '{ print $2 }')
+        c=$(awk -v a="$c" -v b="$x" 'BEGIN { print (b < a) ? b : a }')
+        x=$("$PY" "$top_srcdir/bench/python-bench.py" readva "$2" | awk '{ print $2 }')
+        p=$(awk -v a="$p" -v b="$x" 'BEGIN { print (b < a) ? b : a }')
+    done
     awk -v w="$1" -v c="$c" -v p="$p" 'BEGIN {
         printf "read_va 4 KiB, %s: C %.0f ns, Python %.0f ns: overhead %.2f us per call (target < 2)\n",
                w, c, p, (p - c) / 1000 }'
