@@ -52,11 +52,12 @@ static double now(void)
 }
 
 static gboolean quiet;
+static bool tty;    /* stderr is a terminal: progress in place */
 
 static void progress(void *ctx, const char *stage, uint64_t done, uint64_t total)
 {
     (void)ctx;
-    if (!quiet && total)
+    if (!quiet && tty && total)
         fprintf(stderr, "\r%s: writing %s: %3u%%", g_get_prgname(), stage,
                 (unsigned)(done * 100 / total));
 }
@@ -205,6 +206,7 @@ int main(int argc, char **argv)
     }
 #endif
 
+    tty = isatty(STDERR_FILENO);
     double t0 = now();
     vmi_instance_t vmi = common_open(argv[1], &opts);
     if (!vmi)
@@ -253,7 +255,7 @@ int main(int argc, char **argv)
     isf_write_stats_t st;
     GError *error = NULL;
     GString *json = isf_write_json(&in, &st, &error);
-    if (!quiet)
+    if (!quiet && tty)
         fprintf(stderr, "\r\033[K");
     int rc = EXIT_OK;
     if (!json) {
