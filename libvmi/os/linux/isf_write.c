@@ -118,11 +118,13 @@ static void name_types(wctx_t *w)
             !*r.name && !tdname[r.id])
             tdname[r.id] = (char *)t.name;
     }
-    /* definitions first, so that a definition keeps its own name */
-    for (uint32_t id = 1; id < w->nr; id++) {
+    /* definitions first, so that a definition keeps its own name; then the
+     * anonymous ones (a typedef's name must not take a real type's) */
+    for (uint32_t n = 0; n < 2 * w->nr; n++) {
+        uint32_t id = n % w->nr;
         btf_info_t t;
         btf_type_info(w->btf, id, &t);
-        if (!is_aggregate(t.kind) && !is_enum(t.kind))
+        if ((!is_aggregate(t.kind) && !is_enum(t.kind)) || (n < w->nr) != (*t.name != '\0'))
             continue;
         GHashTable *names = is_enum(t.kind) ? w->enum_names : w->user_names;
         const char *want = *t.name ? t.name : tdname[id];
