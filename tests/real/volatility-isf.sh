@@ -63,6 +63,10 @@ vol() {
     return $rc
 }
 
+# pid and comm of a process list, kworker descriptions cut on both sides
+# (as zero-config.sh does: libvmi prints task->comm, the guest /proc's name)
+norm_ps() { awk '$1 != 0 { n = $2; if (n ~ /^kworker\//) sub(/[-+].*/, "", n); print $1, substr(n, 1, 15) }' | sort -n; }
+
 # tap LABEL COMMAND...: vol-check.py's lines, prefixed, counted
 tap() {
     local label=$1 rc=0
@@ -145,9 +149,8 @@ sys.exit(0 if s.startswith("ISF") and all(v and v["source"] == "ISF" for v in o.
             nok "$g: libvmi reads $what as its symbol and offset source"
         fi
         if LIBVMI_CONF=$work/isf.conf "$bin/vmi-process-list" "$RIG_RAW" 2>"$work/ps.err" |
-            tail -n +2 | awk '$1 != 0 { n = $2; if (n ~ /^kworker\//) sub(/[-+].*/, "", n); print $1, substr(n, 1, 15) }' |
-            sort -n >"$work/ps.txt" && [ -s "$work/ps.txt" ] &&
-            diff "$work/ps.txt" <(sort -n "$RIG_TRUTH/ps.txt") >"$work/ps.diff"; then
+            tail -n +2 | norm_ps >"$work/ps.txt" && [ -s "$work/ps.txt" ] &&
+            diff "$work/ps.txt" <(norm_ps <"$RIG_TRUTH/ps.txt") >"$work/ps.diff"; then
             ok "$g: libvmi with $what lists the guest's $(wc -l <"$work/ps.txt") processes"
         else
             sed 's/^/#   /' "$work/ps.err" "$work/ps.diff" | head -20
