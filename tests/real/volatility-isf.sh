@@ -56,8 +56,8 @@ echo "# Volatility: $vol ($($PY "$vol/vol.py" --help 2>/dev/null | head -1 || tr
 vol() {
     local t0 t1 rc=0
     t0=$(date +%s.%N)
-    timeout 900 $PY "$vol/vol.py" --offline --cache-path "$2" -q -s "$1" -f "$3" -r json \
-        "linux.$4" >"$5" 2>"$5.err" || rc=$?
+    timeout 900 $PY "$vol/vol.py" --offline --cache-path "$2" -q -s "$1" ${VOL_EXTRA[@]+"${VOL_EXTRA[@]}"} \
+        -f "$3" -r json "linux.$4" >"$5" 2>"$5.err" || rc=$?
     t1=$(date +%s.%N)
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }'
     return $rc
@@ -185,13 +185,20 @@ if [ -n "${RIG_RAW:-}" ] && [ -f "$RIG_RAW" ]; then
     fi
 fi
 
-# ---- live: Volatility through libvmi's vmi:// layer (the pybind branch)
+# ---- live: Volatility through libvmi's vmi:// layer (the pybind branch:
+# python/volatility3/vmi_layer.py, loaded with --plugin-dirs; the libvmi
+# module beside it, in python/, on the build's libvmi.so.0)
+VOL_EXTRA=()
 layer=${LIBVMI_VOL_LAYER:-}
 if [ -z "$layer" ]; then
-    for f in "$top_srcdir/python/volatility3" "$top_srcdir/python/libvmi/volatility" \
-        "$top_srcdir/volatility"; do
-        [ -d "$f" ] && { layer=$f; break; }
-    done
+    [ -f "$top_srcdir/python/volatility3/vmi_layer.py" ] && layer=$top_srcdir/python/volatility3
+fi
+if [ -n "$layer" ] && ! ls "$layer"/*.py >/dev/null 2>&1; then
+    nok "live: LIBVMI_VOL_LAYER=$layer holds no Python module"
+    layer=
+elif [ -n "$layer" ] && ! $PY -c 'import cffi' 2>/dev/null; then
+    skip_check "live guest through vmi://" "the libvmi Python module needs Debian's python3-cffi" 5
+    layer=
 fi
 if [ -z "$layer" ]; then
     skip_check "live guest through vmi://" "no Volatility layer for vmi:// in this tree (set LIBVMI_VOL_LAYER to the directory of its module)" 5
@@ -210,8 +217,11 @@ else
         $PY "$top_srcdir/tests/rig/truth.py" ps-before "$run/console.log" \
             "$(stat -c %s "$run/console.log")" >"$work/truth-live/ps.txt"
         # the process list does not change after VMI-READY (no spawns)
-        PYTHONPATH=$layer${PYTHONPATH:+:$PYTHONPATH} \
-            run_plugins live "$work/sym-live" "$work/cache-live" "vmi://live" "$work/truth-live"
+        VOL_EXTRA=(--plugin-dirs "$layer")
+        export PYTHONPATH=$(dirname "$layer")${PYTHONPATH:+:$PYTHONPATH}
+        export LIBVMI_LIBRARY=$top_builddir/libvmi/.libs/libvmi.so.0 PYTHONDONTWRITEBYTECODE=1
+        run_plugins live "$work/sym-live" "$work/cache-live" "vmi://live" "$work/truth-live"
+        VOL_EXTRA=()
     else
         sed 's/^/#   /' "$work/isf.err"
         nok "live: vmi-isf on the running guest"
