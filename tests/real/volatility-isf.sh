@@ -20,7 +20,7 @@ rig=$top_srcdir/tests/rig/rig.sh
 bin=$top_builddir/examples
 vcheck=$top_srcdir/tests/real/vol-check.py
 PY=/usr/bin/python3
-GUESTS=${VOL_GUESTS:-"amd64 amd64-bullseye amd64-trixie"}
+GUESTS=${VOL_GUESTS-"amd64 amd64-bullseye amd64-trixie"}    # VOL_GUESTS="": the live case only
 PLUGINS="pslist psaux kmsg lsmod"
 work=$(mktemp -d)
 run=
@@ -210,8 +210,11 @@ else
     printf 'live { ostype = "Linux"; qmp = "%s"; gdb = "%s"; }\n' "$run/qmp.sock" "$run/gdb.sock" >"$work/live.conf"
     export LIBVMI_CONF=$work/live.conf
     mkdir -p "$work/sym-live/linux" "$work/cache-live" "$work/truth-live"
+    t0=$(date +%s.%N)
     if "$bin/vmi-isf" -q live -o "$work/sym-live/linux/live.json" 2>"$work/isf.err"; then
+        t1=$(date +%s.%N)
         ok "live: vmi-isf wrote an ISF from the running guest"
+        echo "# time: live: vmi-isf $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
         # the truth of this boot: its console up to VMI-READY
         $PY "$top_srcdir/tests/rig/truth.py" extract "$run/console.log" "$work/truth-live"
         $PY "$top_srcdir/tests/rig/truth.py" ps-before "$run/console.log" \

@@ -148,7 +148,8 @@ static void name_types(wctx_t *w)
             }
             w->name[id] = g_strdup(t.name);
         } else {
-            w->name[id] = g_strdup_printf("unnamed_btf_%u", id);
+            g_autofree char *made = g_strdup_printf("unnamed_btf_%u", id);
+            w->name[id] = unique_name(w, w->user_names, made, id);
         }
         g_hash_table_insert(w->user_names, w->name[id], GUINT_TO_POINTER(id + 1));
     }
