@@ -597,15 +597,37 @@ def gdb_socket_of(dom):
     return m.group(1) if m else None
 
 
+def hmp_regs(dom):
+    """vCPU 0's registers as QEMU's monitor shows them (not through the
+    gdbstub): {name: value} for the general registers, RIP and CR0-4."""
+    r = virsh("qemu-monitor-command", dom.name, "--hmp", "info registers", check_rc=False, timeout=60)
+    out = {}
+    for name, val in re.findall(r"\b(R[A-Z0-9]{1,2}|CR[0-4]) ?=([0-9a-f]{8,16})\b", r.stdout):
+        out[name.lower()] = int(val, 16)
+    return out
+
+
 def op_regs_truth(conn, d):
+    """GetRegisters of vCPU 0 against QEMU's monitor: every register whose
+    value the monitor showed the same just before and just after the call
+    (the idle guest's in the main) must have that value; and the set must
+    be whole (rip, cr3 and the general registers)."""
+    before = hmp_regs(d)
     r = call(conn, d.path, "GetRegisters", "(u)", (0,), timeout=90000)
+    after = hmp_regs(d)
     if not r.ok:
         return r, False
     regs = {k.lower(): v for k, v in r.value[0].items()}
-    # the guest's kernel runs at its VMI-KSYM addresses: RIP inside the
-    # kernel image or in user space, CR3 a page-aligned physical address
-    good = "cr3" in regs and "rip" in regs and regs["cr3"] & 0xfff in (0, 0x800) and regs["cr3"] < (1 << 40)
-    return r, good
+    want = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp", "rip", "cr3")
+    if not all(k in regs for k in want):
+        r.msg = f"a partial register set: {sorted(regs)}"
+        return r, False
+    stable = {k: v for k, v in before.items() if after.get(k) == v and k in regs and k != "rfl"}
+    bad = {k: (hex(regs[k]), hex(v)) for k, v in stable.items() if regs[k] != v}
+    if bad or len(stable) < 4:
+        r.msg = f"registers unlike QEMU's monitor (helper, monitor): {bad}; {len(stable)} stable"
+        return r, False
+    return r, True
 
 
 GARBAGE = [
@@ -625,78 +647,85 @@ def phase_gdbstub(conn, A, B):
         return conn
     proxy = GdbProxy(path)
     try:
-        # a fresh helper, so that its gdbstub connection goes through the proxy
-        conn = own_helper(conn, restart=True)
-        A.learn(conn)
-        r, good = op_regs_truth(conn, A)
-        if not check(r.ok and good and proxy.requests > 0,
-                     f"GetRegisters on A through the proxy on its gdbstub ({proxy.requests} requests seen)", repr(r)):
-            return conn
-        kinds = collections.Counter()
-        bad_bound, bad_b, bad_wrong, not_back = [], [], [], []
-        n = 0
-        t_start = time.monotonic()
-        while n < CYCLES and (n < 3 or time.monotonic() - t_start < BUDGET):
-            n += 1
-            stall = n % 2 == 0
-            if stall:
-                what = "a stall of 8 s"
-                proxy.stall_until = time.monotonic() + 8
-            else:
-                what, make = GARBAGE[(n // 2) % len(GARBAGE)]
-                with proxy.lock:
-                    proxy.inject = make()
-            res = {}
-
-            def regs():
-                res["r"], res["good"] = op_regs_truth(conn2, A)
-            conn2 = connect()
-            t = threading.Thread(target=regs)
-            t0 = time.monotonic()
-            t.start()
-            # B is served while A's gdbstub misbehaves
-            while t.is_alive() and time.monotonic() - t0 < 100:
-                e = B.check(conn)
-                if e:
-                    bad_b.append(f"cycle {n} ({what}): {e}")
-                time.sleep(0.2)
-            t.join(100)
-            took = time.monotonic() - t0
-            if t.is_alive() or "r" not in res:
-                bad_bound.append(f"cycle {n} ({what}): GetRegisters on A did not end within 100 s")
-                break
-            r = res["r"]
-            kinds["ok" if r.ok else r.err] += 1
-            if r.ok and not res["good"]:
-                bad_wrong.append(f"cycle {n} ({what}): GetRegisters returned {r.value}")
-            if not r.ok and not r.err.startswith(ERR):
-                bad_bound.append(f"cycle {n} ({what}): {r.err} after {took:.1f} s: {r.msg}")
-            note(f"  cycle {n} ({what}): GetRegisters on A after {took:.1f} s: "
-                 f"{'ok' if r.ok else r.err + ': ' + (r.msg or '')[-220:]}")
-            conn2.close_sync(None)
-            proxy.stall_until = 0
-            # then A answers again (through the stub: registers; and memory)
-            rr = wait_until(60, lambda: op_regs_truth(conn, A)[1], step=0.5)
-            if not rr:
-                not_back.append(f"cycle {n} ({what}): GetRegisters on A does not give registers again "
-                                f"within 60 s: {op_regs_truth(conn, A)[0]}")
-            e = A.check(conn)
-            if e:
-                not_back.append(f"cycle {n} ({what}): {e}")
-        note(f"gdbstub: {n} cycles in {time.monotonic() - t_start:.0f} s; GetRegisters outcomes {dict(kinds)}")
-        check(not bad_bound, f"gdbstub garbage/stall x{n}: the call on A ends within the bound (100 s) with "
-              "its registers or a clear error of the helper", "\n".join(bad_bound))
-        check(not bad_wrong, f"gdbstub garbage/stall x{n}: a GetRegisters that succeeds gives real registers",
-              "\n".join(bad_wrong))
-        check(not bad_b, f"gdbstub garbage/stall x{n}: B is served meanwhile", "\n".join(bad_b))
-        check(not not_back, f"gdbstub garbage/stall x{n}: once the stub behaves, A gives registers and memory "
-              "again (60 s)", "\n".join(not_back[:10]))
-        check(helper_alive(), f"gdbstub garbage/stall x{n}: the helper lives on")
+        conn = gdbstub_cycles(conn, A, B, proxy)
     finally:
         proxy.stop()
-    # a helper connected to QEMU itself for the phases after this one
+    # a helper connected to QEMU itself for the phases after this one (also
+    # when the cycles ended early)
     conn = own_helper(conn, restart=True)
     A.learn(conn)
+    return conn
+
+
+def gdbstub_cycles(conn, A, B, proxy):
+    # a fresh helper, so that its gdbstub connection goes through the proxy
+    conn = own_helper(conn, restart=True)
+    A.learn(conn)
+    r, good = op_regs_truth(conn, A)
+    if not check(r.ok and good and proxy.requests > 0,
+                 f"GetRegisters on A through the proxy on its gdbstub ({proxy.requests} requests seen)", repr(r)):
+        return conn
+    kinds = collections.Counter()
+    bad_bound, bad_b, bad_wrong, not_back = [], [], [], []
+    n = 0
+    t_start = time.monotonic()
+    while n < CYCLES and (n < 3 or time.monotonic() - t_start < BUDGET):
+        n += 1
+        stall = n % 2 == 0
+        if stall:
+            what = "a stall of 8 s"
+            proxy.stall_until = time.monotonic() + 8
+        else:
+            what, make = GARBAGE[(n // 2) % len(GARBAGE)]
+            with proxy.lock:
+                proxy.inject = make()
+        res = {}
+
+        def regs():
+            res["r"], res["good"] = op_regs_truth(conn2, A)
+        conn2 = connect()
+        t = threading.Thread(target=regs)
+        t0 = time.monotonic()
+        t.start()
+        # B is served while A's gdbstub misbehaves
+        while t.is_alive() and time.monotonic() - t0 < 100:
+            e = B.check(conn)
+            if e:
+                bad_b.append(f"cycle {n} ({what}): {e}")
+            time.sleep(0.2)
+        t.join(100)
+        took = time.monotonic() - t0
+        if t.is_alive() or "r" not in res:
+            bad_bound.append(f"cycle {n} ({what}): GetRegisters on A did not end within 100 s")
+            break
+        r = res["r"]
+        kinds["ok" if r.ok else r.err] += 1
+        if r.ok and not res["good"]:
+            bad_wrong.append(f"cycle {n} ({what}): GetRegisters: {r.msg}")
+        if not r.ok and not r.err.startswith(ERR):
+            bad_bound.append(f"cycle {n} ({what}): {r.err} after {took:.1f} s: {r.msg}")
+        note(f"  cycle {n} ({what}): GetRegisters on A after {took:.1f} s: "
+             f"{'ok' if r.ok else r.err + ': ' + (r.msg or '')[-220:]}")
+        conn2.close_sync(None)
+        proxy.stall_until = 0
+        # then A answers again (through the stub: registers; and memory)
+        rr = wait_until(60, lambda: op_regs_truth(conn, A)[1], step=0.5)
+        if not rr:
+            not_back.append(f"cycle {n} ({what}): GetRegisters on A does not give registers again "
+                            f"within 60 s: {op_regs_truth(conn, A)[0]}")
+        e = A.check(conn)
+        if e:
+            not_back.append(f"cycle {n} ({what}): {e}")
+    note(f"gdbstub: {n} cycles in {time.monotonic() - t_start:.0f} s; GetRegisters outcomes {dict(kinds)}")
+    check(not bad_bound, f"gdbstub garbage/stall x{n}: the call on A ends within the bound (100 s) with "
+          "its registers or a clear error of the helper", "\n".join(bad_bound))
+    check(not bad_wrong, f"gdbstub garbage/stall x{n}: a GetRegisters that succeeds gives the registers "
+          "QEMU's monitor shows (whole set, none shifted)",
+          "\n".join(bad_wrong))
+    check(not bad_b, f"gdbstub garbage/stall x{n}: B is served meanwhile", "\n".join(bad_b))
+    check(not not_back, f"gdbstub garbage/stall x{n}: once the stub behaves, A gives registers and memory "
+          "again (60 s)", "\n".join(not_back[:10]))
+    check(helper_alive(), f"gdbstub garbage/stall x{n}: the helper lives on")
     return conn
 
 

@@ -480,6 +480,9 @@ static void test_read_reg(void)
         /* same vCPU: no second Hg */
         { "p10", QEMU_RIP, 0, NULL },
         { "p11", QEMU_E14, 0, NULL },
+        /* after an error reply, the stream is fenced (a second answer of
+         * the stub's, if any, is dropped) */
+        { "qC", "+$QC01#f5", 0, NULL },
         { "P10=0010000081ffffff", QEMU_OK, 0, NULL },
         { "D", QEMU_OK, 0, NULL },
         { NULL, NULL, 0, NULL },
@@ -521,6 +524,7 @@ static void test_mem_error(void)
     static const step_t steps[] = {
         CONNECT_STEPS,
         { "m0,8", QEMU_E14, 0, NULL },
+        { "qC", "+$QC01#f5", 0, NULL },
         { "m8,8", "+$0102030405060708#24", 0, NULL },
         { "D", QEMU_OK, 0, NULL },
         { NULL, NULL, 0, NULL },
@@ -749,6 +753,34 @@ static void test_bad_checksum_nack(void)
  * before the real answer: the client's '-' makes the stub send its answer
  * again, and that copy must not answer the next command (registers read
  * into each other). */
+/* An error reply the stub did not send, before its real answer: the real
+ * one must not answer the next command. */
+static void test_injected_error_reply(void)
+{
+    static const step_t steps[] = {
+        CONNECT_STEPS,
+        { "Hg1", QEMU_OK, 0, NULL },
+        { "p1d", "+$E01#a6+$0020060100000000#09", 0, NULL },
+        { "qC", "+$QC01#f5", 0, NULL },
+        { "p10", QEMU_RIP, 0, NULL },
+        { "D", QEMU_OK, 0, NULL },
+        { NULL, NULL, 0, NULL },
+    };
+    g_autoptr(GError) err = NULL;
+    peer_t *p = peer_start(QEMU_STOP_ON_CONNECT, steps);
+    gdb_client_t *c = connect_ok(p, false);
+    uint64_t v = 0;
+
+    g_assert_false(gdb_client_read_reg(c, 0, "cr3", &v, &err));
+    g_assert_error(err, GDB_CLIENT_ERROR, GDB_CLIENT_ERROR_REMOTE);
+    g_clear_error(&err);
+    g_assert_true(gdb_client_read_reg(c, 0, "rip", &v, &err));
+    g_assert_no_error(err);
+    g_assert_cmphex(v, ==, 0xffffffffac4592ebULL);
+    gdb_client_free(c);
+    g_free(peer_finish(p));
+}
+
 static void test_damaged_extra_packet(void)
 {
     static const step_t steps[] = {
@@ -894,6 +926,7 @@ int main(int argc, char **argv)
     g_test_add_func("/gdb-client/peer/stall", test_stall);
     g_test_add_func("/gdb-client/peer/bad-checksum", test_bad_checksum_nack);
     g_test_add_func("/gdb-client/peer/damaged-extra-packet", test_damaged_extra_packet);
+    g_test_add_func("/gdb-client/peer/injected-error-reply", test_injected_error_reply);
     g_test_add_func("/gdb-client/run/unexpected-stop-resend", test_unexpected_stop_resend);
     g_test_add_func("/gdb-client/run/unexpected-stop-answered", test_unexpected_stop_answered);
     g_test_add_func("/gdb-client/run/external-stop", test_external_stop);

@@ -571,14 +571,17 @@ static int resync(gdb_client_t *c, bool *got_answer, GError **error)
     }
 }
 
-/* An answer came after we said '-' to a damaged packet.  If that packet
- * was not the stub's (bytes from elsewhere on the stream), the stub now
- * sends its answer a second time, which would be taken for the answer to
- * our next command, and every one after it (registers read into each
- * other).  "qC" fences the stream: everything before its "QC..." answer is
- * dropped, and the answer we have is put back.  Again if more '-' were said
- * meanwhile (a duplicate of "QC" itself). */
-static bool fence_after_nack(gdb_client_t *c, GError **error)
+/* The stream may hold a second answer to our command: we said '-' to a
+ * damaged packet that was not the stub's (bytes from elsewhere on the
+ * stream), and the stub sends its answer again; or the "answer" was an
+ * error reply that the stub did not send, and its own answer follows.
+ * Either copy would be taken for the answer to our next command, and every
+ * one after it (registers read into each other).  "qC" fences the stream:
+ * everything before its "QC..." answer is dropped, and the answer we have
+ * is put back.  Again if more '-' were said meanwhile (a duplicate of "QC"
+ * itself).  Costs a round trip after an error reply, which QEMU gives only
+ * for memory it cannot read and registers it does not have. */
+static bool fence_stream(gdb_client_t *c, GError **error)
 {
     g_autoptr(GByteArray) keep = g_byte_array_sized_new(c->dec.payload->len + 1);
     g_byte_array_append(keep, c->dec.payload->data, c->dec.payload->len);
@@ -642,8 +645,12 @@ static bool transact(gdb_client_t *c, const char *cmd, reply_kind_t kind, GError
                 continue;
             if (kind == REPLY_STOP)
                 break;
-            if (!rsp_parse_stop(payload_str(c), payload_len(c), &st))
-                return c->nacks_sent == nacks || !c->ack_mode || fence_after_nack(c, error);
+            if (!rsp_parse_stop(payload_str(c), payload_len(c), &st)) {
+                unsigned code;
+                bool doubt = (c->ack_mode && c->nacks_sent != nacks) ||
+                             rsp_is_error(payload_str(c), payload_len(c), &code);
+                return !doubt || fence_stream(c, error);
+            }
             if (!check_exit(c, &st, error))
                 return false;
             replaced = true;
