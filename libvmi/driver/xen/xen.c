@@ -743,8 +743,10 @@ static bool xen_snapshot_create(vmi_instance_t vmi, GError **error)
     uint64_t pages = x->limit_pfn;
     xen_snapshot_t *s = g_new0(xen_snapshot_t, 1);
     s->pages = pages;
+    /* sparse: an HVM guest's frames span holes (its special pages sit
+     * below 4 GiB); only the pages copied take memory */
     s->mem = mmap(NULL, pages << XEN_PAGE_SHIFT, PROT_READ | PROT_WRITE,
-                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (s->mem == MAP_FAILED) {
         int e = errno;
         g_free(s);
@@ -784,8 +786,11 @@ static bool xen_snapshot_create(vmi_instance_t vmi, GError **error)
     if (paused)
         xen_unpause_domain(x, NULL);
     s->pause_s = (g_get_monotonic_time() - t0) / 1e6;
-    g_debug("xen: snapshot of %" G_GUINT64_FORMAT " pages, domain paused %.3f s", (guint64)pages,
-            s->pause_s);
+    uint64_t have = 0;
+    for (uint64_t i = 0; i < pages; i++)
+        have += !s->absent[i];
+    g_debug("xen: snapshot of %" G_GUINT64_FORMAT " pages (%" G_GUINT64_FORMAT " present), "
+            "domain paused %.3f s", (guint64)pages, (guint64)have, s->pause_s);
     g_free(frames);
     g_free(err);
     vmi->memo_len = 0;
