@@ -187,10 +187,10 @@ static void test_p2m_tree_and_linear(void)
     g_assert_cmpuint(si.max_pfn, ==, P2M_PFNS);
     g_assert_cmpuint(si.p2m_generation, ==, 6);
 
-    /* linear list preferred */
+    /* the tree preferred (fewer frames to read) */
     xen_p2m_t *p = xen_p2m_read(&rd, &si, 1 << 20, NULL);
     check_p2m(p, p2m, P2M_PFNS);
-    g_assert_true(p->linear);
+    g_assert_false(p->linear);
     g_assert_cmpuint(p->generation, ==, 6);
     xen_p2m_free(p);
 
@@ -202,12 +202,28 @@ static void test_p2m_tree_and_linear(void)
     g_assert_false(p->linear);
     xen_p2m_free(p);
 
-    /* the linear list broken (its root is not a machine frame): the tree */
+    /* the linear list alone */
     t = si;
-    t.p2m_cr3 = 0x7 << 12;
+    t.fll_mfn = XEN_INVALID_MFN;
     p = xen_p2m_read(&rd, &t, 1 << 20, NULL);
     check_p2m(p, p2m, P2M_PFNS);
+    g_assert_true(p->linear);
     xen_p2m_free(p);
+
+    /* the tree broken (its root is not a machine frame): the linear list */
+    t = si;
+    t.fll_mfn = 0x7;
+    p = xen_p2m_read(&rd, &t, 1 << 20, NULL);
+    check_p2m(p, p2m, P2M_PFNS);
+    g_assert_true(p->linear);
+    xen_p2m_free(p);
+
+    /* both broken: an error naming the list */
+    t.p2m_cr3 = 0x7 << 12;
+    GError *err = NULL;
+    g_assert_null(xen_p2m_read(&rd, &t, 1 << 20, &err));
+    g_assert_error(err, VMI_ERROR, VMI_ERROR_CORRUPT);
+    g_clear_error(&err);
 
     /* a hole in the linear list reads as pfns without frames */
     uint64_t saved = get64(mach_page(m, leaves[3]));

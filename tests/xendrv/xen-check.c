@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <xenforeignmemory.h>
 #include <libvmi/libvmi.h>
 
 static const char *dom;
@@ -34,6 +36,169 @@ static uint64_t jiffies(vmi_instance_t vmi)
     if (vmi_read_64_ksym(vmi, "jiffies", &j) != VMI_SUCCESS)
         return 0;
     return j;
+}
+
+/* ---- events: each counted in its callback, the fields checked by the host */
+static int n_cr3, n_int3, n_mem, n_ss;
+static uint64_t cr3_val, int3_gla, int3_want, mem_gla, mem_gfn, ss_rip[4];
+static addr_t int3_pa;
+static uint8_t int3_orig;
+
+static void cr3_cb(vmi_instance_t vmi, vmi_event_t *ev)
+{
+    (void)vmi;
+    n_cr3++;
+    cr3_val = ev->reg_event.value;
+}
+
+static void int3_cb(vmi_instance_t vmi, vmi_event_t *ev)
+{
+    if (ev->interrupt_event.gla == int3_want) {
+        n_int3++;
+        int3_gla = ev->interrupt_event.gla;
+        vmi_write_8_pa(vmi, int3_pa, &int3_orig);   /* the instruction back, run it */
+        ev->interrupt_event.reinject = 0;
+    } else {
+        ev->interrupt_event.reinject = 1;           /* the guest's own */
+    }
+}
+
+static void mem_cb(vmi_instance_t vmi, vmi_event_t *ev)
+{
+    (void)vmi;
+    n_mem++;
+    mem_gla = ev->mem_event.gla;
+    mem_gfn = ev->mem_event.gfn;
+}
+
+static void ss_cb(vmi_instance_t vmi, vmi_event_t *ev)
+{
+    (void)vmi;
+    if (n_ss < 4)
+        ss_rip[n_ss] = ev->ss_event.gla;
+    n_ss++;
+}
+
+static void listen_for(vmi_instance_t vmi, int *count, int want, double secs)
+{
+    double end = now() + secs;
+    while (*count < want && now() < end)
+        if (vmi_events_listen(vmi, 500) != VMI_SUCCESS) {
+            T("listen", "FAILED %s", vmi_get_last_error(vmi));
+            break;
+        }
+}
+
+static void events(vmi_instance_t vmi)
+{
+    vmi_event_t ev;
+    double t0;
+    /* CR3 writes */
+    memset(&ev, 0, sizeof(ev));
+    ev.type = VMI_EVENT_REGISTER;
+    ev.reg_event.reg = CR3;
+    ev.reg_event.in_access = VMI_REGACCESS_W;
+    ev.callback = (void *)cr3_cb;
+    if (vmi_register_event(vmi, &ev) == VMI_SUCCESS) {
+        t0 = now();
+        listen_for(vmi, &n_cr3, 50, 10);
+        double dt = now() - t0;
+        vmi_clear_event(vmi, &ev);
+        T("ev-cr3", "n=%d last=0x%" PRIx64 " rate=%.1f/s", n_cr3, cr3_val, n_cr3 / dt);
+    } else {
+        T("ev-cr3", "REFUSED %s", vmi_get_last_error(vmi));
+    }
+    /* INT3 on a kernel function the guest calls (it opens files every 2 s) */
+    int3_want = vmi_translate_ksym2v(vmi, "do_sys_openat2");
+    int3_pa = vmi_translate_kv2p(vmi, int3_want);
+    memset(&ev, 0, sizeof(ev));
+    ev.type = VMI_EVENT_INTERRUPT;
+    ev.interrupt_event.intr = INT3;
+    ev.interrupt_event.gla = int3_want;
+    ev.callback = (void *)int3_cb;
+    if (int3_pa && vmi_read_8_pa(vmi, int3_pa, &int3_orig) == VMI_SUCCESS &&
+        vmi_register_event(vmi, &ev) == VMI_SUCCESS) {
+        uint8_t cc = 0xcc;
+        vmi_write_8_pa(vmi, int3_pa, &cc);
+        listen_for(vmi, &n_int3, 1, 15);
+        vmi_write_8_pa(vmi, int3_pa, &int3_orig);
+        vmi_clear_event(vmi, &ev);
+        uint8_t now_byte = 0;
+        vmi_read_8_pa(vmi, int3_pa, &now_byte);
+        T("ev-int3", "n=%d want=0x%" PRIx64 " gla=0x%" PRIx64 " restored=%d", n_int3, int3_want,
+          int3_gla, now_byte == int3_orig);
+    } else {
+        T("ev-int3", "REFUSED %s", vmi_get_last_error(vmi));
+    }
+    /* writes to the page of jiffies */
+    addr_t jva = vmi_translate_ksym2v(vmi, "jiffies");
+    addr_t jpa = vmi_translate_kv2p(vmi, jva);
+    memset(&ev, 0, sizeof(ev));
+    ev.type = VMI_EVENT_MEMORY;
+    ev.mem_event.physical_address = jpa;
+    ev.mem_event.granularity = VMI_MEMEVENT_PAGE;
+    ev.mem_event.npages = 1;
+    ev.mem_event.in_access = VMI_MEMACCESS_W;
+    ev.callback = (void *)mem_cb;
+    if (vmi_register_event(vmi, &ev) == VMI_SUCCESS) {
+        listen_for(vmi, &n_mem, 5, 10);
+        vmi_clear_event(vmi, &ev);
+        T("ev-mem", "n=%d jiffies=0x%" PRIx64 "/0x%" PRIx64 " gla=0x%" PRIx64 " gfn=0x%" PRIx64,
+          n_mem, jva, jpa, mem_gla, mem_gfn);
+    } else {
+        T("ev-mem", "REFUSED %s", vmi_get_last_error(vmi));
+    }
+    /* single-step */
+    memset(&ev, 0, sizeof(ev));
+    ev.type = VMI_EVENT_SINGLESTEP;
+    SET_VCPU_SINGLESTEP(ev.ss_event, 0);
+    ev.callback = (void *)ss_cb;
+    if (vmi_register_event(vmi, &ev) == VMI_SUCCESS) {
+        listen_for(vmi, &n_ss, 200, 10);
+        vmi_clear_event(vmi, &ev);
+        T("ev-ss", "n=%d rips=0x%" PRIx64 ",0x%" PRIx64 ",0x%" PRIx64 ",0x%" PRIx64, n_ss,
+          ss_rip[0], ss_rip[1], ss_rip[2], ss_rip[3]);
+    } else {
+        T("ev-ss", "REFUSED %s", vmi_get_last_error(vmi));
+    }
+}
+
+/* ---- the same reads with xenforeignmemory alone (HVM/PVH: gfns) */
+static void bare_bench(vmi_instance_t vmi, addr_t base)
+{
+    if (strcmp(vmi_get_access_path(vmi), "xen-hvm") != 0)
+        return;
+    xenforeignmemory_handle *fm = xenforeignmemory_open(NULL, 0);
+    if (!fm)
+        return;
+    uint32_t domid = vmi_get_vmid(vmi);
+    xen_pfn_t pfns[256];
+    int err[256];
+    static uint8_t buf[1 << 20];
+    for (int i = 0; i < 256; i++)
+        pfns[i] = (base >> 12) + i;
+    double t0 = now();
+    void *p = xenforeignmemory_map(fm, domid, PROT_READ, 256, pfns, err);
+    if (p)
+        memcpy(buf, p, sizeof(buf));
+    double cold = now() - t0;
+    t0 = now();
+    for (int i = 0; i < 20 && p; i++)
+        memcpy(buf, p, sizeof(buf));
+    double warm = (now() - t0) / 20;
+    if (p)
+        xenforeignmemory_unmap(fm, p, 256);
+    t0 = now();
+    for (int i = 0; i < 100; i++) {
+        void *q = xenforeignmemory_map(fm, domid, PROT_READ, 1, pfns + (i % 256), err);
+        if (q) {
+            memcpy(buf, q, 4096);
+            xenforeignmemory_unmap(fm, q, 1);
+        }
+    }
+    double small = (now() - t0) / 100;
+    xenforeignmemory_close(fm);
+    T("bare-bench", "1MiB cold=%.6fs warm=%.6fs 4KiB-map+copy=%.7fs", cold, warm, small);
 }
 
 int main(int argc, char **argv)
@@ -163,13 +328,8 @@ int main(int argc, char **argv)
     double small = (now() - t0) / 1000;
     T("bench", "1MiB cold=%.6fs (%zu) warm=%.6fs 4KiB=%.7fs", cold, got, warm, small);
 
-    /* events: refused on PV (no HAP), not yet on PVH */
-    vmi_event_t ev;
-    memset(&ev, 0, sizeof(ev));
-    ev.type = VMI_EVENT_REGISTER;
-    ev.reg_event.reg = CR3;
-    ev.reg_event.in_access = VMI_REGACCESS_W;
-    T("event", "%s", vmi_register_event(vmi, &ev) == VMI_SUCCESS ? "registered" : vmi_get_last_error(vmi));
+    bare_bench(vmi, base);
+    events(vmi);
 
     vmi_destroy(vmi);
     T("done", "ok");
