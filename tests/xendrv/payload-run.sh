@@ -9,7 +9,7 @@ for d in ${XEN_RIG_PVH:-domu-pvh} ${XEN_RIG_PV:-domu-pv}; do
     pa=${1:-0}
     set -- $(sed -n 's/^VMI-ARGV1 \([0-9]*\) \([0-9a-f]*\) .*/\1 \2/p' "$log" | head -n1)
     echo "XEN-TEST $d begin pa=$pa argv=$1:$2 $(cut -d' ' -f1 /proc/uptime)"
-    ./bin/xen-check "$d" "$pa" "$1" "$2" 2>&1 | sed 's/^\([^X]\)/XEN-TEST '"$d"' stderr \1/'
+    G_MESSAGES_DEBUG=libvmi ./bin/xen-check "$d" "$pa" "$1" "$2" 2>&1 | grep -v 'DEBUG.*\(kvm\|linux\|kallsyms\|btf\)' | sed 's/^\([^X]\)/XEN-TEST '"$d"' stderr \1/'
     echo "XEN-TEST $d ps-begin"
     ./bin/vmi-process-list "$d" >/run/ps.out 2>&1
     rc=$?

@@ -342,7 +342,10 @@ static uint8_t *xen_map(vmi_instance_t vmi, addr_t pa, size_t want, size_t *avai
                    "configuration)", vmi->name);
         return NULL;
     }
-    xen_memory_check(vmi, false);
+    /* the clock is a system call in a PV dom0 (costly under emulation):
+     * looked at every XEN_CHECK_CALLS accesses, not on each */
+    if (++x->map_calls % XEN_CHECK_CALLS == 0)
+        xen_memory_check(vmi, false);
     return xen_mapcache_get(x->cache, pa, want, avail, write);
 }
 

@@ -28,6 +28,7 @@ typedef struct xen_data {
     bool writable;
     uint64_t tot_pages;     /* when last looked at (ballooning) */
     gint64 checked_at;      /* monotonic µs of the last look */
+    uint64_t map_calls;
     uint64_t limit_pfn;     /* pages the domain can have frames at */
     xen_mapcache_t *cache;
     vmi_instance_t vmi;
@@ -49,6 +50,7 @@ static inline xen_data_t *xen_data(vmi_instance_t vmi)
  * pages changed (ballooning) or a PV guest's p2m generation moved, mappings
  * of changed frames are dropped (xen.c). */
 #define XEN_CHECK_US 50000
+#define XEN_CHECK_CALLS 256
 void xen_memory_check(vmi_instance_t vmi, bool now);
 
 /* Pause bookkeeping that survives a crash (xen.c): every pause is recorded
