@@ -119,20 +119,23 @@ static void events(vmi_instance_t vmi)
     /* A breakpoint Xen does not intercept would reach the guest's kernel
      * (an oops in do_sys_openat2): planted only once events are seen to
      * arrive at all */
-    if (!n_cr3) {
-        T("ev-int3", "NOT-TRIED no CR3 event arrived, so the monitor ring is not known to work "
-          "here (an INT3 Xen does not intercept would kill the guest)");
-    } else if (int3_pa && vmi_read_8_pa(vmi, int3_pa, &int3_orig) == VMI_SUCCESS &&
+    if (int3_pa && vmi_read_8_pa(vmi, int3_pa, &int3_orig) == VMI_SUCCESS &&
         vmi_register_event(vmi, &ev) == VMI_SUCCESS) {
-        uint8_t cc = 0xcc;
-        vmi_write_8_pa(vmi, int3_pa, &cc);
-        listen_for(vmi, &n_int3, 1, 15);
-        vmi_write_8_pa(vmi, int3_pa, &int3_orig);
-        vmi_clear_event(vmi, &ev);
-        uint8_t now_byte = 0;
-        vmi_read_8_pa(vmi, int3_pa, &now_byte);
-        T("ev-int3", "n=%d want=0x%" PRIx64 " gla=0x%" PRIx64 " restored=%d", n_int3, int3_want,
-          int3_gla, now_byte == int3_orig);
+        if (!n_cr3) {
+            vmi_clear_event(vmi, &ev);
+            T("ev-int3", "NOT-TRIED no CR3 event arrived, so the monitor ring is not known to work "
+              "here (an INT3 Xen does not intercept would kill the guest)");
+        } else {
+            uint8_t cc = 0xcc;
+            vmi_write_8_pa(vmi, int3_pa, &cc);
+            listen_for(vmi, &n_int3, 1, 15);
+            vmi_write_8_pa(vmi, int3_pa, &int3_orig);
+            vmi_clear_event(vmi, &ev);
+            uint8_t now_byte = 0;
+            vmi_read_8_pa(vmi, int3_pa, &now_byte);
+            T("ev-int3", "n=%d want=0x%" PRIx64 " gla=0x%" PRIx64 " restored=%d", n_int3,
+              int3_want, int3_gla, now_byte == int3_orig);
+        }
     } else {
         T("ev-int3", "REFUSED %s", vmi_get_last_error(vmi));
     }

@@ -39,7 +39,7 @@ res=$out/results.txt
 [ -s "$res" ] || { echo "FAIL: no XEN-TEST lines in $res"; exit 1; }
 
 val() { sed -n "s/^XEN-TEST $1 $2 //p" "$res" | head -n1; }
-field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p"; }
+field() { sed -n "s/^\(.* \)\{0,1\}$1=\([^ ]*\).*/\2/p"; }
 
 for d in domu-pv domu-pvh; do
     con=$out/console-$d.log
@@ -130,10 +130,19 @@ for d in domu-pv domu-pvh; do
             esac
         done
     else
+        # the driver logs the ring's indexes at each listen: a request Xen
+        # never put on the ring is this hypervisor's, not ours
+        rq=$(sed -n "s/^XEN-TEST $d stderr .*xen: ring of domain [0-9]*: req_prod \([0-9]*\) .*/\1/p" "$res" | sort -n | tail -n1)
         for k in ev-cr3 ev-int3 ev-mem ev-ss; do
             e=$(val "$d" $k)
             case $e in
-            "n=0"*|NOT-TRIED*|"") nok "$d: $k: no event delivered: $e" ;;
+            "n=0"*|NOT-TRIED*)
+                if [ "${rq:-x}" = 0 ]; then
+                    skip_check "$d: $k" "Xen accepted the monitor but put no request on the ring (req_prod stayed 0: its monitor does not intercept here, e.g. AMD SVM nested under TCG): $e"
+                else
+                    nok "$d: $k: no event delivered (ring req_prod ${rq:-?}): $e"
+                fi ;;
+            "") nok "$d: $k: not reported" ;;
             REFUSED*) skip_check "$d: $k" "this Xen refused it: ${e#REFUSED }" ;;
             *) ok "$d: $k delivered: $e" ;;
             esac

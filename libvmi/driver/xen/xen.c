@@ -773,6 +773,25 @@ static bool xen_snapshot_create(vmi_instance_t vmi, GError **error)
     if (madvise(s->mem, ram << XEN_PAGE_SHIFT, MADV_POPULATE_WRITE) < 0)
         for (uint64_t i = 0; i < ram; i++)
             s->mem[i << XEN_PAGE_SHIFT] = 0;
+    /* An HVM guest's span above its RAM is mostly holes (its special pages
+     * sit just below 4 GiB): which batches there hold a page is found
+     * before the pause, and only those are copied in it.  A page populated
+     * up there in between reads as absent from the snapshot. */
+    uint64_t nbatch = (pages + SNAP_BATCH - 1) / SNAP_BATCH;
+    g_autofree uint8_t *wanted = g_malloc(nbatch);
+    memset(wanted, 1, nbatch);
+    for (uint64_t b = ram / SNAP_BATCH + 1; !x->pv && b < nbatch; b++) {
+        uint64_t first = b * SNAP_BATCH;
+        size_t n = MIN(SNAP_BATCH, pages - first);
+        for (size_t i = 0; i < n; i++)
+            frames[i] = first + i;
+        uint8_t *p = x->L->xenforeignmemory_map(x->fmem, x->domid, PROT_READ, n, frames, err);
+        wanted[b] = 0;
+        for (size_t i = 0; p && i < n && !wanted[b]; i++)
+            wanted[b] = err[i] == 0;
+        if (p)
+            x->L->xenforeignmemory_unmap(x->fmem, p, n);
+    }
     gint64 t1 = g_get_monotonic_time();
     bool paused = false;
     if (!x->pauses) {
@@ -784,6 +803,10 @@ static bool xen_snapshot_create(vmi_instance_t vmi, GError **error)
         xen_memory_check(vmi, true);   /* the p2m as it is now, paused */
     for (uint64_t first = 0; first < pages; first += SNAP_BATCH) {
         size_t n = MIN(SNAP_BATCH, pages - first);
+        if (!wanted[first / SNAP_BATCH]) {
+            memset(s->absent + first, 1, n);
+            continue;
+        }
         for (size_t i = 0; i < n; i++) {
             uint64_t f;
             frames[i] = mapper_frame(x, first + i, &f) ? f : XEN_INVALID_MFN;
