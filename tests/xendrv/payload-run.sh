@@ -19,6 +19,11 @@ for d in ${XEN_RIG_PVH:-domu-pvh} ${XEN_RIG_PV:-domu-pv}; do
     id=$(xl domid "$d")
     echo "XEN-TEST $d byid $(./bin/vmi-process-list "$id" 2>&1 | wc -l) domid=$id"
     xl list "$d" | tail -n1 | sed "s/^/XEN-TEST $d xl /"
+    # a program that dies paused (and with a monitor attached)
+    ./bin/xen-check --crash "$d" >/run/crash.out 2>&1
+    echo "XEN-TEST $d crash-rc $?"
+    grep '^XEN-TEST' /run/crash.out
+    xl list "$d" | tail -n1 | sed "s/^/XEN-TEST $d after-crash /"
 done
 # the domUs print their sentinels' command lines every 2 s: let them
 sleep 6

@@ -216,8 +216,26 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: xen-check DOMAIN [PA PID ARGV_VA]\n");
         return 2;
     }
-    dom = argv[1];
     vmi_instance_t vmi;
+    if (strcmp(argv[1], "--crash") == 0 && argc >= 3) {
+        /* paused (and, on HVM, with a monitor attached), then killed by a
+         * signal: the library must leave the domain running */
+        dom = argv[2];
+        if (vmi_init(&vmi, VMI_AUTO | VMI_INIT_PARTIAL, dom) != VMI_SUCCESS)
+            return 1;
+        vmi_event_t ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.type = VMI_EVENT_REGISTER;
+        ev.reg_event.reg = CR3;
+        ev.reg_event.in_access = VMI_REGACCESS_W;
+        ev.callback = (void *)cr3_cb;
+        int evs = vmi_register_event(vmi, &ev) == VMI_SUCCESS;
+        vmi_pause_vm(vmi);
+        T("crash", "paused events=%d, now SIGSEGV", evs);
+        *(volatile int *)(uintptr_t)8 = 1;
+        return 0;
+    }
+    dom = argv[1];
     double t0 = now();
     if (vmi_init(&vmi, VMI_AUTO | VMI_INIT_COMPLETE, dom) != VMI_SUCCESS) {
         T("init", "FAILED %s", vmi_get_last_error(NULL));

@@ -153,6 +153,15 @@ for d in domu-pv domu-pvh; do
     *p*|*c*|"") nok "$d: after the checks the domain is '$st' (paused or crashed)" ;;
     *) ok "$d: runs on after the checks ($st)" ;;
     esac
+    cs=$(val "$d" after-crash | awk '{ print $(NF-1) }')
+    if ! grep -q "^XEN-TEST $d crash paused" "$res"; then
+        nok "$d: the crash check did not pause the domain: $(val "$d" crash-rc)"
+    else
+        case $cs in
+        *p*|"") nok "$d: a program killed (SIGSEGV) while it had the domain paused left it '$cs'" ;;
+        *) ok "$d: a program killed (SIGSEGV) while it had the domain paused left it running ($cs, $(val "$d" crash))" ;;
+        esac
+    fi
     echo "# $d bench: $(val "$d" bench) | bare: $(val "$d" bare-bench)"
 done
 checks_end xen-drv
