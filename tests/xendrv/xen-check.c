@@ -10,6 +10,7 @@
  * sentinel's argv (VMI-ARGV), overwritten with "XENDRV-WROTE-IT".
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,7 +233,7 @@ int main(int argc, char **argv)
         int evs = vmi_register_event(vmi, &ev) == VMI_SUCCESS;
         vmi_pause_vm(vmi);
         T("crash", "paused events=%d, now SIGSEGV", evs);
-        *(volatile int *)(uintptr_t)8 = 1;
+        raise(SIGSEGV);
         return 0;
     }
     dom = argv[1];
