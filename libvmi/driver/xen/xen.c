@@ -70,7 +70,7 @@ static void fatal_signal(int sig)
     raise(sig);
 }
 
-static void install_pause_hooks(void)
+void xen_install_exit_hooks(void)
 {
     if (!g_once_init_enter(&pause_hooks_done))
         return;
@@ -114,7 +114,7 @@ static pause_slot_t *pause_slot(xen_data_t *x, bool create)
 
 bool xen_pause_domain(xen_data_t *x, GError **error)
 {
-    install_pause_hooks();
+    xen_install_exit_hooks();
     pause_slot_t *s = pause_slot(x, true);
     if (x->L->xc_domain_pause(x->xch, x->domid) < 0) {
         int e = errno;

@@ -55,6 +55,9 @@ void xen_memory_check(vmi_instance_t vmi, bool now);
 
 /* Pause bookkeeping that survives a crash (xen.c): every pause is recorded
  * so that an exit or a fatal signal unpauses what we paused. */
+/* atexit and fatal-signal handlers (where the program has none) that
+ * unpause and detach what this process holds; installed once. */
+void xen_install_exit_hooks(void);
 bool xen_pause_domain(xen_data_t *x, GError **error);
 bool xen_unpause_domain(xen_data_t *x, GError **error);
 

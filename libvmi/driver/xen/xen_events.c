@@ -137,6 +137,7 @@ static bool ring_up(vmi_instance_t vmi, xen_data_t *x, GError **error)
     SHARED_RING_INIT((vm_event_sring_t *)e->ring_page);
     BACK_RING_INIT(&e->back, (vm_event_sring_t *)e->ring_page, XEN_PAGE_SIZE);
     x->ev = e;
+    xen_install_exit_hooks();
     ev_slot_set(x, true);
     return true;
 }
