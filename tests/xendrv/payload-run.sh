@@ -10,6 +10,14 @@ for d in ${XEN_RIG_PVH:-domu-pvh} ${XEN_RIG_PV:-domu-pv}; do
     set -- $(sed -n 's/^VMI-ARGV1 \([0-9]*\) \([0-9a-f]*\) .*/\1 \2/p' "$log" | head -n1)
     echo "XEN-TEST $d begin pa=$pa argv=$1:$2 $(cut -d' ' -f1 /proc/uptime)"
     G_MESSAGES_DEBUG=libvmi ./bin/xen-check "$d" "$pa" "$1" "$2" 2>&1 | grep -v 'DEBUG.*\(kvm\|linux\|kallsyms\|btf\)' | sed 's/^\([^X]\)/XEN-TEST '"$d"' stderr \1/'
+    # the guest prints its sentinels' command lines every 2 s (when it
+    # gets the CPU): wait for the line that shows our write
+    t=0
+    while [ $t -lt 60 ] && ! grep -q "^VMI-CMDLINE $1 .*XENDRV-WROTE-IT" "$log"; do
+        sleep 1
+        t=$((t + 1))
+    done
+    echo "XEN-TEST $d write-wait ${t}s"
     echo "XEN-TEST $d ps-begin"
     ./bin/vmi-process-list "$d" >/run/ps.out 2>&1
     rc=$?
