@@ -1011,6 +1011,7 @@ const vmi_driver_ops_t xen_driver_ops = {
     .open = xen_open,
     .close = xen_close,
     .map = xen_map,
+    .map_never_faults = true,
     .read = xen_read,
     .write = xen_write,
     .memsize = xen_memsize,
