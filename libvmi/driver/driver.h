@@ -25,6 +25,10 @@ typedef struct vmi_driver_ops {
      * readable from it without a break (<= @want).  NULL when @pa is not
      * backed.  Drivers without a mapping leave it empty. */
     uint8_t *(*map)(vmi_instance_t vmi, addr_t pa, size_t want, size_t *avail, bool write);
+    /* The pointers map gives cannot fault (not a file that may shrink: Xen
+     * foreign mappings hold their frames): copies through them skip the
+     * SIGBUS guard's byte-granular copy for a plain memcpy. */
+    bool map_never_faults;
     /* Copy path, used when map is empty: bytes read/written from @pa. */
     size_t (*read)(vmi_instance_t vmi, addr_t pa, void *buf, size_t count);
     size_t (*write)(vmi_instance_t vmi, addr_t pa, const void *buf, size_t count);
@@ -82,6 +86,16 @@ typedef struct vmi_driver_ops {
                             GError **error);
     /* Events seen and not yet delivered; empty: 0. */
     int (*events_pending)(vmi_instance_t vmi);
+
+    /* Page tables in machine frames (a Xen PV guest): true when CR3 and the
+     * entries of the guest's tables hold frames of another space than the
+     * guest-physical one every other call uses.  The core then has the
+     * walkers map the dtb with phys_to_machine, read tables through
+     * machine_to_phys, and map the page they end on back.  Empty: guest
+     * frames (every HVM guest). */
+    bool (*machine_frames)(vmi_instance_t vmi);
+    bool (*phys_to_machine)(vmi_instance_t vmi, addr_t pa, addr_t *ma);
+    bool (*machine_to_phys)(vmi_instance_t vmi, addr_t ma, addr_t *pa);
 } vmi_driver_ops_t;
 
 /* The registry, in probing order for VMI_AUTO (fastest, most specific first). */
@@ -91,6 +105,9 @@ const vmi_driver_ops_t *driver_for_mode(int mode);
 extern const vmi_driver_ops_t file_driver_ops;
 #ifdef ENABLE_KVM
 extern const vmi_driver_ops_t kvm_driver_ops;
+#endif
+#ifdef ENABLE_XEN
+extern const vmi_driver_ops_t xen_driver_ops;
 #endif
 
 #endif

@@ -62,6 +62,23 @@ esac
 # let the system settle
 read -t 2 x <>/run/vmi/tick
 
+# With vmi.xen=1 (the Xen rig, tests/xen/): the physical address of
+# sentinel a's argv[1] from /proc/PID/pagemap (a PV guest's pseudo-physical
+# address), printed later as VMI-PA.  Subprocesses (dd, od), done before
+# the first process list.
+case " $cmdline " in
+*" vmi.xen=1 "*)
+    read -r l </proc/$SENT_a/stat
+    set -- ${l##*\) }
+    va=$((${46} + 4))
+    x=$(dd if=/proc/$SENT_a/pagemap bs=8 skip=$((va / 4096)) count=1 2>/dev/null | od -An -tx8)
+    set -- $x
+    x=${1#??}
+    PA_LINE=$(printf 'VMI-PA %s %x %x %s' "$SENT_a" "$va" \
+        $((((0x$x & 0x7fffffffffffff) << 12) | (va & 0xfff))) alpha-marker-4711)
+    ;;
+esac
+
 ps_block() {
     printf 'VMI-PS-BEGIN\n'
     for d in /proc/[0-9]*; do
@@ -113,6 +130,7 @@ for n in a b c; do
     done </proc/$p/environ
 done
 [ -n "${BUSY:-}" ] && printf 'VMI-BUSY %s\n' "$BUSY"
+[ -n "${PA_LINE:-}" ] && printf '%s\n' "$PA_LINE"
 read -r u i </proc/uptime
 printf 'VMI-UPTIME %s\n' "$u"
 printf 'VMI-READY\n'
