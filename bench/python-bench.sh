@@ -65,7 +65,8 @@ vol() {   # vol LOCATION: wall seconds of linux.pslist
     t0=$(date +%s.%N)
     mkdir -p "$work/cache"
     "$PY" "$VOLATILITY3_DIR/vol.py" -q -r json --cache-path "$work/cache" \
-        --plugin-dirs "$top_srcdir/python/volatility3" -s "$symbols" -f "$1" linux.pslist >"$work/out.json"
+        --plugin-dirs "$top_srcdir/python/volatility3" -s "$symbols" -f "$1" linux.pslist \
+        >"$work/out.json" 2>"$work/vol.err" || { cat "$work/vol.err" >&2; return 1; }
     t1=$(date +%s.%N)
     echo "$t0 $t1" | awk '{ printf "%.2f\n", $2 - $1 }'
 }
