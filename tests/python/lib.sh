@@ -19,9 +19,9 @@ export PYTHONDONTWRITEBYTECODE=1
 # make builds when Python's headers are there: HAVE_API=1
 export LIBVMI_PYTHON_MODE=abi
 HAVE_API=0
-if [ -e "$top_builddir/python/.libs/_libvmi_cffi.so" ]; then
+if [ -e "$top_builddir/python/_libvmi_cffi.so" ]; then
     HAVE_API=1
-    PYTHONPATH=$PYTHONPATH:$top_builddir/python/.libs
+    PYTHONPATH=$PYTHONPATH:$top_builddir/python
 fi
 [ -e "$LIBVMI_LIBRARY" ] || { echo "FAIL: $LIBVMI_LIBRARY not built"; exit 1; }
 # py_checks LOG MODULE...: run unittest modules through run.py, its TAP
@@ -29,8 +29,14 @@ fi
 py_checks() {
     local log=$1
     shift
-    "$PY" "$top_srcdir/tests/python/run.py" "$@" 2>&1 | tee "$log" || true
+    local rc=0
+    "$PY" "$top_srcdir/tests/python/run.py" "$@" >"$log" 2>&1 || rc=$?
+    cat "$log"
     count_tap "$log"
+    # a crash (or anything but a test's failure) counts as a failed check
+    if [ $rc -ne 0 ] && ! grep -q '^not ok' "$log"; then
+        nok "$* (run.py exited $rc)"
+    fi
 }
 # py_checks_modes LOG MODULE...: py_checks in ABI mode, then in API mode
 # (the compiled module) when it was built, else that half skipped

@@ -19,8 +19,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 make -s -C "$top_builddir" DESTDIR="$work/root" install-libLTLIBRARIES \
     install-dist_libvmipythonDATA install-nodist_libvmipythonDATA \
-    install-dist_volatility3pluginDATA $(grep -q '^libvmipyext_LTLIBRARIES = python' "$top_builddir/Makefile" &&
-    echo install-libvmipyextLTLIBRARIES) >"$work/install.log" 2>&1 ||
+    install-dist_volatility3pluginDATA $(grep -q '^nodist_libvmipyext_DATA = python' "$top_builddir/Makefile" &&
+    echo install-nodist_libvmipyextDATA) >"$work/install.log" 2>&1 ||
     { cat "$work/install.log"; echo "FAIL: make install"; exit 1; }
 pkg=$work/root$sitedir/libvmi
 if [ -f "$pkg/__init__.py" ] && [ -f "$pkg/_installed.py" ]; then
