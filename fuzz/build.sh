@@ -57,7 +57,7 @@ extra=""
 pkg-config --exists libvirt && extra=$(pkg-config --cflags libvirt)
 CPPFLAGS="-DLIBVMI_API_MODERN -include $bdir/build-config.h -I$src -I$src/libvmi -I$bdir/libvmi -I$src/libvmi/driver/kvm -I$src/libvmi/driver/file
  -I$src/xml -I$src/fuzz -I$src/tests/common -DG_LOG_DOMAIN=\"libvmi\" $(pkg-config --cflags $pkgs) $extra"
-CFLAGS="-std=gnu11 -g -O1 $SAN -fno-omit-frame-pointer -Wall -Wno-unused-function"
+CFLAGS="-std=gnu11 -g -O1 $SAN -fno-omit-frame-pointer -Wall -Wno-unused-function -Werror=implicit-function-declaration"
 LIBS="$(pkg-config --libs $pkgs) $(pkg-config --libs liblzma 2>/dev/null) -ldl -lpthread"
 
 # --- which targets: lines whose files all exist

@@ -599,13 +599,15 @@ static void m_watch(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *para
     guint mine = 0;
     for (guint i = 0; i < w->watches->len; i++)
         mine += g_strcmp0(((HelperdWatch *)w->watches->pdata[i])->owner, sender) == 0;
+    for (guint i = 0; i < w->rearm->len; i++)
+        mine += g_strcmp0(((HelperdWatch *)w->rearm->pdata[i])->owner, sender) == 0;
     if (mine >= HELPERD_MAX_WATCHES_PER_CALLER) {
         helperd_return_error(inv, HELPERD_ERROR_BUSY, "Domain '%s': this connection has %u "
                              "watches, the most one connection may set (of %d per domain).",
                              w->name, mine, HELPERD_MAX_WATCHES);
         return;
     }
-    if (w->watches->len >= HELPERD_MAX_WATCHES) {
+    if (w->watches->len + w->rearm->len >= HELPERD_MAX_WATCHES) {
         helperd_return_error(inv, HELPERD_ERROR_FAILED, "Domain '%s': no free watchpoint (at "
                              "most %d watches per domain).", w->name, HELPERD_MAX_WATCHES);
         return;
@@ -615,40 +617,20 @@ static void m_watch(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *para
     wt->addr = addr;
     wt->owner = g_strdup(g_dbus_method_invocation_get_sender(inv));
     g_strlcpy(wt->access, access, sizeof(wt->access));
-    vmi_event_t *ev = &wt->event;
-    ev->data = wt;
-    ev->callback = helperd_watch_hit;
-    if (strcmp(access, "x") == 0) {
-        ev->type = VMI_EVENT_INTERRUPT;
-        ev->interrupt_event.intr = INT3;
-        ev->interrupt_event.gla = addr;
-    } else {
-        addr_t pa = vmi_translate_kv2p(w->vmi, addr);
-        if (!pa) {
-            helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE),
-                                "Domain '%s': the kernel address 0x%" G_GINT64_MODIFIER "x is not "
-                                "mapped.", w->name, addr);
-            helperd_watch_free(wt);
-            return;
-        }
-        ev->type = VMI_EVENT_MEMORY;
-        ev->mem_event.physical_address = pa;
-        ev->mem_event.granularity = VMI_MEMEVENT_BYTE;
-        ev->mem_event.in_access = strcmp(access, "r") == 0 ? VMI_MEMACCESS_R :
-                                  strcmp(access, "w") == 0 ? VMI_MEMACCESS_W : VMI_MEMACCESS_RW;
-    }
-    if (vmi_register_event(w->vmi, ev) != VMI_SUCCESS) {
-        g_autofree char *err = g_strdup(vmi_get_last_error(w->vmi));
-        /* UNSUPPORTED: the access path has no events (no gdbstub); any other
-         * failure is the stub's or the guest's */
-        if (vmi_get_last_error_code(w->vmi) == VMI_ERR_UNSUPPORTED)
-            helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT, "Domain '%s' has no access "
-                                 "path with watchpoints (%s); Enable(\"gdbstub\") and restart it.",
-                                 w->name, err);
-        else
-            helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, FALSE), "Domain '%s': the "
-                                "watch at 0x%" G_GINT64_MODIFIER "x cannot be set: %s.", w->name,
-                                addr, err);
+    g_autofree char *err = NULL;
+    switch (helperd_watch_arm(w, wt, &err)) {
+    case HELPERD_ARM_OK:
+        break;
+    case HELPERD_ARM_UNMAPPED:
+        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, TRUE), "%s", err);
+        helperd_watch_free(wt);
+        return;
+    case HELPERD_ARM_UNSUPPORTED:
+        helperd_return_error(inv, HELPERD_ERROR_INVALID_ARGUMENT, "%s", err);
+        helperd_watch_free(wt);
+        return;
+    case HELPERD_ARM_FAILED:
+        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, FALSE), "%s", err);
         helperd_watch_free(wt);
         return;
     }
@@ -684,6 +666,22 @@ static void m_unwatch(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *pa
             return;
         }
         helperd_log("domain %s: watch %u removed", w->name, id);
+        g_dbus_method_invocation_return_value(inv, NULL);
+        return;
+    }
+    /* one waiting to be re-armed after a libvirt reconnection: nothing of
+     * it is in the guest */
+    for (guint i = 0; i < w->rearm->len; i++) {
+        HelperdWatch *wt = w->rearm->pdata[i];
+        if (wt->id != id)
+            continue;
+        if (g_strcmp0(wt->owner, sender) != 0) {
+            helperd_return_error(inv, HELPERD_ERROR_ACCESS_DENIED, "Domain '%s': watch %u "
+                                 "belongs to another connection.", w->name, id);
+            return;
+        }
+        g_ptr_array_remove_index(w->rearm, i);
+        helperd_log("domain %s: watch %u removed (it was waiting to be re-armed)", w->name, id);
         g_dbus_method_invocation_return_value(inv, NULL);
         return;
     }

@@ -390,6 +390,10 @@ void helperd_worker_fail(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdEr
 static void watches_clear(HelperdWorker *w, const char *why);
 
 /* Closes the instance; its watches go first (their owners are told @why). */
+static void rearm_drop(HelperdWorker *w, const char *why);
+static void rearm_watches(HelperdWorker *w);
+
+/* (watches waiting to be re-armed stay: a reopen is not their end) */
 static void worker_close(HelperdWorker *w, const char *why)
 {
     watches_clear(w, why);
@@ -529,6 +533,7 @@ static gboolean worker_try_init(HelperdWorker *w)
         g_autofree char *err = g_strdup(vmi_get_last_error(w->vmi));
         if (helperd_worker_check_gone(w, vmi_get_last_error_code(w->vmi), err)) {
             worker_close(w, "the domain is gone");
+            rearm_drop(w, "the domain is gone");
             return FALSE;
         }
         if (w->zero_config)
@@ -551,6 +556,7 @@ static gboolean worker_try_init(HelperdWorker *w)
     w->zero_fails = 0;
     g_clear_pointer(&w->reason, g_free);
     g_clear_pointer(&w->last_logged, g_free);
+    rearm_watches(w);
     worker_publish_props(w);
     return TRUE;
 }
@@ -561,6 +567,106 @@ void helperd_watch_free(HelperdWatch *wt)
 {
     g_free(wt->owner);
     g_free(wt);
+}
+
+HelperdArmResult helperd_watch_arm(HelperdWorker *w, HelperdWatch *wt, char **err)
+{
+    vmi_event_t *ev = &wt->event;
+    memset(ev, 0, sizeof(*ev));
+    ev->data = wt;
+    ev->callback = helperd_watch_hit;
+    if (strcmp(wt->access, "x") == 0) {
+        ev->type = VMI_EVENT_INTERRUPT;
+        ev->interrupt_event.intr = INT3;
+        ev->interrupt_event.gla = wt->addr;
+    } else {
+        addr_t pa = vmi_translate_kv2p(w->vmi, wt->addr);
+        if (!pa) {
+            *err = g_strdup_printf("Domain '%s': the kernel address 0x%" G_GINT64_MODIFIER "x is "
+                                   "not mapped.", w->name, (guint64)wt->addr);
+            return HELPERD_ARM_UNMAPPED;
+        }
+        ev->type = VMI_EVENT_MEMORY;
+        ev->mem_event.physical_address = pa;
+        ev->mem_event.granularity = VMI_MEMEVENT_BYTE;
+        ev->mem_event.in_access = strcmp(wt->access, "r") == 0 ? VMI_MEMACCESS_R :
+                                  strcmp(wt->access, "w") == 0 ? VMI_MEMACCESS_W : VMI_MEMACCESS_RW;
+    }
+    if (vmi_register_event(w->vmi, ev) == VMI_SUCCESS)
+        return HELPERD_ARM_OK;
+    const char *why = vmi_get_last_error(w->vmi);
+    /* UNSUPPORTED: the access path has no events (no gdbstub); any other
+     * failure is the stub's or the guest's */
+    if (vmi_get_last_error_code(w->vmi) == VMI_ERR_UNSUPPORTED) {
+        *err = g_strdup_printf("Domain '%s' has no access path with watchpoints (%s); "
+                               "Enable(\"gdbstub\") and restart it.", w->name, why);
+        return HELPERD_ARM_UNSUPPORTED;
+    }
+    *err = g_strdup_printf("Domain '%s': the watch at 0x%" G_GINT64_MODIFIER "x cannot be set: "
+                           "%s.", w->name, (guint64)wt->addr, why);
+    return HELPERD_ARM_FAILED;
+}
+
+/* The watches waiting since a libvirt reconnection all go, their owners
+ * told @why. */
+static void rearm_drop(HelperdWorker *w, const char *why)
+{
+    for (guint i = 0; i < w->rearm->len; i++) {
+        HelperdWatch *wt = w->rearm->pdata[i];
+        helperd_log("domain %s: watch %u of %s dropped (not re-armed): %s", w->name, wt->id,
+                    wt->owner, why);
+        if (helperd.bus)
+            g_dbus_connection_emit_signal(helperd.bus, wt->owner, w->path, HELPERD_DOMAIN_IFACE,
+                                          "WatchLost", g_variant_new("(us)", wt->id, why), NULL);
+    }
+    g_ptr_array_set_size(w->rearm, 0);
+}
+
+/* The instance is complete again after a reconnection: each waiting watch
+ * is set again, with its id; one that cannot be is lost, and its owner
+ * told why. */
+static void rearm_watches(HelperdWorker *w)
+{
+    while (w->rearm->len > 0) {
+        HelperdWatch *wt = g_ptr_array_steal_index(w->rearm, 0);
+        g_autofree char *err = NULL;
+        if (helperd_watch_arm(w, wt, &err) == HELPERD_ARM_OK) {
+            helperd_log("domain %s: watch %u of %s re-armed at 0x%" G_GINT64_MODIFIER "x (%s) "
+                        "after the libvirt reconnection", w->name, wt->id, wt->owner,
+                        (guint64)wt->addr, wt->access);
+            g_ptr_array_add(w->watches, wt);
+            continue;
+        }
+        g_autofree char *why = g_strdup_printf("the libvirt connection was lost and made again, "
+                                               "and re-arming the watch on the reopened instance "
+                                               "failed: %s", err);
+        helperd_log("domain %s: watch %u of %s dropped: %s", w->name, wt->id, wt->owner, why);
+        if (helperd.bus)
+            g_dbus_connection_emit_signal(helperd.bus, wt->owner, w->path, HELPERD_DOMAIN_IFACE,
+                                          "WatchLost", g_variant_new("(us)", wt->id, why), NULL);
+        helperd_watch_free(wt);
+    }
+}
+
+/* A libvirt reconnection closes the instance: its watches are cleared from
+ * the guest (while it reaches it) and kept to be re-armed. */
+static void watches_keep_for_rearm(HelperdWorker *w)
+{
+    for (guint i = 0; i < w->watches->len; i++) {
+        HelperdWatch *wt = w->watches->pdata[i];
+        gboolean cleared = FALSE;
+        if (w->vmi && !w->gone)
+            cleared = vmi_clear_event(w->vmi, &wt->event) == VMI_SUCCESS;
+        helperd_log("domain %s: watch %u of %s%s, to be re-armed once libvmi is reopened",
+                    w->name, wt->id, wt->owner, cleared ? " cleared from the guest" : " kept");
+    }
+    while (w->watches->len > 0)
+        g_ptr_array_add(w->rearm, g_ptr_array_steal_index(w->watches, 0));
+    for (guint i = 0; i < w->hits->len; i++)
+        g_free(g_array_index(w->hits, Hit, i).owner);
+    g_array_set_size(w->hits, 0);
+    if (w->rearm->len)
+        w->rearm_deadline = g_get_monotonic_time() + (gint64)HELPERD_REARM_WAIT_S * G_USEC_PER_SEC;
 }
 
 /* Every watch goes: cleared from the guest while the instance reaches it
@@ -780,6 +886,14 @@ static void watches_drop_owner(HelperdWorker *w, const char *owner)
         helperd_log("domain %s: watch %u removed: its owner %s left the bus", w->name, wt->id, owner);
         g_ptr_array_remove_index(w->watches, i);
     }
+    for (guint i = w->rearm->len; i-- > 0;) {
+        HelperdWatch *wt = w->rearm->pdata[i];
+        if (strcmp(wt->owner, owner) != 0)
+            continue;
+        helperd_log("domain %s: watch %u (waiting to be re-armed) removed: its owner %s left "
+                    "the bus", w->name, wt->id, owner);
+        g_ptr_array_remove_index(w->rearm, i);
+    }
 }
 /* No pid -> page directory, translation or reverse-lookup answer may
  * outlive one call: a running guest changes them at will (a pid that exited
@@ -861,6 +975,7 @@ static void worker_free(HelperdWorker *w)
     g_free(w->last_logged);
     g_free(w->paused_by);
     g_ptr_array_unref(w->watches);
+    g_ptr_array_unref(w->rearm);
     g_array_unref(w->hits);
     helperd_worker_status_unref(w->status);
     g_free(w);
@@ -930,9 +1045,8 @@ static gpointer worker_main(gpointer data)
                 watches_drop_owner(w, job->owner);
                 break;
             case JOB_RESET:
-                worker_close(w, "the libvirt connection was lost and made again: libvmi is "
-                                "reopened on the domain and the watch is not re-armed; set it "
-                                "again");
+                watches_keep_for_rearm(w);
+                worker_close(w, "the libvirt connection was lost and made again");
                 g_mutex_lock(&w->lock);
                 if (w->dom)
                     virDomainFree(w->dom);
@@ -954,6 +1068,13 @@ static gpointer worker_main(gpointer data)
             if (kind == JOB_STOP)
                 break;
             continue;
+        }
+        if (w->rearm->len && !w->complete && g_get_monotonic_time() >= w->rearm_deadline) {
+            g_autofree char *why = g_strdup_printf(
+                "the libvirt connection was lost and made again, and libvmi could not be "
+                "reopened on the domain within %d s to re-arm the watch: %s",
+                HELPERD_REARM_WAIT_S, w->reason ? w->reason : "not introspectable");
+            rearm_drop(w, why);
         }
         if (!w->complete && !w->gone && g_get_monotonic_time() >= w->next_try)
             worker_try_init(w);
@@ -982,6 +1103,7 @@ static gpointer worker_main(gpointer data)
                     refused == 1 ? "" : "s", why);
     worker_doing(w, g_strdup("clearing its watches from the guest"));
     worker_close(w, why);
+    rearm_drop(w, why);
     worker_doing(w, g_strdup("resuming the domain a caller paused"));
     worker_resume_pauser(w, why);
     worker_doing(w, NULL);
@@ -1008,6 +1130,7 @@ HelperdWorker *helperd_worker_new(HelperdDomain *d, virDomainPtr dom, const char
     w->dom = dom;
     w->uri = g_strdup(uri);
     w->watches = g_ptr_array_new_with_free_func((GDestroyNotify)helperd_watch_free);
+    w->rearm = g_ptr_array_new_with_free_func((GDestroyNotify)helperd_watch_free);
     w->hits = g_array_new(FALSE, TRUE, sizeof(Hit));
     w->reason = g_strdup_printf("Domain '%s': libvmi is being opened on it.", d->name);
     w->status = g_new0(HelperdWorkerStatus, 1);

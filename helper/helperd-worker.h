@@ -108,6 +108,12 @@ struct HelperdWorker {
     gint64 first_try, next_try, last_try, last_log;
     guint tries;
     GPtrArray *watches;         /* HelperdWatch* */
+    /* Watches of an instance closed by a libvirt reconnection (JOB_RESET):
+     * cleared from the guest, re-armed on the reopened instance as soon as
+     * it is complete; each that cannot be (or not within
+     * HELPERD_REARM_WAIT_S) is dropped and its owner gets WatchLost. */
+    GPtrArray *rearm;           /* HelperdWatch* */
+    gint64 rearm_deadline;      /* monotonic */
     guint next_watch_id;
     GArray *hits;               /* watch hits not told yet */
     char *paused_by;            /* the bus name whose Pause paused the domain */
@@ -140,8 +146,10 @@ HelperdWorker *helperd_worker_new(HelperdDomain *d, virDomainPtr dom, const char
  * is resumed, the instance destroyed. */
 void helperd_worker_stop(HelperdWorker *w, gboolean join, const char *why);
 /* The libvirt connection came back: libvmi is reopened on @dom.  The
- * watches are not re-armed: each is cleared from the guest (when the
- * instance still reaches it) and its owner gets WatchLost(id, reason). */
+ * watches are cleared from the guest (when the instance still reaches it)
+ * and re-armed, with their ids, on the reopened instance once it is
+ * complete; the owner of each that cannot be re-armed gets WatchLost(id,
+ * reason), never silence. */
 void helperd_worker_reset(HelperdWorker *w, virDomainPtr dom, const char *uri);
 /* The bus name @owner left: its watches go, a pause of it is undone. */
 void helperd_worker_drop_owner(HelperdWorker *w, const char *owner);
@@ -175,6 +183,15 @@ void helperd_worker_fail(HelperdWorker *w, GDBusMethodInvocation *inv, HelperdEr
                          const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 /* Tells the main loop the domain's State is now @state (a static string). */
 void helperd_worker_state(HelperdWorker *w, const char *state);
+typedef enum {
+    HELPERD_ARM_OK,
+    HELPERD_ARM_UNMAPPED,       /* the address is not mapped in the kernel */
+    HELPERD_ARM_UNSUPPORTED,    /* the access path has no events */
+    HELPERD_ARM_FAILED,         /* the stub or the guest refused */
+} HelperdArmResult;
+/* Builds @wt's event from its addr and access and registers it on the
+ * worker's instance; on failure, @err (a sentence) says why. */
+HelperdArmResult helperd_watch_arm(HelperdWorker *w, HelperdWatch *wt, char **err);
 /* libvmi's callback of a watch's event (ev->data is the HelperdWatch). */
 void helperd_watch_hit(vmi_instance_t vmi, vmi_event_t *ev);
 void helperd_watch_free(HelperdWatch *wt);

@@ -57,6 +57,9 @@ G_BEGIN_DECLS
 /* s: at exit, how long each domain's worker may take to detach (its call
  * running to end, its watches cleared, a pause undone) */
 #define HELPERD_STOP_WAIT_S 30
+/* How long a watch waits to be re-armed after a libvirt reconnection (the
+ * reopened instance must be complete first): then its owner gets WatchLost */
+#define HELPERD_REARM_WAIT_S 60
 
 /* ------------------------------------------------------------ errors */
 

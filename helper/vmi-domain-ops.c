@@ -220,6 +220,7 @@ GVariant *vmi_domops_get_registers(vmi_instance_t vmi, const char *domain, guint
     GVariantBuilder b;
     g_variant_builder_init(&b, G_VARIANT_TYPE("a{st}"));
     unsigned got = 0;
+    bool fatal = false;
     g_autofree char *first_error = NULL;
     vmi_error_code_t first_kind = VMI_ERR_NONE;
     for (size_t i = 0; i < G_N_ELEMENTS(vmi_domops_registers); i++) {
@@ -233,17 +234,24 @@ GVariant *vmi_domops_get_registers(vmi_instance_t vmi, const char *domain, guint
             continue;
         }
         vmi_error_code_t kind = vmi_get_last_error_code(vmi);
-        if (!first_error) {
+        /* A register the path cannot read (UNSUPPORTED) or the stub refuses
+         * (FAILED, INVALID) leaves the others; a missing vCPU, a guest gone
+         * or a broken channel (I/O, timeout, garbage) leaves none: the
+         * registers read before it are no set the caller can trust (some
+         * from before a stop, none after), so the call fails whole. */
+        bool this_fatal = kind != VMI_ERR_UNSUPPORTED && kind != VMI_ERR_FAILED &&
+                          kind != VMI_ERR_INVALID;
+        if (!first_error || (this_fatal && !fatal)) {
+            g_free(first_error);
             first_error = g_strdup(vmi_get_last_error(vmi));
             first_kind = kind;
         }
-        /* A register the path cannot read (UNSUPPORTED) or the stub refuses
-         * (FAILED, INVALID) leaves the others; a missing vCPU, a guest gone
-         * or a broken channel (I/O, timeout, garbage) leaves none. */
-        if (kind != VMI_ERR_UNSUPPORTED && kind != VMI_ERR_FAILED && kind != VMI_ERR_INVALID)
+        if (this_fatal) {
+            fatal = true;
             break;
+        }
     }
-    if (!got) {
+    if (!got || fatal) {
         g_variant_builder_clear(&b);
         /* a missing vCPU is the caller's value at fault */
         g_set_error(error, VMI_DOMOPS_ERROR,

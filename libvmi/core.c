@@ -1259,6 +1259,14 @@ bool vmi_check_gone(vmi_instance_t vmi)
     return true;
 }
 
+bool vmi_gone_error(vmi_instance_t vmi, GError **error)
+{
+    if (G_LIKELY(!g_atomic_int_get(&vmi->gone)))
+        return false;
+    g_set_error(error, VMI_ERROR, VMI_ERROR_GONE, "%s", vmi->gone_reason);
+    return true;
+}
+
 /* ------------------------------------------------------------ batches */
 
 void vmi_hold(vmi_instance_t vmi)

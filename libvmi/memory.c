@@ -222,6 +222,8 @@ static bool v2p_target(vmi_instance_t vmi, const vmi_target_t *t, addr_t va, add
     pt_status_t st = t->pt->translate(&vmi->reader, t->dtb, va, &r);
     if (st != PT_OK) {
         vmi_note_fault(vmi, t->dtb, t->pt->mode, va);
+        if (vmi_gone_error(vmi, error))
+            return false;
         g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
                     "virtual address 0x%" G_GINT64_MODIFIER "x (page directory 0x%"
                     G_GINT64_MODIFIER "x, %s paging): %s", (guint64)va, (guint64)t->dtb,

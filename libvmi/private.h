@@ -216,6 +216,9 @@ void caches_free(vmi_instance_t vmi);
  * any thread; the access paths check vmi->gone (one load). */
 void vmi_set_gone(vmi_instance_t vmi, const char *reason);
 bool vmi_check_gone(vmi_instance_t vmi);
+/* The same into @error: a walk or a lookup that failed because the guest
+ * went away meanwhile says so (not "outside readable memory"). */
+bool vmi_gone_error(vmi_instance_t vmi, GError **error);
 
 /* ---- batches (core.c): a driver whose accesses stop the guest keeps it
  * stopped from the outermost hold to the matching release. */

@@ -34,7 +34,8 @@ static void *read_terminated(vmi_instance_t vmi, const vmi_target_t *t, addr_t a
             g_byte_array_append(acc, piece, end);
             out = malloc(acc->len + unit);
             if (out) {
-                memcpy(out, acc->data, acc->len);
+                if (acc->len)   /* an empty array has no data (NULL) */
+                    memcpy(out, acc->data, acc->len);
                 memset((uint8_t *)out + acc->len, 0, unit);
             }
             break;

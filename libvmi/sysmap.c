@@ -208,6 +208,7 @@ typedef struct {
     size_t *lens;
     size_t n, left;
     addr_t *addrs;
+    char *types;
     bool *found;
 } many_t;
 
@@ -219,17 +220,20 @@ static bool match_many(const sym_line_t *l, void *data)
             memcmp(m->names[i], l->name, l->name_len) == 0) {
             m->found[i] = true;
             m->addrs[i] = sym_addr(l);
+            if (m->types)
+                m->types[i] = l->type;
             m->left--;
         }
     }
     return m->left > 0;
 }
 
-size_t sysmap_lookup_many(const sysmap_t *map, const char *const *names, size_t n, addr_t *addrs,
-                          bool *found)
+size_t sysmap_lookup_many_typed(const sysmap_t *map, const char *const *names, size_t n,
+                                addr_t *addrs, char *types, bool *found)
 {
     g_autofree size_t *lens = g_new0(size_t, n ? n : 1);
-    many_t m = { .names = names, .lens = lens, .n = n, .left = n, .addrs = addrs, .found = found };
+    many_t m = { .names = names, .lens = lens, .n = n, .left = n, .addrs = addrs,
+                 .types = types, .found = found };
     for (size_t i = 0; i < n; i++) {
         lens[i] = strlen(names[i]);
         found[i] = false;
@@ -237,6 +241,19 @@ size_t sysmap_lookup_many(const sysmap_t *map, const char *const *names, size_t 
     if (n)
         foreach_line(map, match_many, &m);
     return n - m.left;
+}
+
+size_t sysmap_lookup_many(const sysmap_t *map, const char *const *names, size_t n, addr_t *addrs,
+                          bool *found)
+{
+    return sysmap_lookup_many_typed(map, names, n, addrs, NULL, found);
+}
+
+bool sysmap_lookup_typed(const sysmap_t *map, const char *name, addr_t *addr, char *type)
+{
+    bool found = false;
+    sysmap_lookup_many_typed(map, &name, 1, addr, type, &found);
+    return found;
 }
 
 bool sysmap_lookup(const sysmap_t *map, const char *name, addr_t *addr)
@@ -254,6 +271,10 @@ typedef struct {
 static bool match_nearest(const sym_line_t *l, void *data)
 {
     nearest_t *n = data;
+    /* an absolute symbol ('A': a per-cpu offset, a constant) is no place
+     * in the kernel image */
+    if (l->type == 'A' || l->type == 'a')
+        return true;
     addr_t addr = sym_addr(l);
     /* the first symbol at an address wins, as in a sorted map */
     if (addr <= n->target && (!n->best || addr > n->best_addr)) {

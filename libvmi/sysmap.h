@@ -29,9 +29,14 @@ void sysmap_set_sizes(sysmap_t *map, size_t chunk, size_t max_line);
  * found[i]; returns how many were found. */
 size_t sysmap_lookup_many(const sysmap_t *map, const char *const *names, size_t n, addr_t *addrs,
                           bool *found);
+/* The same, and each symbol's type letter in types[i] (found ones only). */
+size_t sysmap_lookup_many_typed(const sysmap_t *map, const char *const *names, size_t n,
+                                addr_t *addrs, char *types, bool *found);
+bool sysmap_lookup_typed(const sysmap_t *map, const char *name, addr_t *addr, char *type);
 /* Address of @name (first occurrence). */
 bool sysmap_lookup(const sysmap_t *map, const char *name, addr_t *addr);
-/* The symbol at or closest below @addr; returns a newly allocated name. */
+/* The symbol at or closest below @addr, absolute ('A') ones aside; returns a
+ * newly allocated name. */
 char *sysmap_nearest(const sysmap_t *map, addr_t addr, addr_t *sym_addr);
 const char *sysmap_path(const sysmap_t *map);
 

@@ -27,6 +27,8 @@ bool vmi_v2p(vmi_instance_t vmi, addr_t dtb, addr_t va, addr_t *pa, GError **err
     pt_status_t st = vmi->pt->translate(&vmi->reader, dtb, va, &r);
     if (st != PT_OK) {
         vmi_note_fault(vmi, dtb, vmi->page_mode, va);
+        if (vmi_gone_error(vmi, error))
+            return false;
         g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
                     "virtual address 0x%" G_GINT64_MODIFIER "x (page directory 0x%"
                     G_GINT64_MODIFIER "x, %s paging): %s", (guint64)va, (guint64)dtb,
@@ -126,17 +128,20 @@ VMI_MODERN_AS(vmi_pagetable_lookup_v14, vmi_pagetable_lookup);
 static void fill_info(page_info_t *info, page_mode_t mode, const pt_path_t *p)
 {
     addr_t loc[PT_PATH_MAX] = { 0 }, val[PT_PATH_MAX] = { 0 };
+    unsigned depth = mode == VMI_PM_LEGACY ? 2 : mode == VMI_PM_PAE ? 3
+                     : mode == VMI_PM_LA57 ? 5 : 4;
+    /* a walk that failed at its top table read nothing: no entry to report
+     * (and depth - 0 would index past the levels) */
+    if (p->levels == 0 || p->levels > depth)
+        return;
     /* bottom level first: PTE, PDE (pgd), PDPTE, PML4E */
     for (unsigned i = 0; i < p->levels; i++) {
-        unsigned depth = (mode == VMI_PM_LEGACY ? 2 : mode == VMI_PM_PAE ? 3
-                          : mode == VMI_PM_LA57 ? 5 : 4) - 1 - i;
-        loc[depth] = p->entry[i].pa;
-        val[depth] = p->entry[i].value;
+        loc[depth - 1 - i] = p->entry[i].pa;
+        val[depth - 1 - i] = p->entry[i].value;
     }
     /* a large page ends above the PTE level: its entry is reported there
      * too, as LibVMI does (pte_* is the leaf) */
-    unsigned leaf_depth = (mode == VMI_PM_LEGACY ? 2 : mode == VMI_PM_PAE ? 3
-                           : mode == VMI_PM_LA57 ? 5 : 4) - p->levels;
+    unsigned leaf_depth = depth - p->levels;
     switch (mode) {
     case VMI_PM_LEGACY:
         info->x86_legacy.pgd_location = loc[1];
@@ -196,6 +201,8 @@ static status_t lookup_extended(vmi_instance_t vmi, page_mode_t pm, addr_t pt, a
     vmi_page_info_from_path(info, pm, pt, vaddr, &path);
     if (st != PT_OK) {
         vmi_note_fault(vmi, pt, pm, vaddr);
+        if (vmi_check_gone(vmi))
+            return VMI_FAILURE;
         vmi_errorc(vmi, VMI_ERR_NOT_FOUND, "virtual address 0x%" G_GINT64_MODIFIER "x (page "
                    "directory 0x%" G_GINT64_MODIFIER "x, %s paging): %s", (guint64)vaddr,
                    (guint64)pt, pt_mode_ops(pm)->name, pt_status_str(st));

@@ -25,6 +25,9 @@ read -r u i </proc/uptime
 printf 'VMI-KALLSYMS-DONE %s\n' "$u"
 grep -E ' (_text|_stext|linux_banner|init_task|init_top_pgt|swapper_pg_dir|jiffies|jiffies_64)$' \
     /proc/kallsyms > /run/vmi/ksyms
+# The kernel's log as it is now (the boot log; `quiet` keeps it off the
+# console), printed later as VMI-KMSG lines: the record text, timestamp cut.
+busybox dmesg >/run/vmi/kmsg 2>/dev/null
 
 # Sentinels: busybox hard links named vmi-sentinel-X (comm = file name),
 # started as `cat MARKER` (argv[0]="cat", argv[1]=MARKER) where MARKER is a
@@ -76,6 +79,18 @@ while read -r a t n; do
 done </run/vmi/ksyms
 read -r v </proc/version
 printf 'VMI-BANNER %s\n' "$v"
+while IFS= read -r l; do
+    case $l in
+    \[*\]*) l=${l#*] } ;;
+    esac
+    printf 'VMI-KMSG %s\n' "$l"
+done </run/vmi/kmsg
+# the loaded modules as /proc/modules lists them (none in the rig's guests)
+printf 'VMI-MOD-BEGIN\n'
+while IFS= read -r l; do
+    printf 'VMI-MOD %s\n' "$l"
+done </proc/modules
+printf 'VMI-MOD-END\n'
 for n in a b c; do
     eval "p=\$SENT_$n"
     read -r l </proc/$p/stat

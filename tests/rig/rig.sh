@@ -476,7 +476,9 @@ snapshot_current() { # is the cached result for GUEST made from the current kern
         [ "$(cat "$r/rig-format" 2>/dev/null)" = "$RESULT_FORMAT" ] &&
         [ "$(cat "$r/truth/kernel-version.txt")" = "$(cat "$(kernel_dir "$arch")/kernel-version.txt")" ] || return 1
     # amd64 snapshots made before truth/kallsyms.txt existed are taken again
-    # (into a new directory: the old one stays for whoever still reads it)
+    # (into a new directory: the old one stays for whoever still reads it);
+    # so are those made before the guest printed its kernel log and modules
+    [ -s "$r/truth/kmsg.txt" ] && [ -f "$r/truth/modules.txt" ] || return 1
     [ "$(dpkg_arch "$arch")" != amd64 ] || [ -s "$r/truth/kallsyms.txt" ]
 }
 

@@ -4,8 +4,8 @@
 truth.py ps-before CONSOLE OFFSET   last complete VMI-PS block ending before OFFSET
 truth.py ps-after CONSOLE OFFSET    first complete VMI-PS block starting at/after OFFSET
                                     (exit 3 when there is none yet)
-truth.py extract CONSOLE OUTDIR     ksyms.txt banner.txt argv.txt uptime.txt from the
-                                    first VMI-READY section
+truth.py extract CONSOLE OUTDIR     ksyms.txt banner.txt argv.txt uptime.txt kmsg.txt
+                                    modules.txt from the first VMI-READY section
 truth.py sysmap KALLSYMS TEXT_ADDR  System.map (slide removed) on stdout
 truth.py kallsyms KALLSYMS          the guest's /proc/kallsyms without module/bpf
                                     lines (those with '['), checked: complete, real
@@ -90,6 +90,7 @@ def main():
         ls = lines_of(open(sys.argv[2], "rb").read())
         out = sys.argv[3]
         ks, banner, argv, uptime = [], None, [], None
+        kmsg, mods, mods_state = [], [], None
         for line in ls:
             if line == "VMI-READY":
                 break
@@ -103,17 +104,28 @@ def main():
                 argv.append("%s %s %s %s\n" % (p[1], kind, p[2], p[3]))
             elif p[0] == "VMI-UPTIME":
                 uptime = p[1]
+            elif p[0] == "VMI-KMSG":
+                kmsg.append(line[len("VMI-KMSG "):] + "\n")
+            elif line == "VMI-MOD-BEGIN":
+                mods_state, mods = "open", []
+            elif line == "VMI-MOD-END" and mods_state == "open":
+                mods_state = "done"
+            elif p[0] == "VMI-MOD" and mods_state == "open":
+                mods.append(line[len("VMI-MOD "):] + "\n")
         else:
             sys.stderr.write("truth.py: no VMI-READY in console\n")
             return 1
-        if not ks or banner is None or len(argv) != 9:
-            sys.stderr.write("truth.py: incomplete ground truth (ksyms=%d banner=%s argv=%d)\n"
-                             % (len(ks), banner is not None, len(argv)))
+        if not ks or banner is None or len(argv) != 9 or not kmsg or mods_state != "done":
+            sys.stderr.write("truth.py: incomplete ground truth (ksyms=%d banner=%s argv=%d "
+                             "kmsg=%d modules=%s)\n" % (len(ks), banner is not None, len(argv),
+                                                       len(kmsg), mods_state == "done"))
             return 1
         open(out + "/ksyms.txt", "w").write("".join(sorted(ks)))
         open(out + "/banner.txt", "w").write(banner + "\n")
         open(out + "/argv.txt", "w").write("".join(argv))
         open(out + "/uptime.txt", "w").write((uptime or "") + "\n")
+        open(out + "/kmsg.txt", "w").write("".join(kmsg))
+        open(out + "/modules.txt", "w").write("".join(mods))
         return 0
     if cmd == "sysmap":
         text = int(sys.argv[3], 16)

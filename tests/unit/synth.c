@@ -448,6 +448,8 @@ char *synth_sysmap(const synth_t *g, int64_t banner_delta)
     sysmap_line(s, g->width, 0, 'A', "__per_cpu_start");
     sysmap_line(s, g->width, 0, 'D', "fixed_percpu_data");
     sysmap_line(s, g->width, 0xb000, 'D', "cpu_tss_rw");
+    /* absolute: KASLR does not move it (the library must not slide it) */
+    sysmap_line(s, g->width, 0x1000, 'A', "cpu_debug_store");
     for (size_t i = 0; i < G_N_ELEMENTS(syms); i++) {
         const char *name = sym_name(g, &syms[i]);
         uint64_t addr = g->map_text + syms[i].off;

@@ -723,8 +723,10 @@ static void test_bad_checksum_nack(void)
 {
     static const step_t steps[] = {
         CONNECT_STEPS,
-        /* A damaged answer: the client says '-' and gets it again. */
+        /* A damaged answer: the client says '-' and gets it again, then
+         * fences the stream with qC (a second copy would be dropped). */
         { "Z2,1000,4", "+$OK#00", 0, "$OK#9a" },
+        { "qC", "+$QC01#f5", 0, NULL },
         { "z2,1000,4", "+$OK#00", 0, "$OK#01" },
         { "D", QEMU_OK, 0, NULL },
         { NULL, NULL, 0, NULL },
@@ -740,7 +742,38 @@ static void test_bad_checksum_nack(void)
     g_assert_error(err, GDB_CLIENT_ERROR, GDB_CLIENT_ERROR_TIMEOUT);
     gdb_client_free(c);
     g_autofree char *log = peer_finish(p);
-    g_assert_true(strstr(log, "Z2,1000,4\n-\nz2,1000,4\n-\n"));
+    g_assert_true(strstr(log, "Z2,1000,4\n-\nqC\nz2,1000,4\n-\n"));
+}
+
+/* A damaged packet that was not the stub's (bytes injected on the stream)
+ * before the real answer: the client's '-' makes the stub send its answer
+ * again, and that copy must not answer the next command (registers read
+ * into each other). */
+static void test_damaged_extra_packet(void)
+{
+    static const step_t steps[] = {
+        CONNECT_STEPS,
+        { "Hg1", QEMU_OK, 0, NULL },
+        { "p1d", "+$T05thread:01;#00$0020060100000000#09", 0, "$0020060100000000#09" },
+        { "qC", "+$QC01#f5", 0, NULL },
+        { "p10", QEMU_RIP, 0, NULL },
+        { "D", QEMU_OK, 0, NULL },
+        { NULL, NULL, 0, NULL },
+    };
+    g_autoptr(GError) err = NULL;
+    peer_t *p = peer_start(QEMU_STOP_ON_CONNECT, steps);
+    gdb_client_t *c = connect_ok(p, false);
+    uint64_t v = 0;
+
+    g_assert_true(gdb_client_read_reg(c, 0, "cr3", &v, &err));
+    g_assert_no_error(err);
+    g_assert_cmphex(v, ==, 0x1062000);
+    g_assert_true(gdb_client_read_reg(c, 0, "rip", &v, &err));
+    g_assert_no_error(err);
+    g_assert_cmphex(v, ==, 0xffffffffac4592ebULL);
+    gdb_client_free(c);
+    g_autofree char *log = peer_finish(p);
+    g_assert_true(strstr(log, "p1d\n-\nqC\np10\n"));
 }
 
 static void test_step(void)
@@ -860,6 +893,7 @@ int main(int argc, char **argv)
     g_test_add_func("/gdb-client/peer/close-mid-packet", test_close_mid_packet);
     g_test_add_func("/gdb-client/peer/stall", test_stall);
     g_test_add_func("/gdb-client/peer/bad-checksum", test_bad_checksum_nack);
+    g_test_add_func("/gdb-client/peer/damaged-extra-packet", test_damaged_extra_packet);
     g_test_add_func("/gdb-client/run/unexpected-stop-resend", test_unexpected_stop_resend);
     g_test_add_func("/gdb-client/run/unexpected-stop-answered", test_unexpected_stop_answered);
     g_test_add_func("/gdb-client/run/external-stop", test_external_stop);

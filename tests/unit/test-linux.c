@@ -908,6 +908,10 @@ static void test_bad_offsets(void)
     vmi_instance_t vmi = NULL;
     assert_ok(NULL, vmi_init(&vmi, VMI_FILE | VMI_INIT_COMPLETE, fx->image));
     g_assert_cmphex(vmi_get_kaslr_offset(vmi), ==, fx->g->slide);
+    /* an absolute ('A') symbol of the map is not slid, a data one is */
+    g_assert_cmphex(fx->g->slide, !=, 0);
+    g_assert_cmphex(vmi_translate_ksym2v(vmi, "cpu_debug_store"), ==, 0x1000);
+    g_assert_cmphex(vmi_translate_ksym2v(vmi, "init_task"), ==, fx->g->tasks[0].task_va);
     vmi_process_t *list;
     size_t count;
     g_assert_cmpint(vmi_get_processes(vmi, &list, &count), ==, VMI_FAILURE);

@@ -347,6 +347,18 @@ static void test_lookup_extended(void)
     g_assert_cmpint(vmi_nested_pagetable_lookup(vmi, 0x5000, VMI_PM_EPT_4L, u->dtb, VMI_PM_IA32E,
                                                 g->user_text_va, &pa, &na), ==, VMI_FAILURE);
     assert_error_has(vmi, "no SLAT walker");
+    /* a top table past the end of memory, in every mode: a failure with no
+     * entry filled in (the 5-level walk once indexed past its levels here;
+     * found by fuzz/fuzz-vapages.c, seen under UBSan) */
+    static const page_mode_t modes[] = { VMI_PM_LEGACY, VMI_PM_PAE, VMI_PM_IA32E, VMI_PM_LA57 };
+    for (size_t i = 0; i < G_N_ELEMENTS(modes); i++) {
+        memset(&info, 0xa5, sizeof(info));
+        g_assert_cmpint(vmi_nested_pagetable_lookup_extended(vmi, 0, VMI_PM_NONE,
+                                                             g->mem_size + 0x2000, modes[i], 0x1000,
+                                                             &info), ==, VMI_FAILURE);
+        g_assert_cmphex(info.x86_ia32e.pte_location, ==, 0);
+        g_assert_cmphex(info.x86_ia32e.pml4e_value, ==, 0);
+    }
     vmi_destroy(vmi);
 }
 

@@ -86,6 +86,36 @@ static void assert_same(const sysmap_t *file, const sysmap_t *mem, const char *w
  * symbol: the file reader used to drop the first 256 KiB of it and then
  * take the rest as a line of its own, where the memory map skips the
  * whole line. */
+/* The type letter comes with the address; nearest lookups pass over
+ * absolute ('A') symbols, which are no place in the image. */
+static void test_types(void)
+{
+    static const char text[] = "0000000000006000 A cpu_tss_rw\n"
+                               "ffffffff81000000 T _text\n"
+                               "ffffffff82000000 D init_task\n";
+    sysmap_t *m = sysmap_new_from_text(text, sizeof(text) - 1);
+    const char *names[] = { "init_task", "cpu_tss_rw", "nope" };
+    addr_t a[3];
+    char t[3] = { 0 };
+    bool f[3];
+    g_assert_cmpuint(sysmap_lookup_many_typed(m, names, 3, a, t, f), ==, 2);
+    g_assert_true(f[0] && f[1] && !f[2]);
+    g_assert_cmpint(t[0], ==, 'D');
+    g_assert_cmpint(t[1], ==, 'A');
+    g_assert_cmphex(a[1], ==, 0x6000);
+    addr_t one = 0;
+    char ty = 0;
+    g_assert_true(sysmap_lookup_typed(m, "_text", &one, &ty));
+    g_assert_cmpint(ty, ==, 'T');
+    addr_t at = 1;
+    char *near = sysmap_nearest(m, 0x7000, &at);
+    g_assert_null(near);
+    near = sysmap_nearest(m, 0xffffffff81000010ULL, &at);
+    g_assert_cmpstr(near, ==, "_text");
+    g_free(near);
+    sysmap_free(m);
+}
+
 static void test_long_line(void)
 {
     GString *t = g_string_new("ffffffff81000000 T _text\n");
@@ -142,6 +172,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sysmap/lookups", test_lookups);
+    g_test_add_func("/sysmap/types", test_types);
     g_test_add_func("/sysmap/long-line", test_long_line);
     g_test_add_func("/sysmap/chunks", test_chunks);
     return g_test_run();

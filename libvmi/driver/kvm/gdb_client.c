@@ -76,6 +76,7 @@ struct gdb_client {
     bool ack_mode;
     GByteArray *last_sent;      /* for a retransmission after '-' */
     unsigned nacks;
+    unsigned nacks_sent;        /* our '-' for damaged packets, ever */
     size_t packet_size;
     bool has_xfer_features;
     bool has_vcont_step;
@@ -128,6 +129,11 @@ static bool fail(gdb_client_t *c, GError **error, int code, const char *fmt, ...
 bool gdb_client_usable(gdb_client_t *c)
 {
     return c && !c->broken;
+}
+
+const char *gdb_client_address(gdb_client_t *c)
+{
+    return c->address;
 }
 
 static bool usable(gdb_client_t *c, GError **error)
@@ -287,6 +293,7 @@ static recv_result_t recv_packet_ack(gdb_client_t *c, gint64 deadline, bool *ack
                 }
                 if (!write_all(c, "-", 1, error))
                     return RECV_ERROR;
+                c->nacks_sent++;
                 break;
             case RSP_EV_OVERFLOW:
                 fail(c, error, GDB_CLIENT_ERROR_PROTOCOL,
@@ -564,6 +571,50 @@ static int resync(gdb_client_t *c, bool *got_answer, GError **error)
     }
 }
 
+/* An answer came after we said '-' to a damaged packet.  If that packet
+ * was not the stub's (bytes from elsewhere on the stream), the stub now
+ * sends its answer a second time, which would be taken for the answer to
+ * our next command, and every one after it (registers read into each
+ * other).  "qC" fences the stream: everything before its "QC..." answer is
+ * dropped, and the answer we have is put back.  Again if more '-' were said
+ * meanwhile (a duplicate of "QC" itself). */
+static bool fence_after_nack(gdb_client_t *c, GError **error)
+{
+    g_autoptr(GByteArray) keep = g_byte_array_sized_new(c->dec.payload->len + 1);
+    g_byte_array_append(keep, c->dec.payload->data, c->dec.payload->len);
+    for (unsigned round = 0; round <= MAX_RETRANSMIT; round++) {
+        unsigned nacks = c->nacks_sent;
+        gint64 deadline = deadline_in(c->timeout_ms);
+        bool notify;
+        if (!send_packet(c, "qC", error))
+            return false;
+        for (;;) {
+            switch (recv_packet(c, deadline, &notify, error)) {
+            case RECV_ERROR:
+                return false;
+            case RECV_TIMEOUT:
+                return fail(c, error, GDB_CLIENT_ERROR_TIMEOUT,
+                            "no answer to qC within %d ms (after a damaged packet)",
+                            c->timeout_ms);
+            case RECV_OK:
+                break;
+            }
+            if (!notify && payload_len(c) >= 2 && memcmp(payload_str(c), "QC", 2) == 0)
+                break;
+            /* a resent answer, or a stop reply: dropped */
+        }
+        if (c->nacks_sent == nacks) {
+            g_byte_array_set_size(c->dec.payload, 0);
+            g_byte_array_append(c->dec.payload, keep->data, keep->len);
+            g_byte_array_append(c->dec.payload, (const guint8 *)"", 1);
+            g_byte_array_set_size(c->dec.payload, keep->len);
+            return true;
+        }
+    }
+    return fail(c, error, GDB_CLIENT_ERROR_PROTOCOL,
+                "packets keep arriving damaged: the stream cannot be put back in step");
+}
+
 /* Sends @cmd and waits for its answer, left in c->dec.payload (NUL
  * terminated).  The guest must be held by the caller. */
 static bool transact(gdb_client_t *c, const char *cmd, reply_kind_t kind, GError **error)
@@ -577,6 +628,7 @@ static bool transact(gdb_client_t *c, const char *cmd, reply_kind_t kind, GError
         bool notify, replaced = false;
         rsp_stop_t st;
 
+        unsigned nacks = c->nacks_sent;
         if (!send_packet(c, cmd, error))
             return false;
         for (;;) {
@@ -591,7 +643,7 @@ static bool transact(gdb_client_t *c, const char *cmd, reply_kind_t kind, GError
             if (kind == REPLY_STOP)
                 break;
             if (!rsp_parse_stop(payload_str(c), payload_len(c), &st))
-                return true;
+                return c->nacks_sent == nacks || !c->ack_mode || fence_after_nack(c, error);
             if (!check_exit(c, &st, error))
                 return false;
             replaced = true;

@@ -90,6 +90,8 @@ bool gdb_client_wait_stop(gdb_client_t *c, int timeout_ms, rsp_stop_t *stop, GEr
 
 /* false once an error on the stream made the client unusable */
 bool gdb_client_usable(gdb_client_t *c);
+/* the address the client was connected to ("unix:PATH" or "tcp:HOST:PORT") */
+const char *gdb_client_address(gdb_client_t *c);
 
 GQuark gdb_client_error_quark(void);
 #define GDB_CLIENT_ERROR (gdb_client_error_quark())

@@ -27,6 +27,7 @@
  */
 #include <stdio.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -406,6 +407,35 @@ static bool check_gdb_socket(kvm_data_t *k, const char *address, GError **error)
     return sockdir_check_socket("gdbstub socket", address, &t, !known, error);
 }
 
+/* An earlier error on the gdbstub's stream (bytes that are not packets, a
+ * reply that came after its timeout) leaves the client unusable: made
+ * again here, before a use, so that a stub (or a peer posing as one) that
+ * misbehaved once does not cost the registers and events for the rest of
+ * the instance's life.  Only when nothing of ours is in the stub: QEMU drops
+ * a client's breakpoints and watchpoints when it leaves, and the events
+ * would be gone without a word.  The socket is checked again as at open
+ * (it may have been replaced).  Not on the gdbstub access path, whose
+ * memory reads have no other way; a failed reconnection leaves no gdbstub
+ * (registers from QMP, events unsupported), said once. */
+void kvm_gdb_revive(kvm_data_t *k)
+{
+    if (!k->gdb || gdb_client_usable(k->gdb) || k->path == KVM_PATH_GDBSTUB || k->ss_event ||
+        (k->events && k->events->len > 0))
+        return;
+    g_autofree char *address = g_strdup(gdb_client_address(k->gdb));
+    g_autoptr(GError) e = NULL;
+    gdb_client_free(k->gdb);
+    k->gdb = NULL;
+    k->gdb_phys = false;
+    if (check_gdb_socket(k, address, &e))
+        k->gdb = gdb_client_connect(address, KVM_TIMEOUT_MS, true, &e);
+    if (k->gdb)
+        g_message("kvm: gdbstub %s: connected again after an earlier error", address);
+    else
+        g_message("kvm: gdbstub %s: not connected again after an earlier error: %s", address,
+                  e ? e->message : "unknown error");
+}
+
 /* ------------------------------------------------------------ open/close */
 
 #ifdef ENABLE_LIBVIRT
@@ -655,7 +685,7 @@ static uint8_t *kvm_map(vmi_instance_t vmi, addr_t pa, size_t want, size_t *avai
     return base + (pa - r->gpa);
 }
 
-static size_t process_rw(kvm_data_t *k, addr_t pa, void *buf, size_t count, bool write)
+static size_t process_rw(vmi_instance_t vmi, kvm_data_t *k, addr_t pa, void *buf, size_t count, bool write)
 {
     size_t done = 0;
     while (done < count) {
@@ -668,8 +698,13 @@ static size_t process_rw(kvm_data_t *k, addr_t pa, void *buf, size_t count, bool
         struct iovec remote = { (void *)(uintptr_t)(r->hva + off), n };
         ssize_t got = write ? process_vm_writev(k->pid, &local, 1, &remote, 1, 0)
                             : process_vm_readv(k->pid, &local, 1, &remote, 1, 0);
-        if (got <= 0)
+        if (got <= 0) {
+            /* QEMU exited under the call: say so now, before the watcher
+             * thread does, so the caller hears "gone", not a failed walk */
+            if (got < 0 && errno == ESRCH)
+                vmi_set_gone(vmi, "the guest is gone: its QEMU exited during the call");
             break;
+        }
         done += got;
     }
     return done;
@@ -689,7 +724,12 @@ static size_t gdb_rw(vmi_instance_t vmi, kvm_data_t *k, addr_t pa, void *buf, si
         bool ok = write ? gdb_client_write_mem(k->gdb, pa + done, (uint8_t *)buf + done, n, &error)
                         : gdb_client_read_mem(k->gdb, pa + done, (uint8_t *)buf + done, n, &error);
         if (!ok) {
-            vmi_set_error(vmi, error);
+            if (k->pid > 0 && kill(k->pid, 0) < 0 && errno == ESRCH)
+                vmi_set_gone(vmi, "the guest is gone: its QEMU exited during the call");
+            if (!vmi_check_gone(vmi))
+                vmi_set_error(vmi, error);
+            else
+                g_clear_error(&error);
             break;
         }
         done += n;
@@ -721,7 +761,7 @@ static size_t kvm_read(vmi_instance_t vmi, addr_t pa, void *buf, size_t count)
     if (done == count || k->snapshot)
         return done;
     if (k->path == KVM_PATH_PROCESS)
-        return done + process_rw(k, pa + done, (uint8_t *)buf + done, count - done, false);
+        return done + process_rw(vmi, k, pa + done, (uint8_t *)buf + done, count - done, false);
     if (k->path == KVM_PATH_GDBSTUB)
         return done + gdb_rw(vmi, k, pa + done, (uint8_t *)buf + done, count - done, false);
     return done;
@@ -750,7 +790,7 @@ static size_t kvm_write(vmi_instance_t vmi, addr_t pa, const void *buf, size_t c
         return gdb_rw(vmi, k, pa, (void *)buf, count, true);
     }
     if (k->path == KVM_PATH_PROCESS)
-        return process_rw(k, pa, (void *)buf, count, true);
+        return process_rw(vmi, k, pa, (void *)buf, count, true);
     return 0;
 }
 
@@ -940,6 +980,7 @@ static bool kvm_get_vcpureg(vmi_instance_t vmi, reg_t *value, reg_t reg, unsigne
                             GError **error)
 {
     kvm_data_t *k = kvm_data(vmi);
+    kvm_gdb_revive(k);
     if (k->gdb) {
         bool lm = gdb_client_has_reg(k->gdb, "rax");
         const char *name = gdb_reg_name(reg, lm);
@@ -968,6 +1009,7 @@ static bool kvm_set_vcpureg(vmi_instance_t vmi, reg_t value, reg_t reg, unsigned
                             GError **error)
 {
     kvm_data_t *k = kvm_data(vmi);
+    kvm_gdb_revive(k);
     if (!k->gdb) {
         g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
                     "setting registers needs the gdbstub ('gdb' in the configuration)");

@@ -100,4 +100,8 @@ bool kvm_singlestep_vcpu(vmi_instance_t vmi, vmi_event_t *event, unsigned vcpu, 
                          GError **error);
 void kvm_events_free(vmi_instance_t vmi);
 
+/* kvm.c: a gdbstub connection an earlier error left unusable is made again
+ * when no event of ours is in the stub */
+void kvm_gdb_revive(kvm_data_t *k);
+
 #endif

@@ -442,6 +442,7 @@ bool kvm_register_event(vmi_instance_t vmi, vmi_event_t *event, GError **error)
 {
     kvm_data_t *k = kvm_data(vmi);
     bool modern = vmi_event_is_modern(event);
+    kvm_gdb_revive(k);
     if (!need_gdb(vmi, error))
         return false;
     if (has_slots(k, event) || k->ss_event == event) {

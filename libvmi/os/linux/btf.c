@@ -813,3 +813,128 @@ bool btf_member_size(const btf_t *btf, const char *type, const char *member,
     member_t m;
     return lookup(btf, type, member, &m, error) && size_of(btf, m.type, size, error);
 }
+
+/* ----------------------------------------------------------- iteration */
+
+G_STATIC_ASSERT((int)BTF_K_ENUM64 == (int)K_ENUM64 && (int)BTF_K_STRUCT == (int)K_STRUCT &&
+                (int)BTF_K_TYPE_TAG == (int)K_TYPE_TAG);
+
+bool btf_type_info(const btf_t *btf, uint32_t id, btf_info_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->name = "";
+    out->id = id;
+    if (!btf || id >= btf->nr)
+        return false;
+    if (id == 0)
+        return true;
+    rec_t r = get(btf, id);
+    out->kind = r.kind;
+    out->name = name_at(btf, r.name_off);
+    out->vlen = r.vlen;
+    out->kflag = r.kflag;
+    switch (r.kind) {
+    case K_INT: {
+        uint32_t enc = rd32(r.extra);
+        out->size = r.size_type;
+        out->int_encoding = (enc >> 24) & 0xf;
+        out->int_offset = (enc >> 16) & 0xff;
+        out->int_bits = enc & 0xff;
+        break;
+    }
+    case K_FLOAT: case K_STRUCT: case K_UNION: case K_ENUM: case K_ENUM64: case K_DATASEC:
+        out->size = r.size_type;
+        break;
+    case K_ARRAY:
+        out->array_elem = rd32(r.extra);
+        out->array_nelems = rd32(r.extra + 8);
+        break;
+    case K_FWD:
+        break;
+    default:
+        out->ref = r.size_type;
+        break;
+    }
+    return true;
+}
+
+bool btf_member_at(const btf_t *btf, uint32_t id, uint32_t i, const char **name,
+                   uint32_t *type, uint64_t *bit_offset, uint32_t *bitfield)
+{
+    if (!btf || id == 0 || id >= btf->nr)
+        return false;
+    rec_t s = get(btf, id);
+    if ((s.kind != K_STRUCT && s.kind != K_UNION) || i >= s.vlen)
+        return false;
+    const uint8_t *m = s.extra + (size_t)i * 12;
+    uint32_t mname = rd32(m), mtype = rd32(m + 4), moff = rd32(m + 8);
+    uint64_t bit = s.kflag ? (moff & 0xffffff) : moff;
+    uint32_t bits = s.kflag ? (moff >> 24) : 0;
+    if (!s.kflag) {
+        rec_t t;
+        if (strip(btf, mtype, &t, NULL) && t.kind == K_INT) {
+            uint32_t enc = rd32(t.extra);
+            uint32_t ibits = enc & 0xff, ioff = (enc >> 16) & 0xff;
+            bit += ioff;
+            if (ioff || (uint64_t)ibits != (uint64_t)t.size_type * 8)
+                bits = ibits;
+        }
+    }
+    *name = name_at(btf, mname);
+    *type = mtype;
+    *bit_offset = bit;
+    *bitfield = bits;
+    return true;
+}
+
+bool btf_enum_at(const btf_t *btf, uint32_t id, uint32_t i, const char **name, int64_t *value)
+{
+    if (!btf || id == 0 || id >= btf->nr)
+        return false;
+    rec_t e = get(btf, id);
+    if (e.kind == K_ENUM && i < e.vlen) {
+        const uint8_t *x = e.extra + (size_t)i * 8;
+        uint32_t v = rd32(x + 4);
+        *name = name_at(btf, rd32(x));
+        *value = e.kflag ? (int64_t)(int32_t)v : (int64_t)v;
+        return true;
+    }
+    if (e.kind == K_ENUM64 && i < e.vlen) {
+        const uint8_t *x = e.extra + (size_t)i * 12;
+        uint64_t v = (uint64_t)rd32(x + 8) << 32 | rd32(x + 4);
+        *name = name_at(btf, rd32(x));
+        *value = (int64_t)v;
+        return true;
+    }
+    return false;
+}
+
+bool btf_datasec_at(const btf_t *btf, uint32_t id, uint32_t i, uint32_t *var, uint32_t *offset,
+                    uint32_t *size)
+{
+    if (!btf || id == 0 || id >= btf->nr)
+        return false;
+    rec_t d = get(btf, id);
+    if (d.kind != K_DATASEC || i >= d.vlen)
+        return false;
+    const uint8_t *x = d.extra + (size_t)i * 12;
+    *var = rd32(x);
+    *offset = rd32(x + 4);
+    *size = rd32(x + 8);
+    return true;
+}
+
+uint32_t btf_pointer_size(const btf_t *btf)
+{
+    return btf ? btf->ptr_size : 0;
+}
+
+bool btf_id_size(const btf_t *btf, uint32_t id, uint64_t *size, GError **error)
+{
+    g_return_val_if_fail(btf, false);
+    if (id >= btf->nr) {
+        g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "BTF: no type %u", id);
+        return false;
+    }
+    return size_of(btf, id, size, error);
+}

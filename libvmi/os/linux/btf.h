@@ -76,4 +76,63 @@ bool btf_member_size(const btf_t *btf, const char *type, const char *member,
 bool btf_member_bitfield_size(const btf_t *btf, const char *type, const char *member,
                               uint32_t *bits, GError **error);
 
+/* ------------------------------------------------------------ iteration
+ * Every type record, for a tool that converts the whole BTF (vmi-isf).
+ * The ids are validated by btf_parse(): every id these return (a member's
+ * type, an array's element) is below btf_type_count(). */
+
+/* The kinds (include/uapi/linux/btf.h numbering). */
+enum {
+    BTF_K_VOID = 0, BTF_K_INT = 1, BTF_K_PTR = 2, BTF_K_ARRAY = 3, BTF_K_STRUCT = 4,
+    BTF_K_UNION = 5, BTF_K_ENUM = 6, BTF_K_FWD = 7, BTF_K_TYPEDEF = 8, BTF_K_VOLATILE = 9,
+    BTF_K_CONST = 10, BTF_K_RESTRICT = 11, BTF_K_FUNC = 12, BTF_K_FUNC_PROTO = 13,
+    BTF_K_VAR = 14, BTF_K_DATASEC = 15, BTF_K_FLOAT = 16, BTF_K_DECL_TAG = 17,
+    BTF_K_TYPE_TAG = 18, BTF_K_ENUM64 = 19,
+};
+
+/* BTF_K_INT encoding flags (btf_info_t.int_encoding) */
+#define BTF_INT_ENC_SIGNED 0x1u
+#define BTF_INT_ENC_CHAR   0x2u
+#define BTF_INT_ENC_BOOL   0x4u
+
+typedef struct btf_info {
+    uint32_t id;
+    uint32_t kind;          /* BTF_K_* (BTF_K_VOID for id 0) */
+    const char *name;       /* "" when anonymous; owned by the BTF */
+    uint32_t vlen;          /* members, enumerators, parameters */
+    bool kflag;             /* struct/union: bitfield sizes in the offsets; fwd: a union;
+                             * enum: signed values */
+    uint32_t size;          /* int/float/struct/union/enum/datasec: bytes, else 0 */
+    uint32_t ref;           /* ptr/typedef/qualifiers/func/var/tags: the type referred to */
+    uint32_t int_encoding;  /* int: BTF_INT_ENC_* */
+    uint32_t int_bits;      /* int: width in bits */
+    uint32_t int_offset;    /* int: bit offset (old bitfield encoding) */
+    uint32_t array_elem;    /* array: element type */
+    uint32_t array_nelems;  /* array: element count */
+} btf_info_t;
+
+/* The record of type @id; false (and @out zeroed) for an id out of range. */
+bool btf_type_info(const btf_t *btf, uint32_t id, btf_info_t *out);
+
+/* Member @i of the struct or union @id: name ("" for an anonymous member),
+ * type id, offset in bits and bitfield width (0 if not a bitfield; the old
+ * encoding, a bitfield told by its int type, is folded in as btf_member_*
+ * do).  false when @id is not a struct/union or @i >= vlen. */
+bool btf_member_at(const btf_t *btf, uint32_t id, uint32_t i, const char **name,
+                   uint32_t *type, uint64_t *bit_offset, uint32_t *bitfield);
+
+/* Enumerator @i of the enum or enum64 @id: its name and value (sign
+ * extended for a signed enum, kflag set). */
+bool btf_enum_at(const btf_t *btf, uint32_t id, uint32_t i, const char **name, int64_t *value);
+
+/* Variable @i of the data section @id: its VAR type id, offset, size. */
+bool btf_datasec_at(const btf_t *btf, uint32_t id, uint32_t i, uint32_t *var, uint32_t *offset,
+                    uint32_t *size);
+
+/* Size of a pointer (the kernel's long), 0 if unknown. */
+uint32_t btf_pointer_size(const btf_t *btf);
+
+/* Size in bytes of type @id, through typedefs, qualifiers and arrays. */
+bool btf_id_size(const btf_t *btf, uint32_t id, uint64_t *size, GError **error);
+
 #endif

@@ -7,15 +7,24 @@
 #include "kallsyms.h"
 #include "isf.h"
 
+static bool linux_sym_absolute(char type)
+{
+    return type == 'A' || type == 'a';
+}
+
 bool linux_sym(linux_data_t *ld, const char *name, addr_t *va)
 {
     addr_t a;
     switch (ld->syms_kind) {
-    case LINUX_SYMS_SYSMAP:
-        if (!sysmap_lookup(ld->sysmap, name, &a))
+    case LINUX_SYMS_SYSMAP: {
+        char type = 0;
+        if (!sysmap_lookup_typed(ld->sysmap, name, &a, &type))
             return false;
-        *va = a + ld->sym_slide;
+        /* an absolute symbol (per-cpu offsets on x86_64) does not move
+         * with the kernel: KASLR slides only what is in the image */
+        *va = linux_sym_absolute(type) ? a : a + ld->sym_slide;
         return true;
+    }
     case LINUX_SYMS_KALLSYMS:
         return ksyms_lookup(ld->ksyms, name, va, NULL);
     case LINUX_SYMS_ISF:
@@ -33,12 +42,14 @@ size_t linux_sym_many(linux_data_t *ld, const char *const *names, size_t n, addr
 {
     size_t k = 0;
     switch (ld->syms_kind) {
-    case LINUX_SYMS_SYSMAP:
-        k = sysmap_lookup_many(ld->sysmap, names, n, va, found);
+    case LINUX_SYMS_SYSMAP: {
+        g_autofree char *types = g_new0(char, n ? n : 1);
+        k = sysmap_lookup_many_typed(ld->sysmap, names, n, va, types, found);
         for (size_t i = 0; i < n; i++)
-            if (found[i])
+            if (found[i] && !linux_sym_absolute(types[i]))
                 va[i] += ld->sym_slide;
         return k;
+    }
     case LINUX_SYMS_KALLSYMS:
         return ksyms_lookup_many(ld->ksyms, names, n, va, found);
     default:
