@@ -7,8 +7,9 @@ processes (truth/ps.txt) and equals the plugin on the file itself; a bad
 location is a clear error.  Live (VOL_LIVE_NAME set): linux.pslist through
 vmi://NAME equals the running guest's VMI-PS print.
 
-The ISF: $VMI_TEST_ISF_DIR (a Volatility symbol directory, e.g. made by
-vmi-isf), else one made here from the kernel's System.map and pahole by
+The ISF: $VMI_TEST_ISF_DIR (a Volatility symbol directory), else one made
+here by the build's vmi-isf from the snapshot (the guest's BTF and
+kallsyms), else (no vmi-isf) from the kernel's System.map and pahole by
 tests/unit/make-isf.py (two fix-ups Volatility needs and that script lacks:
 unsigned pointers, init_task's type).
 """
@@ -39,6 +40,13 @@ def make_isf(work):
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "rig.json")
     if os.path.exists(path):
+        return os.path.join(work, "symbols")
+    isf_tool = os.path.join(ENV.get("top_builddir", "/nonexistent"), "examples", "vmi-isf")
+    if os.access(isf_tool, os.X_OK) and ENV.get("RIG_ZCONF") and ENV.get("RIG_RAW"):
+        # the project's own: types from the guest's BTF, symbols from its kallsyms
+        env = dict(ENV, LIBVMI_CONF=ENV["RIG_ZCONF"], LIBVMI_PROFILE_CACHE="off")
+        subprocess.run([isf_tool, "-q", ENV["RIG_RAW"], "-o", path], check=True, env=env,
+                       timeout=600)
         return os.path.join(work, "symbols")
     cmd = [PY, os.path.join(ENV["top_srcdir"], "tests", "unit", "make-isf.py"),
            "--system-map", ENV["RIG_SYSMAP"], "--vmlinux", os.path.join(kdir, "vmlinux"),

@@ -17,7 +17,7 @@ if ! "$PY" -c 'import pefile' 2>/dev/null; then
     echo "SKIP: $PY has no pefile module, which Volatility 3 needs (apt-get install python3-pefile)"
     exit 77
 fi
-export VOLATILITY3_DIR PY RIG_RAW RIG_ELF RIG_TRUTH RIG_SYSMAP RIG_KERNEL_DIR
+export VOLATILITY3_DIR PY RIG_RAW RIG_ELF RIG_TRUTH RIG_SYSMAP RIG_KERNEL_DIR RIG_ZCONF
 export LIBVMI_CONF=$RIG_CONF
 py_checks "$work/py.log" test_vol.VolSnapshot
 checks_end "Volatility 3 through vmi:// on the amd64 snapshot"
