@@ -35,7 +35,6 @@ TIMEOUT = 900
 def make_isf(work):
     if ENV.get("VMI_TEST_ISF_DIR"):
         return ENV["VMI_TEST_ISF_DIR"]
-    kdir = ENV["RIG_KERNEL_DIR"]
     out = os.path.join(work, "symbols", "linux")
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "rig.json")
@@ -48,6 +47,7 @@ def make_isf(work):
         subprocess.run([isf_tool, "-q", ENV["RIG_RAW"], "-o", path], check=True, env=env,
                        timeout=600)
         return os.path.join(work, "symbols")
+    kdir = ENV["RIG_KERNEL_DIR"]
     cmd = [PY, os.path.join(ENV["top_srcdir"], "tests", "unit", "make-isf.py"),
            "--system-map", ENV["RIG_SYSMAP"], "--vmlinux", os.path.join(kdir, "vmlinux"),
            "-o", path]
