@@ -5,8 +5,10 @@ file object, for tools that read files: Volatility 3's vmi:// layer uses it.
         f.seek(0x1000); page = f.read(4096)
 
 The file is as long as the guest's physical address space (one past the
-highest backed address, vmi_get_max_physical_address); addresses that hold
-no memory (the gaps between RAM ranges) read as zeros, as in a raw dump.
+highest backed address, vmi_get_max_physical_address, leaving out the
+firmware flash QEMU maps just below 4 GiB unless firmware=True); addresses
+that hold no memory (the gaps between RAM ranges) read as zeros, as in a
+raw dump.
 Each read is one vmi_read_pa() into a buffer the library fills; only a read
 that meets a gap takes a second look (vmi_get_backed_range) to skip it.
 """
@@ -19,6 +21,8 @@ _raw = ffi.new_allocator(should_clear_after_alloc=False)
 _read_pa = lib.vmi_read_pa
 _unpack = ffi.unpack
 PAGE = 4096
+# where QEMU maps the firmware (BIOS/UEFI flash, up to 16 MiB below 4 GiB)
+FIRMWARE_WINDOW = (0xff000000, 0x100000000)
 
 
 def open_physical(domain):
@@ -37,7 +41,7 @@ def open_physical(domain):
 
 
 class PhysicalMemoryFile(io.RawIOBase):
-    def __init__(self, domain_or_vmi, writable=False):
+    def __init__(self, domain_or_vmi, writable=False, firmware=False):
         super().__init__()
         if isinstance(domain_or_vmi, Libvmi):
             self.libvmi, self._owned = domain_or_vmi, False
@@ -47,9 +51,25 @@ class PhysicalMemoryFile(io.RawIOBase):
         self._writable = writable
         self._pos = 0
         self._n = ffi.new("size_t *")
-        self.size = lib.vmi_get_max_physical_address(self._vmi)
-        if not self.size:
-            self.size = lib.vmi_get_memsize(self._vmi)
+        self.size = self._extent(firmware)
+
+    def _extent(self, firmware):
+        """One past the last byte of memory the file shows: the highest
+        backed address, but for the firmware flash just below 4 GiB (QEMU
+        maps the BIOS there) unless @firmware: a raw dump and Volatility
+        see RAM, not a 4 GiB file of zeros with the BIOS at its end."""
+        top = lib.vmi_get_max_physical_address(self._vmi)
+        if firmware or not top:
+            return top or lib.vmi_get_memsize(self._vmi)
+        start, end = ffi.new("addr_t *"), ffi.new("addr_t *")
+        extent, at = 0, 0
+        for _ in range(65536):
+            if lib.vmi_get_backed_range(self._vmi, at, start, end) != 0 or end[0] <= at:
+                break
+            if not (FIRMWARE_WINDOW[0] <= start[0] and end[0] <= FIRMWARE_WINDOW[1]):
+                extent = max(extent, end[0])
+            at = end[0]
+        return extent or top
 
     # -------------------------------------------------------- file protocol
     def readable(self):

@@ -15,12 +15,38 @@ fi
 export PYTHONPATH=$top_srcdir/python:$top_srcdir/tests/python${PYTHONPATH:+:$PYTHONPATH}
 export LIBVMI_LIBRARY=$top_builddir/libvmi/.libs/libvmi.so.0
 export PYTHONDONTWRITEBYTECODE=1
+# ABI mode unless a script asks for the compiled module (API mode), which
+# make builds when Python's headers are there: HAVE_API=1
+export LIBVMI_PYTHON_MODE=abi
+HAVE_API=0
+if [ -e "$top_builddir/python/_libvmi_cffi.so" ]; then
+    HAVE_API=1
+    PYTHONPATH=$PYTHONPATH:$top_builddir/python
+fi
 [ -e "$LIBVMI_LIBRARY" ] || { echo "FAIL: $LIBVMI_LIBRARY not built"; exit 1; }
 # py_checks LOG MODULE...: run unittest modules through run.py, its TAP
 # lines counted (count_tap), its log kept in LOG
 py_checks() {
-    local log=$1 rc=0
+    local log=$1
     shift
-    "$PY" "$top_srcdir/tests/python/run.py" "$@" 2>&1 | tee "$log" || true
+    local rc=0
+    "$PY" "$top_srcdir/tests/python/run.py" "$@" >"$log" 2>&1 || rc=$?
+    cat "$log"
     count_tap "$log"
+    # a crash (or anything but a test's failure) counts as a failed check
+    if [ $rc -ne 0 ] && ! grep -q '^not ok' "$log"; then
+        nok "$* (run.py exited $rc)"
+    fi
+}
+# py_checks_modes LOG MODULE...: py_checks in ABI mode, then in API mode
+# (the compiled module) when it was built, else that half skipped
+py_checks_modes() {
+    local log=$1
+    shift
+    RUN_LABEL=abi LIBVMI_PYTHON_MODE=abi py_checks "$log.abi" "$@"
+    if [ "$HAVE_API" = 1 ]; then
+        RUN_LABEL=api LIBVMI_PYTHON_MODE=api py_checks "$log.api" "$@"
+    else
+        skip_check "API mode ($*)" "the compiled module _libvmi_cffi was not built (no Python.h?)"
+    fi
 }

@@ -21,5 +21,5 @@ LIBVMI_RIG_BUSY=1 "$rig" boot amd64 "$run" >/dev/null
     echo "}"
 } >"$work/libvmi.conf"
 export LIBVMI_CONF=$work/libvmi.conf LIVE_NAME=pylive LIVE_CONSOLE=$run/console.log RIG_KALLSYMS
-py_checks "$work/py.log" test_live
+py_checks_modes "$work/py.log" test_live
 checks_end "python on a live amd64 guest"

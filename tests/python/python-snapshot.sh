@@ -8,5 +8,5 @@ GUEST=amd64
 . "$(dirname "$0")/lib.sh"
 export RIG_RAW RIG_ELF RIG_TRUTH RIG_CONF RIG_KALLSYMS RIG_SYSMAP
 export LIBVMI_CONF=$RIG_CONF
-py_checks "$work/py.log" test_snapshot
+py_checks_modes "$work/py.log" test_snapshot
 checks_end "python on the amd64 snapshot"

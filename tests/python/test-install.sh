@@ -19,7 +19,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 make -s -C "$top_builddir" DESTDIR="$work/root" install-libLTLIBRARIES \
     install-dist_libvmipythonDATA install-nodist_libvmipythonDATA \
-    install-dist_volatility3pluginDATA >"$work/install.log" 2>&1 ||
+    install-dist_volatility3pluginDATA $(grep -q '^nodist_libvmipyext_DATA = python' "$top_builddir/Makefile" &&
+    echo install-nodist_libvmipyextDATA) >"$work/install.log" 2>&1 ||
     { cat "$work/install.log"; echo "FAIL: make install"; exit 1; }
 pkg=$work/root$sitedir/libvmi
 if [ -f "$pkg/__init__.py" ] && [ -f "$pkg/_installed.py" ]; then
@@ -42,5 +43,18 @@ if [ -f "$work/root$(mkvar pkgdatadir)/volatility3/vmi_layer.py" ]; then
     ok "the Volatility 3 handler installed"
 else
     nok "the Volatility 3 handler installed"
+fi
+if [ -e "$work/root$sitedir/_libvmi_cffi.so" ]; then
+    mode=$(cd / && env -u LIBVMI_LIBRARY -u LD_LIBRARY_PATH LIBVMI_PYTHON_MODE=api \
+        PYTHONPATH="$work/root$sitedir" PYTHONDONTWRITEBYTECODE=1 \
+        "$PY" -c 'import libvmi, libvmi._ffi as f, os
+print(f.MODE, os.path.realpath([l.split()[-1] for l in open("/proc/self/maps") if "libvmi.so" in l][0]))' 2>&1) || true
+    if [ "$mode" = "api $want/libvmi.so.0.0.0" ]; then
+        ok "the compiled module (API mode) installed, imports, calls the installed libvmi.so.0"
+    else
+        nok "the compiled module (API mode) installed and imports: $mode"
+    fi
+else
+    skip_check "the compiled module (API mode)" "not built (no Python.h?)"
 fi
 checks_end "python module, fresh install"

@@ -8,6 +8,36 @@ import tempfile
 import unittest
 
 from libvmi._ffi import ffi
+from libvmi import libvmi as L
+from libvmi import event as E
+
+
+def constants():
+    """(C expression, the binding's value) of every enum value it hardcodes."""
+    out = [("VMI_INIT_DOMAINNAME", L.INIT_DOMAINNAME), ("VMI_INIT_DOMAINID", L.INIT_DOMAINID),
+           ("VMI_INIT_EVENTS", L.INIT_EVENTS), ("VMI_INIT_DOMAINUUID", L.INIT_DOMAINUUID),
+           ("VMI_INIT_V2SYM", L.INIT_V2SYM), ("VMI_AUTO", L.VMI_AUTO),
+           ("ACCESS_CONTEXT_VERSION", L.ACCESS_CONTEXT_VERSION),
+           ("VMI_EVENTS_VERSION", E.EVENTS_VERSION)]
+    for r in L.X86Reg:
+        out.append((r.name, r.value))
+    for m in L.MSR:
+        out.append(("MSR_" + m.name, m.value))
+    for prefix, enum in (("VMI_", L.VMIMode), ("VMI_OS_", L.VMIOS), ("VMI_PM_", L.PageMode),
+                         ("VMI_INIT_ERROR_", L.LibvmiInitError), ("VMI_TM_", L.TranslateMechanism),
+                         ("VMI_INIT_DATA_", L.VMIInitData), ("VMI_ERR_", L.VMIErrorCode),
+                         ("VMI_", L.VMIWinVer), ("VMI_EVENT_", E.EventType),
+                         ("VMI_EVENT_RESPONSE_", E.EventResponse), ("VMI_MEMACCESS_", E.MemAccess),
+                         ("VMI_REGACCESS_", E.RegAccess)):
+        for name, member in enum.__members__.items():
+            out.append((prefix + name, member.value))
+    for name, member in L.VMIConfig.__members__.items():
+        out.append(("VMI_CONFIG_" + ("GHASHTABLE" if name == "DICT" else name), member.value))
+    out += [("INT_INVALID", E.InterruptType.INVALID.value), ("INT3", E.InterruptType.INT3.value),
+            ("INT_NEXT", E.InterruptType.NEXT.value), ("VMI_SUCCESS", L.VMIStatus.SUCCESS.value),
+            ("VMI_FAILURE", L.VMIStatus.FAILURE.value)]
+    out += [(a.name, a.value) for a in L.VMIArch]
+    return out
 
 STRUCTS = [
     "access_context_t", "x86_registers_t", "arm_registers_t", "registers_t", "page_info_t",
@@ -48,6 +78,9 @@ class Layout(unittest.TestCase):
             for member, off in cffi_fields(s):
                 lines.append('printf("%s %s %%zu\\n", offsetof(%s, %s));' % (s, member, s, member))
                 expect["%s %s" % (s, member)] = off
+        for expr, value in constants():
+            lines.append('printf("const %s %%llu\\n", (unsigned long long)(%s));' % (expr, expr))
+            expect["const %s" % expr] = value
         lines.append("return 0; }")
         with tempfile.TemporaryDirectory() as d:
             src = os.path.join(d, "layout.c")
@@ -68,7 +101,7 @@ class Layout(unittest.TestCase):
         bad = ["%s: C %d, binding %d" % (k, got.get(k, -1), v) for k, v in sorted(expect.items())
                if got.get(k) != v]
         self.assertEqual(bad, [], "layouts differ")
-        self.assertGreater(len(expect), 150)
+        self.assertGreater(len(expect), 300)
 
 
 if __name__ == "__main__":

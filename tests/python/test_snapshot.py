@@ -247,9 +247,17 @@ class ElfSnapshot(unittest.TestCase):
                 raw.seek(off)
                 f.seek(off)
                 self.assertEqual(f.read(8192), raw.read(8192))
-            # between the end of RAM and the BIOS ROM: zeros (a hole)
+            # the file ends with RAM, as the raw dump does ...
+            self.assertEqual(f.seek(0, 2), os.path.getsize(RAW))
+        # ... unless the firmware is asked for: then the hole between RAM
+        # and the BIOS ROM reads as zeros, and the ROM (its reset vector
+        # jumps: 0xea or 0xe9) is at its end
+        with PhysicalMemoryFile(ELF, firmware=True) as f:
+            self.assertEqual(f.seek(0, 2), 1 << 32)
             f.seek(600 << 20)
             self.assertEqual(f.read(4096), bytes(4096))
+            f.seek((1 << 32) - 16)
+            self.assertIn(f.read(1), (b"\xea", b"\xe9"))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 # Volatility 3 through vmi:// on the rig's amd64 snapshot
 # (tests/python/test_vol.py VolSnapshot): the layer's bytes are the dump's,
 # linux.pslist equals the guest's own process list and the plugin on the
-# file itself, a bad location is a clear error.
+# file itself (and on the ELF core, through vmi:///X.elf), a bad location
+# is a clear error.
 GUEST=amd64
 . "$(dirname "$0")/../real/rig-env.sh"
 . "$(dirname "$0")/lib.sh"
@@ -16,7 +17,7 @@ if ! "$PY" -c 'import pefile' 2>/dev/null; then
     echo "SKIP: $PY has no pefile module, which Volatility 3 needs (apt-get install python3-pefile)"
     exit 77
 fi
-export VOLATILITY3_DIR PY RIG_RAW RIG_TRUTH RIG_SYSMAP RIG_KERNEL_DIR
+export VOLATILITY3_DIR PY RIG_RAW RIG_ELF RIG_TRUTH RIG_SYSMAP RIG_KERNEL_DIR RIG_ZCONF
 export LIBVMI_CONF=$RIG_CONF
 py_checks "$work/py.log" test_vol.VolSnapshot
 checks_end "Volatility 3 through vmi:// on the amd64 snapshot"

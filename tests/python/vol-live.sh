@@ -27,6 +27,6 @@ trap cleanup EXIT
     echo "}"
 } >"$work/libvmi.conf"
 export LIBVMI_CONF=$work/libvmi.conf VOL_LIVE_NAME=vollive LIVE_CONSOLE=$run/console.log
-export VOLATILITY3_DIR PY RIG_SYSMAP RIG_KERNEL_DIR
+export VOLATILITY3_DIR PY RIG_SYSMAP RIG_KERNEL_DIR RIG_RAW RIG_ZCONF
 py_checks "$work/py.log" test_vol.VolLive
 checks_end "Volatility 3 through vmi:// on a live amd64 guest"
