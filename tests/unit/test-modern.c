@@ -161,7 +161,12 @@ static void test_init_errors(void)
     /* no Xen here */
     g_assert_cmpint(vmi_init(&vmi, VMI_XEN, "dom", VMI_INIT_DOMAINNAME, NULL, &err), ==,
                     VMI_FAILURE);
+#ifdef ENABLE_XEN
+    /* built, but this host is no dom0: the reason names xenstore */
+    assert_error_has(NULL, "xenstore");
+#else
     assert_error_has(NULL, "VMI_XEN is not built");
+#endif
     g_assert_cmpint(vmi_init(&vmi, (vmi_mode_t)42, image, VMI_INIT_DOMAINNAME, NULL, &err), ==,
                     VMI_FAILURE);
     /* a file that is not there */
