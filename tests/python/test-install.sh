@@ -9,15 +9,17 @@ set -euo pipefail
 PY=${LIBVMI_TEST_PYTHON:-/usr/bin/python3}
 "$PY" -c 'import cffi' 2>/dev/null || { echo "SKIP: $PY has no cffi module (python3-cffi)"; exit 77; }
 # mkvar NAME: a variable of the build's Makefile, expanded
+# (MAKEFLAGS of the make check that runs this would turn -w back on: its
+# "Entering directory" lines would be read as the value)
 mkvar() {
-    make -s -C "$top_builddir" --no-print-directory -f Makefile -f - print-var <<<"print-var: ; @echo \$($1)"
+    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" --no-print-directory -f Makefile -f - print-var <<<"print-var: ; @echo \$($1)"
 }
 sitedir=$(mkvar python_sitedir)
 libdir=$(mkvar libdir)
 [ -n "$sitedir" ] || { echo "SKIP: built without the Python module (--disable-python)"; exit 77; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-make -s -C "$top_builddir" DESTDIR="$work/root" install-libLTLIBRARIES \
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" DESTDIR="$work/root" install-libLTLIBRARIES \
     install-dist_libvmipythonDATA install-nodist_libvmipythonDATA \
     install-dist_volatility3pluginDATA $(grep -q '^nodist_libvmipyext_DATA = python' "$top_builddir/Makefile" &&
     echo install-nodist_libvmipyextDATA) >"$work/install.log" 2>&1 ||
