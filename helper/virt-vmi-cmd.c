@@ -570,6 +570,10 @@ on_memory_event(GDBusConnection *conn G_GNUC_UNUSED, const char *sender G_GNUC_U
     g_variant_get(params, "(utt&su)", &id, &gla, &gpa, &access, &vcpu);
     if (id != w->id)
         return;
+    /* signals already queued when the count was reached are dispatched in
+     * the same main-loop iteration as the quit: --count N prints N */
+    if (w->max_count != 0 && w->count >= w->max_count)
+        return;
     gla_text = addr_string(gla);
     gpa_text = gpa == G_MAXUINT64 ? NULL : addr_string(gpa);
     if (w->ctx->json) {
