@@ -172,6 +172,37 @@ static GHashTable *config_from_global_file(const char *name, char **origin, GErr
 
 /* ------------------------------------------------------------ lifecycle */
 
+/* The walkers' view of a guest whose tables hold machine frames (driver.h,
+ * machine_frames): tables are read at the guest-physical address of their
+ * machine frame, so they go through the same caches as everything else. */
+static bool frames_to_machine(void *opaque, addr_t pa, addr_t *ma)
+{
+    vmi_instance_t vmi = opaque;
+    return vmi->driver->phys_to_machine(vmi, pa, ma);
+}
+
+static bool frames_to_phys(void *opaque, addr_t ma, addr_t *pa)
+{
+    vmi_instance_t vmi = opaque;
+    return vmi->driver->machine_to_phys(vmi, ma, pa);
+}
+
+static bool frames_read(void *opaque, addr_t ma, void *buf, size_t len)
+{
+    vmi_instance_t vmi = opaque;
+    addr_t pa;
+    /* a table entry never crosses its page */
+    if (((ma & 0xfff) + len) > 0x1000 || !vmi->driver->machine_to_phys(vmi, ma & ~0xfffULL, &pa))
+        return false;
+    return vmi_read_pa_all(vmi, pa | (ma & 0xfff), buf, len);
+}
+
+static const pt_frames_t machine_frames = {
+    .to_table = frames_to_machine,
+    .to_phys = frames_to_phys,
+    .read_table = frames_read,
+};
+
 static vmi_instance_t instance_new(void)
 {
     vmi_instance_t vmi = g_new0(struct vmi_instance, 1);
@@ -218,9 +249,21 @@ static const vmi_driver_ops_t *choose_driver(int mode, const char *name, GHashTa
                                              GError **error)
 {
     if (mode == VMI_AUTO) {
-        for (const vmi_driver_ops_t *const *d = driver_registry(); *d; d++)
-            if ((*d)->probe && (*d)->probe(name, config))
-                return *d;
+        for (const vmi_driver_ops_t *const *d = driver_registry(); *d; d++) {
+            if (!(*d)->probe || !(*d)->probe(name, config))
+                continue;
+            /* a name two hypervisors both know: refuse to guess */
+            for (const vmi_driver_ops_t *const *o = d + 1; *d != &file_driver_ops && *o; o++)
+                if (*o != &file_driver_ops && (*o)->probe && (*o)->probe(name, config)) {
+                    g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID,
+                                "'%s' names both a %s domain and a %s domain: VMI_AUTO will not "
+                                "guess; open it with %s or %s (or rename one)", name,
+                                (*d)->name, (*o)->name, mode_name((*d)->mode),
+                                mode_name((*o)->mode));
+                    return NULL;
+                }
+            return *d;
+        }
         g_set_error(error, VMI_ERROR, VMI_ERROR_NOT_FOUND,
                     "no access driver can open '%s': not a snapshot file, and no running "
                     "guest of that name was found", name);
@@ -359,6 +402,8 @@ static bool init_common(vmi_instance_t *out, const vmi_init_request_t *req, cons
         return false;
     }
     vmi->mode = vmi->driver->mode;
+    if (vmi->driver->machine_frames && vmi->driver->machine_frames(vmi))
+        vmi->reader.frames = &machine_frames;
     g_debug("'%s' opened with the %s driver (%s)", name, vmi->driver->name,
             vmi->driver->access_path ? vmi->driver->access_path(vmi) : "?");
 

@@ -100,3 +100,23 @@ pt_read_entry(const pt_reader_t *r, addr_t pa, size_t size, uint64_t *entry)
     *entry = v;
     return true;
 }
+
+pt_status_t
+pt_frames_translate(pt_translate_fn fn, const pt_reader_t *r, addr_t dtb, addr_t va,
+                    pt_result_t *out)
+{
+    const pt_frames_t *f = r->frames;
+    addr_t tdtb, pa;
+    if (!f->to_table(r->opaque, dtb & ~0xfffULL, &tdtb))
+        return PT_READ_ERROR;
+    pt_reader_t tr = { .read = f->read_table, .opaque = r->opaque, .frames = NULL };
+    pt_status_t st = fn(&tr, tdtb | (dtb & 0xfffULL), va, out);
+    if (st != PT_OK)
+        return st;
+    /* a page of another space that is not the guest's (Xen's own frames,
+     * a foreign grant): nothing the caller can address */
+    if (!f->to_phys(r->opaque, out->pa & ~0xfffULL, &pa))
+        return PT_READ_ERROR;
+    out->pa = pa | (out->pa & 0xfffULL);
+    return PT_OK;
+}

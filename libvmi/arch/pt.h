@@ -21,9 +21,21 @@
  * bytes at @pa were read. */
 typedef bool (*pt_read_fn)(void *opaque, addr_t pa, void *buf, size_t len);
 
+/* Page tables that live in another frame space than the addresses the
+ * caller means (a Xen PV guest: CR3 and every entry hold machine frames,
+ * while the caller's dtb and the result are pseudo-physical).  The walker
+ * maps the dtb with @to_table, reads the tables with @read_table and maps
+ * the page it ends on back with @to_phys (per 4 KiB frame). */
+typedef struct pt_frames {
+    bool (*to_table)(void *opaque, addr_t pa, addr_t *ta);
+    bool (*to_phys)(void *opaque, addr_t ta, addr_t *pa);
+    pt_read_fn read_table;
+} pt_frames_t;
+
 typedef struct pt_reader {
     pt_read_fn read;
     void *opaque;
+    const pt_frames_t *frames;  /* NULL: tables hold guest-physical frames */
 } pt_reader_t;
 
 typedef enum pt_status {
@@ -70,6 +82,14 @@ pt_status_t pt_path_walk(const pt_reader_t *r, page_mode_t mode, addr_t dtb, add
 typedef bool (*pt_page_fn)(void *data, addr_t va, const pt_path_t *path);
 pt_status_t pt_enumerate(const pt_reader_t *r, page_mode_t mode, addr_t dtb, size_t max_tables,
                          pt_page_fn fn, void *data);
+
+/* @fn through @r's frame translation (r->frames set): the dtb mapped, the
+ * tables read in their space, the result mapped back.  The walkers call it
+ * first thing; not public API. */
+typedef pt_status_t (*pt_translate_fn)(const pt_reader_t *r, addr_t dtb, addr_t va,
+                                       pt_result_t *out);
+pt_status_t pt_frames_translate(pt_translate_fn fn, const pt_reader_t *r, addr_t dtb, addr_t va,
+                                pt_result_t *out);
 
 /* Reads one little-endian page-table entry of @size bytes (4 or 8) at @pa,
  * zero-extended into @entry.  Shared by the walkers; not public API. */

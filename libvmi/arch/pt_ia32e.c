@@ -80,11 +80,15 @@ pt_walk64(const pt_reader_t *r, addr_t dtb, addr_t va, pt_result_t *out,
 pt_status_t
 pt_ia32e_translate(const pt_reader_t *r, addr_t dtb, addr_t va, pt_result_t *out)
 {
+    if (r->frames)
+        return pt_frames_translate(pt_ia32e_translate, r, dtb, va, out);
     return pt_walk64(r, dtb, va, out, 4, 48);
 }
 
 pt_status_t
 pt_la57_translate(const pt_reader_t *r, addr_t dtb, addr_t va, pt_result_t *out)
 {
+    if (r->frames)
+        return pt_frames_translate(pt_la57_translate, r, dtb, va, out);
     return pt_walk64(r, dtb, va, out, 5, 57);
 }

@@ -24,6 +24,8 @@
 pt_status_t
 pt_legacy_translate(const pt_reader_t *r, addr_t dtb, addr_t va, pt_result_t *out)
 {
+    if (r->frames)
+        return pt_frames_translate(pt_legacy_translate, r, dtb, va, out);
     uint64_t pde, pte;
 
     if (va > UINT32_MAX)

@@ -20,6 +20,8 @@
 pt_status_t
 pt_pae_translate(const pt_reader_t *r, addr_t dtb, addr_t va, pt_result_t *out)
 {
+    if (r->frames)
+        return pt_frames_translate(pt_pae_translate, r, dtb, va, out);
     uint64_t pdpte, pde, pte;
 
     if (va > UINT32_MAX)

@@ -72,6 +72,23 @@ static addr_t leaf_base(const mode_desc_t *m, unsigned lvl, uint64_t entry, uint
 pt_status_t pt_path_walk(const pt_reader_t *r, page_mode_t mode, addr_t dtb, addr_t va,
                          pt_path_t *out)
 {
+    if (r->frames) {
+        /* tables in another frame space: walk there, entries as the
+         * tables hold them, the page mapped back */
+        const pt_frames_t *f = r->frames;
+        addr_t tdtb, pa;
+        memset(out, 0, sizeof(*out));
+        if (!f->to_table(r->opaque, dtb & ~0xfffULL, &tdtb))
+            return PT_READ_ERROR;
+        pt_reader_t tr = { .read = f->read_table, .opaque = r->opaque, .frames = NULL };
+        pt_status_t st = pt_path_walk(&tr, mode, tdtb | (dtb & 0xfffULL), va, out);
+        if (st != PT_OK)
+            return st;
+        if (!f->to_phys(r->opaque, out->pa & ~0xfffULL, &pa))
+            return PT_READ_ERROR;
+        out->pa = pa | (out->pa & 0xfffULL);
+        return PT_OK;
+    }
     const mode_desc_t *m = mode_desc(mode);
     memset(out, 0, sizeof(*out));
     if (!m)
@@ -161,9 +178,36 @@ static pt_status_t enum_level(enum_state_t *s, unsigned lvl, addr_t table, addr_
     return PT_OK;
 }
 
+typedef struct frames_enum {
+    const pt_reader_t *r;
+    pt_page_fn fn;
+    void *data;
+} frames_enum_t;
+
+/* A page found in another frame space, given to the caller's @fn with its
+ * guest-physical base (pages that are not the guest's are left out). */
+static bool frames_page(void *data, addr_t va, const pt_path_t *path)
+{
+    frames_enum_t *fe = data;
+    pt_path_t p = *path;
+    addr_t pa;
+    if (!fe->r->frames->to_phys(fe->r->opaque, p.pa & ~0xfffULL, &pa))
+        return true;
+    p.pa = pa | (p.pa & 0xfffULL);
+    return fe->fn(fe->data, va, &p);
+}
+
 pt_status_t pt_enumerate(const pt_reader_t *r, page_mode_t mode, addr_t dtb, size_t max_tables,
                          pt_page_fn fn, void *data)
 {
+    if (r->frames) {
+        addr_t tdtb;
+        if (!r->frames->to_table(r->opaque, dtb & ~0xfffULL, &tdtb))
+            return PT_READ_ERROR;
+        pt_reader_t tr = { .read = r->frames->read_table, .opaque = r->opaque, .frames = NULL };
+        frames_enum_t fe = { r, fn, data };
+        return pt_enumerate(&tr, mode, tdtb | (dtb & 0xfffULL), max_tables, frames_page, &fe);
+    }
     const mode_desc_t *m = mode_desc(mode);
     if (!m)
         return PT_BAD_ENTRY;

@@ -5,6 +5,9 @@
 
 static const vmi_driver_ops_t *const registry[] = {
     &file_driver_ops,
+#ifdef ENABLE_XEN
+    &xen_driver_ops,
+#endif
 #ifdef ENABLE_KVM
     &kvm_driver_ops,
 #endif

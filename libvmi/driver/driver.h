@@ -82,6 +82,16 @@ typedef struct vmi_driver_ops {
                             GError **error);
     /* Events seen and not yet delivered; empty: 0. */
     int (*events_pending)(vmi_instance_t vmi);
+
+    /* Page tables in machine frames (a Xen PV guest): true when CR3 and the
+     * entries of the guest's tables hold frames of another space than the
+     * guest-physical one every other call uses.  The core then has the
+     * walkers map the dtb with phys_to_machine, read tables through
+     * machine_to_phys, and map the page they end on back.  Empty: guest
+     * frames (every HVM guest). */
+    bool (*machine_frames)(vmi_instance_t vmi);
+    bool (*phys_to_machine)(vmi_instance_t vmi, addr_t pa, addr_t *ma);
+    bool (*machine_to_phys)(vmi_instance_t vmi, addr_t ma, addr_t *pa);
 } vmi_driver_ops_t;
 
 /* The registry, in probing order for VMI_AUTO (fastest, most specific first). */
@@ -91,6 +101,9 @@ const vmi_driver_ops_t *driver_for_mode(int mode);
 extern const vmi_driver_ops_t file_driver_ops;
 #ifdef ENABLE_KVM
 extern const vmi_driver_ops_t kvm_driver_ops;
+#endif
+#ifdef ENABLE_XEN
+extern const vmi_driver_ops_t xen_driver_ops;
 #endif
 
 #endif
