@@ -16,7 +16,7 @@ tool() {
     shift 2
     log=$XEN_RIG_CONSOLE_DIR/guest-$d.log
     n0=$(lines "$log")
-    timeout 120 "$@" >/tmp/out 2>/tmp/err
+    timeout 120 "$@" >/tmp/out-$d 2>/tmp/err-$d
     rc=$?
     e0=$(grep -c '^VMI-PS-END' "$log")
     i=0
@@ -25,16 +25,20 @@ tool() {
         i=$((i + 1))
     done
     echo "XEN-AT $tag $d $n0 $(lines "$log") $rc"
-    emit "$tag" /tmp/out XEN-OUT
-    emit "$tag" /tmp/err XEN-ERR
+    emit "$tag" /tmp/out-$d XEN-OUT
+    emit "$tag" /tmp/err-$d XEN-ERR
 }
+# both domUs at once (the checks mostly wait for the guests' consoles)
 for d in "$XEN_RIG_PV:pv" "$XEN_RIG_PVH:pvh"; do
-    name=${d%:*}
-    kind=${d#*:}
-    tool "ps-$name" "$name" vmi-process-list --json --sort "$name"
-    tool "banner-$name" "$name" vmi-map-symbol --string --json "$name" linux_banner
-    timeout 300 check-xen "$name" "$kind" "$XEN_RIG_CONSOLE_DIR/guest-$name.log" ||
-        echo "XEN-TEST info - $name: check-xen exited with $?"
-    echo "XEN-TEST info - $name: check-xen done"
+    (
+        name=${d%:*}
+        kind=${d#*:}
+        tool "ps-$name" "$name" vmi-process-list --json --sort "$name"
+        tool "banner-$name" "$name" vmi-map-symbol --string --json "$name" linux_banner
+        timeout 300 check-xen "$name" "$kind" "$XEN_RIG_CONSOLE_DIR/guest-$name.log" ||
+            echo "XEN-TEST info - $name: check-xen exited with $?"
+        echo "XEN-TEST info - $name: check-xen done"
+    ) &
 done
+wait
 xl list | sed 's/^/XEN-INFO /'

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source=tests/xen/lib.sh disable=SC2154
 # Issue 10's acceptance checks, inside the Xen rig (tests/xen/xen-rig.sh):
 # the build tree's libvmi.so, vmi-process-list, vmi-map-symbol and
 # tests/xen/check-xen.c run in dom0 against the PV and the PVH domU.

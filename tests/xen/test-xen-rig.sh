@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source=tests/xen/lib.sh disable=SC2154
 # The Xen rig's smoke test (no libvmi): boots Xen + dom0 + a PV and a PVH
 # domU under QEMU and runs tests/xen/xen-probe.c in dom0 against each domU
 # (libxenctrl, libxenforeignmemory, libxenstore).  The ground truth is the

@@ -24,9 +24,9 @@ CACHE=${LIBVMI_RIG_CACHE:-/var/cache/libvmi-rig}
 XC=$CACHE/xen
 QEMU=${LIBVMI_RIG_QEMU:-qemu-system-x86_64}
 # whole run (QEMU killed after it), the domUs' readiness, the payload
-RUN_TIMEOUT=${LIBVMI_XEN_RIG_TIMEOUT:-600}
-READY_TIMEOUT=${LIBVMI_XEN_RIG_READY_TIMEOUT:-300}
-PAYLOAD_TIMEOUT=${LIBVMI_XEN_RIG_PAYLOAD_TIMEOUT:-240}
+RUN_TIMEOUT=${LIBVMI_XEN_RIG_TIMEOUT:-900}
+READY_TIMEOUT=${LIBVMI_XEN_RIG_READY_TIMEOUT:-420}
+PAYLOAD_TIMEOUT=${LIBVMI_XEN_RIG_PAYLOAD_TIMEOUT:-360}
 XEN_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-utils libxenmisc4.17"
 KMODS="xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs"
 DOMUS="domu-pv domu-pvh"
@@ -138,7 +138,7 @@ do_fetch() {
         done
         dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" "${paths[@]}" || die "the Xen modules are not in $(basename "$deb")"
         for m in "${paths[@]}"; do mv "$tmp/$m" "$tmp/"; done
-        rm -rf "$tmp/lib" "$tmp/dl"
+        rm -rf "${tmp:?}/lib" "$tmp/dl"
         echo "$kpkg $kpver" >"$tmp/package.txt"
         touch "$tmp/.complete"
         rm -rf "$d"
@@ -187,7 +187,7 @@ busybox_bin() {
 # ---------------------------------------------------------------- build
 # The images, keyed by everything they are made of; $XC/images/current -> key
 images_key() {
-    local ver=$1 kd=$2 bb=$3 p=$XC/pkgs/$1/root b libs
+    local ver=$1 kd=$2 bb=$3 p=$XC/pkgs/$1/root libs
     libs=$(cd "$p" && libs_of "$p" $DOM0_BINS)
     {
         echo "xen $ver"
@@ -298,7 +298,7 @@ do_payload() {
     done
     # shellcheck disable=SC2046
     copy_libs "$dir" $(libs_of "" "$@")
-    rm -rf "$dir/lib64" # the loader is in dom0's image
+    rm -rf "${dir:?}/lib64" # the loader is in dom0's image
     mv "$dir/lib/x86_64-linux-gnu/"* "$dir/lib/" 2>/dev/null || true
     rmdir "$dir/lib/x86_64-linux-gnu" 2>/dev/null || true
 }
