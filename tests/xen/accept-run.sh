@@ -16,7 +16,7 @@ tool() {
     shift 2
     log=$XEN_RIG_CONSOLE_DIR/guest-$d.log
     n0=$(lines "$log")
-    timeout 120 "$@" >/tmp/out-$d 2>/tmp/err-$d
+    timeout 600 "$@" >/tmp/out-$d 2>/tmp/err-$d
     rc=$?
     e0=$(grep -c '^VMI-PS-END' "$log")
     i=0
@@ -35,7 +35,7 @@ for d in "$XEN_RIG_PV:pv" "$XEN_RIG_PVH:pvh"; do
         kind=${d#*:}
         tool "ps-$name" "$name" vmi-process-list --json --sort "$name"
         tool "banner-$name" "$name" vmi-map-symbol --string --json "$name" linux_banner
-        timeout 300 check-xen "$name" "$kind" "$XEN_RIG_CONSOLE_DIR/guest-$name.log" ||
+        timeout 1000 check-xen "$name" "$kind" "$XEN_RIG_CONSOLE_DIR/guest-$name.log" ||
             echo "XEN-TEST info - $name: check-xen exited with $?"
         echo "XEN-TEST info - $name: check-xen done"
     ) &

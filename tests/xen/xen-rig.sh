@@ -23,10 +23,12 @@ RIG_SH=$XEN_SRC/../rig/rig.sh
 CACHE=${LIBVMI_RIG_CACHE:-/var/cache/libvmi-rig}
 XC=$CACHE/xen
 QEMU=${LIBVMI_RIG_QEMU:-qemu-system-x86_64}
-# whole run (QEMU killed after it), the domUs' readiness, the payload
-RUN_TIMEOUT=${LIBVMI_XEN_RIG_TIMEOUT:-900}
-READY_TIMEOUT=${LIBVMI_XEN_RIG_READY_TIMEOUT:-420}
-PAYLOAD_TIMEOUT=${LIBVMI_XEN_RIG_PAYLOAD_TIMEOUT:-360}
+# whole run (QEMU killed after it), the domUs' readiness, the payload:
+# bounds against hangs, far above an idle machine's 1.5-3 min (TCG at load
+# 23 on 2 cores took 12 min to both domUs ready)
+RUN_TIMEOUT=${LIBVMI_XEN_RIG_TIMEOUT:-2400}
+READY_TIMEOUT=${LIBVMI_XEN_RIG_READY_TIMEOUT:-900}
+PAYLOAD_TIMEOUT=${LIBVMI_XEN_RIG_PAYLOAD_TIMEOUT:-1200}
 XEN_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-utils libxenmisc4.17"
 KMODS="xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs"
 DOMUS="domu-pv domu-pvh"
@@ -209,6 +211,7 @@ do_build() {
     key=$(images_key "$ver" "$kd" "$bb")
     d="$XC/images/$key"
     if [ -f "$d/.complete" ]; then
+        touch "$d" # in use: not pruned
         ln -sfn "$key" "$XC/images/current.new" && mv -T "$XC/images/current.new" "$XC/images/current"
         return 0
     fi
@@ -285,6 +288,9 @@ EOF
     trap - EXIT
     ln -sfn "$key" "$XC/images/current.new" && mv -T "$XC/images/current.new" "$XC/images/current"
     log "images ready in $d"
+    # images of other keys not used for 2 hours (a run takes minutes)
+    find "$XC/images" -mindepth 1 -maxdepth 1 -type d -name '[0-9a-f]*' ! -name "$key" -mmin +120 \
+        -exec rm -rf {} + 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------- payload
