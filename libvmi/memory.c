@@ -55,8 +55,16 @@ static size_t access_pa(vmi_instance_t vmi, addr_t pa, void *buf, size_t count, 
                 }
             }
             size_t n = MIN(avail, count - done);
-            size_t got = write ? vmi_guarded_copy_part(p, (const uint8_t *)buf + done, n)
-                               : vmi_guarded_copy_part((uint8_t *)buf + done, p, n);
+            size_t got = n;
+            if (d->map_never_faults) {
+                if (write)
+                    memcpy(p, (const uint8_t *)buf + done, n);
+                else
+                    memcpy((uint8_t *)buf + done, p, n);
+            } else {
+                got = write ? vmi_guarded_copy_part(p, (const uint8_t *)buf + done, n)
+                            : vmi_guarded_copy_part((uint8_t *)buf + done, p, n);
+            }
             done += got;
             if (got < n) {
                 mapping_fault(vmi, cur + got, write);

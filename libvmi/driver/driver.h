@@ -25,6 +25,10 @@ typedef struct vmi_driver_ops {
      * readable from it without a break (<= @want).  NULL when @pa is not
      * backed.  Drivers without a mapping leave it empty. */
     uint8_t *(*map)(vmi_instance_t vmi, addr_t pa, size_t want, size_t *avail, bool write);
+    /* The pointers map gives cannot fault (not a file that may shrink: Xen
+     * foreign mappings hold their frames): copies through them skip the
+     * SIGBUS guard's byte-granular copy for a plain memcpy. */
+    bool map_never_faults;
     /* Copy path, used when map is empty: bytes read/written from @pa. */
     size_t (*read)(vmi_instance_t vmi, addr_t pa, void *buf, size_t count);
     size_t (*write)(vmi_instance_t vmi, addr_t pa, const void *buf, size_t count);

@@ -9,7 +9,15 @@ for d in ${XEN_RIG_PVH:-domu-pvh} ${XEN_RIG_PV:-domu-pv}; do
     pa=${1:-0}
     set -- $(sed -n 's/^VMI-ARGV1 \([0-9]*\) \([0-9a-f]*\) .*/\1 \2/p' "$log" | head -n1)
     echo "XEN-TEST $d begin pa=$pa argv=$1:$2 $(cut -d' ' -f1 /proc/uptime)"
-    ./bin/xen-check "$d" "$pa" "$1" "$2" 2>&1 | sed 's/^\([^X]\)/XEN-TEST '"$d"' stderr \1/'
+    G_MESSAGES_DEBUG=libvmi ./bin/xen-check "$d" "$pa" "$1" "$2" 2>&1 | grep -v 'DEBUG.*\(kvm\|linux\|kallsyms\|btf\)' | sed 's/^\([^X]\)/XEN-TEST '"$d"' stderr \1/'
+    # the guest prints its sentinels' command lines every 2 s (when it
+    # gets the CPU): wait for the line that shows our write
+    t=0
+    while [ $t -lt 60 ] && ! grep -q "^VMI-CMDLINE $1 .*XENDRV-WROTE-IT" "$log"; do
+        sleep 1
+        t=$((t + 1))
+    done
+    echo "XEN-TEST $d write-wait ${t}s"
     echo "XEN-TEST $d ps-begin"
     ./bin/vmi-process-list "$d" >/run/ps.out 2>&1
     rc=$?
@@ -19,6 +27,11 @@ for d in ${XEN_RIG_PVH:-domu-pvh} ${XEN_RIG_PV:-domu-pv}; do
     id=$(xl domid "$d")
     echo "XEN-TEST $d byid $(./bin/vmi-process-list "$id" 2>&1 | wc -l) domid=$id"
     xl list "$d" | tail -n1 | sed "s/^/XEN-TEST $d xl /"
+    # a program that dies paused (and with a monitor attached)
+    ./bin/xen-check --crash "$d" >/run/crash.out 2>&1
+    echo "XEN-TEST $d crash-rc $?"
+    grep '^XEN-TEST' /run/crash.out
+    xl list "$d" | tail -n1 | sed "s/^/XEN-TEST $d after-crash /"
 done
 # the domUs print their sentinels' command lines every 2 s: let them
 sleep 6

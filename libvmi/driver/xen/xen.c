@@ -70,7 +70,7 @@ static void fatal_signal(int sig)
     raise(sig);
 }
 
-static void install_pause_hooks(void)
+void xen_install_exit_hooks(void)
 {
     if (!g_once_init_enter(&pause_hooks_done))
         return;
@@ -114,7 +114,7 @@ static pause_slot_t *pause_slot(xen_data_t *x, bool create)
 
 bool xen_pause_domain(xen_data_t *x, GError **error)
 {
-    install_pause_hooks();
+    xen_install_exit_hooks();
     pause_slot_t *s = pause_slot(x, true);
     if (x->L->xc_domain_pause(x->xch, x->domid) < 0) {
         int e = errno;
@@ -342,7 +342,10 @@ static uint8_t *xen_map(vmi_instance_t vmi, addr_t pa, size_t want, size_t *avai
                    "configuration)", vmi->name);
         return NULL;
     }
-    xen_memory_check(vmi, false);
+    /* the clock is a system call in a PV dom0 (costly under emulation):
+     * looked at every XEN_CHECK_CALLS accesses, not on each */
+    if (++x->map_calls % XEN_CHECK_CALLS == 0)
+        xen_memory_check(vmi, false);
     return xen_mapcache_get(x->cache, pa, want, avail, write);
 }
 
@@ -770,6 +773,25 @@ static bool xen_snapshot_create(vmi_instance_t vmi, GError **error)
     if (madvise(s->mem, ram << XEN_PAGE_SHIFT, MADV_POPULATE_WRITE) < 0)
         for (uint64_t i = 0; i < ram; i++)
             s->mem[i << XEN_PAGE_SHIFT] = 0;
+    /* An HVM guest's span above its RAM is mostly holes (its special pages
+     * sit just below 4 GiB): which batches there hold a page is found
+     * before the pause, and only those are copied in it.  A page populated
+     * up there in between reads as absent from the snapshot. */
+    uint64_t nbatch = (pages + SNAP_BATCH - 1) / SNAP_BATCH;
+    g_autofree uint8_t *wanted = g_malloc(nbatch);
+    memset(wanted, 1, nbatch);
+    for (uint64_t b = ram / SNAP_BATCH + 1; !x->pv && b < nbatch; b++) {
+        uint64_t first = b * SNAP_BATCH;
+        size_t n = MIN(SNAP_BATCH, pages - first);
+        for (size_t i = 0; i < n; i++)
+            frames[i] = first + i;
+        uint8_t *p = x->L->xenforeignmemory_map(x->fmem, x->domid, PROT_READ, n, frames, err);
+        wanted[b] = 0;
+        for (size_t i = 0; p && i < n && !wanted[b]; i++)
+            wanted[b] = err[i] == 0;
+        if (p)
+            x->L->xenforeignmemory_unmap(x->fmem, p, n);
+    }
     gint64 t1 = g_get_monotonic_time();
     bool paused = false;
     if (!x->pauses) {
@@ -781,6 +803,10 @@ static bool xen_snapshot_create(vmi_instance_t vmi, GError **error)
         xen_memory_check(vmi, true);   /* the p2m as it is now, paused */
     for (uint64_t first = 0; first < pages; first += SNAP_BATCH) {
         size_t n = MIN(SNAP_BATCH, pages - first);
+        if (!wanted[first / SNAP_BATCH]) {
+            memset(s->absent + first, 1, n);
+            continue;
+        }
         for (size_t i = 0; i < n; i++) {
             uint64_t f;
             frames[i] = mapper_frame(x, first + i, &f) ? f : XEN_INVALID_MFN;
@@ -985,6 +1011,7 @@ const vmi_driver_ops_t xen_driver_ops = {
     .open = xen_open,
     .close = xen_close,
     .map = xen_map,
+    .map_never_faults = true,
     .read = xen_read,
     .write = xen_write,
     .memsize = xen_memsize,

@@ -28,6 +28,7 @@ typedef struct xen_data {
     bool writable;
     uint64_t tot_pages;     /* when last looked at (ballooning) */
     gint64 checked_at;      /* monotonic µs of the last look */
+    uint64_t map_calls;
     uint64_t limit_pfn;     /* pages the domain can have frames at */
     xen_mapcache_t *cache;
     vmi_instance_t vmi;
@@ -49,10 +50,14 @@ static inline xen_data_t *xen_data(vmi_instance_t vmi)
  * pages changed (ballooning) or a PV guest's p2m generation moved, mappings
  * of changed frames are dropped (xen.c). */
 #define XEN_CHECK_US 50000
+#define XEN_CHECK_CALLS 256
 void xen_memory_check(vmi_instance_t vmi, bool now);
 
 /* Pause bookkeeping that survives a crash (xen.c): every pause is recorded
  * so that an exit or a fatal signal unpauses what we paused. */
+/* atexit and fatal-signal handlers (where the program has none) that
+ * unpause and detach what this process holds; installed once. */
+void xen_install_exit_hooks(void);
 bool xen_pause_domain(xen_data_t *x, GError **error);
 bool xen_unpause_domain(xen_data_t *x, GError **error);
 

@@ -107,6 +107,8 @@ static bool ring_up(vmi_instance_t vmi, xen_data_t *x, GError **error)
     if (L->xc_monitor_get_capabilities(x->xch, x->domid, &e->caps) < 0)
         e->caps = 0;
     e->ring_page = L->xc_monitor_enable(x->xch, x->domid, &e->remote_port);
+    g_debug("xen: monitor ring of domain %u: page %p, port %u, capabilities 0x%x", x->domid,
+            e->ring_page, e->remote_port, e->caps);
     if (!e->ring_page) {
         int err = errno;
         g_set_error(error, VMI_ERROR, err == EBUSY ? VMI_ERROR_INVALID : VMI_ERROR_UNSUPPORTED,
@@ -135,6 +137,7 @@ static bool ring_up(vmi_instance_t vmi, xen_data_t *x, GError **error)
     SHARED_RING_INIT((vm_event_sring_t *)e->ring_page);
     BACK_RING_INIT(&e->back, (vm_event_sring_t *)e->ring_page, XEN_PAGE_SIZE);
     x->ev = e;
+    xen_install_exit_hooks();
     ev_slot_set(x, true);
     return true;
 }
@@ -547,6 +550,8 @@ bool xen_events_listen(vmi_instance_t vmi, uint32_t timeout_ms, GError **error)
         return true;
     }
     GError *first = NULL;
+    g_debug("xen: ring of domain %u: req_prod %u rsp_prod %u, consumed %u", x->domid,
+            e->back.sring->req_prod, e->back.sring->rsp_prod, e->back.req_cons);
     if (drain(vmi, x, true, &first) == 0) {
         struct pollfd p = { .fd = x->L->xenevtchn_fd(e->xce), .events = POLLIN };
         int rc = poll(&p, 1, (int)MIN(timeout_ms, (uint32_t)G_MAXINT));
