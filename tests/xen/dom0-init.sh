@@ -17,7 +17,7 @@ mount -t tmpfs shm /dev/shm
 exec </dev/console >/dev/console 2>&1
 
 . /etc/xen-rig.conf # READY_TIMEOUT PAYLOAD_TIMEOUT DOMUS
-up() { read -r u i </proc/uptime; echo "$u"; }
+up() { read -r u _ </proc/uptime; echo "$u"; }
 say() { echo "XEN-RIG $*"; }
 finish() {
     say "POWEROFF $(up)"
@@ -30,14 +30,19 @@ die() {
     dump_consoles
     finish
 }
-dump_consoles() {
+# the domUs' consoles, streamed to this console as they grow (a run cut
+# short by the host's time limit still has them)
+stream_consoles() {
     for d in $DOMUS; do
-        f=/var/log/xen/console/guest-$d.log
-        [ -f "$f" ] || continue
-        say "CONSOLE-BEGIN $d"
-        sed "s/^/XEN-CON $d /" "$f"
-        say "CONSOLE-END $d"
+        (
+            f=/var/log/xen/console/guest-$d.log
+            while [ ! -f "$f" ]; do sleep 0.2; done
+            exec tail -n +1 -f "$f" | sed "s/^/XEN-CON $d /"
+        ) &
     done
+}
+dump_consoles() {
+    sleep 3 # let the streams catch up
 }
 
 say "INIT $(up)"
@@ -69,6 +74,8 @@ for d in $DOMUS; do
     xl domid "$d" >/dev/null 2>&1 || die "xl create $d failed (no domain $d)"
 done
 
+stream_consoles
+
 # both domUs up: VMI-READY on their consoles
 t=0
 while :; do
@@ -87,7 +94,7 @@ xl list | sed 's/^/XEN-RIG XL /'
 if [ -x /payload/run.sh ]; then
     say "PAYLOAD-BEGIN $(up)"
     (
-        cd /payload
+        cd /payload || exit 1
         XEN_RIG_CONSOLE_DIR=/var/log/xen/console
         XEN_RIG_PAYLOAD=/payload
         LD_LIBRARY_PATH=/payload/lib:$LD_LIBRARY_PATH

@@ -23,10 +23,12 @@ RIG_SH=$XEN_SRC/../rig/rig.sh
 CACHE=${LIBVMI_RIG_CACHE:-/var/cache/libvmi-rig}
 XC=$CACHE/xen
 QEMU=${LIBVMI_RIG_QEMU:-qemu-system-x86_64}
-# whole run (QEMU killed after it), the domUs' readiness, the payload
-RUN_TIMEOUT=${LIBVMI_XEN_RIG_TIMEOUT:-420}
-READY_TIMEOUT=${LIBVMI_XEN_RIG_READY_TIMEOUT:-180}
-PAYLOAD_TIMEOUT=${LIBVMI_XEN_RIG_PAYLOAD_TIMEOUT:-240}
+# whole run (QEMU killed after it), the domUs' readiness, the payload:
+# bounds against hangs, far above an idle machine's 1.5-3 min (TCG at load
+# 23 on 2 cores took 12 min to both domUs ready)
+RUN_TIMEOUT=${LIBVMI_XEN_RIG_TIMEOUT:-2400}
+READY_TIMEOUT=${LIBVMI_XEN_RIG_READY_TIMEOUT:-900}
+PAYLOAD_TIMEOUT=${LIBVMI_XEN_RIG_PAYLOAD_TIMEOUT:-1200}
 XEN_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-utils libxenmisc4.17"
 KMODS="xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs"
 DOMUS="domu-pv domu-pvh"
@@ -138,7 +140,7 @@ do_fetch() {
         done
         dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" "${paths[@]}" || die "the Xen modules are not in $(basename "$deb")"
         for m in "${paths[@]}"; do mv "$tmp/$m" "$tmp/"; done
-        rm -rf "$tmp/lib" "$tmp/dl"
+        rm -rf "${tmp:?}/lib" "$tmp/dl"
         echo "$kpkg $kpver" >"$tmp/package.txt"
         touch "$tmp/.complete"
         rm -rf "$d"
@@ -158,8 +160,8 @@ libs_of() {
     LD_LIBRARY_PATH=${root:+$root/usr/lib/x86_64-linux-gnu:$root/usr/lib/xen-4.17/lib/x86_64-linux-gnu}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
         ldd "$@" 2>/dev/null | awk '
             /=> not found/ { print "MISSING " $1; next }
-            $2 == "=>" && $3 ~ /^\// { print $3; next }
-            $1 ~ /^\// { print $1 }' | sort -u
+            $2 == "=>" && $3 !~ /^\(/ { print $3; next }
+            $1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u
 }
 
 # copy_libs DEST LIB...: into DEST/lib/x86_64-linux-gnu (and the loader
@@ -187,7 +189,7 @@ busybox_bin() {
 # ---------------------------------------------------------------- build
 # The images, keyed by everything they are made of; $XC/images/current -> key
 images_key() {
-    local ver=$1 kd=$2 bb=$3 p=$XC/pkgs/$1/root b libs
+    local ver=$1 kd=$2 bb=$3 p=$XC/pkgs/$1/root libs
     libs=$(cd "$p" && libs_of "$p" $DOM0_BINS)
     {
         echo "xen $ver"
@@ -209,6 +211,7 @@ do_build() {
     key=$(images_key "$ver" "$kd" "$bb")
     d="$XC/images/$key"
     if [ -f "$d/.complete" ]; then
+        touch "$d" # in use: not pruned
         ln -sfn "$key" "$XC/images/current.new" && mv -T "$XC/images/current.new" "$XC/images/current"
         return 0
     fi
@@ -285,6 +288,9 @@ EOF
     trap - EXIT
     ln -sfn "$key" "$XC/images/current.new" && mv -T "$XC/images/current.new" "$XC/images/current"
     log "images ready in $d"
+    # images of other keys not used for 2 hours (a run takes minutes)
+    find "$XC/images" -mindepth 1 -maxdepth 1 -type d -name '[0-9a-f]*' ! -name "$key" -mmin +120 \
+        -exec rm -rf {} + 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------- payload
@@ -298,7 +304,7 @@ do_payload() {
     done
     # shellcheck disable=SC2046
     copy_libs "$dir" $(libs_of "" "$@")
-    rm -rf "$dir/lib64" # the loader is in dom0's image
+    rm -rf "${dir:?}/lib64" # the loader is in dom0's image
     mv "$dir/lib/x86_64-linux-gnu/"* "$dir/lib/" 2>/dev/null || true
     rmdir "$dir/lib/x86_64-linux-gnu" 2>/dev/null || true
 }
