@@ -4,6 +4,8 @@
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir/_b}"
 : "${CC:=cc}"
+top_srcdir=$(cd "$top_srcdir" && pwd)
+top_builddir=$(cd "$top_builddir" && pwd)
 xen_rig=$top_srcdir/tests/xen/xen-rig.sh
 . "$top_srcdir/tests/real/checks.sh"
 work=$(mktemp -d /tmp/libvmi-xen-test.XXXXXX)

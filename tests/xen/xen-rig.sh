@@ -24,8 +24,8 @@ CACHE=${LIBVMI_RIG_CACHE:-/var/cache/libvmi-rig}
 XC=$CACHE/xen
 QEMU=${LIBVMI_RIG_QEMU:-qemu-system-x86_64}
 # whole run (QEMU killed after it), the domUs' readiness, the payload
-RUN_TIMEOUT=${LIBVMI_XEN_RIG_TIMEOUT:-420}
-READY_TIMEOUT=${LIBVMI_XEN_RIG_READY_TIMEOUT:-180}
+RUN_TIMEOUT=${LIBVMI_XEN_RIG_TIMEOUT:-600}
+READY_TIMEOUT=${LIBVMI_XEN_RIG_READY_TIMEOUT:-300}
 PAYLOAD_TIMEOUT=${LIBVMI_XEN_RIG_PAYLOAD_TIMEOUT:-240}
 XEN_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-utils libxenmisc4.17"
 KMODS="xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs"
@@ -158,8 +158,8 @@ libs_of() {
     LD_LIBRARY_PATH=${root:+$root/usr/lib/x86_64-linux-gnu:$root/usr/lib/xen-4.17/lib/x86_64-linux-gnu}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
         ldd "$@" 2>/dev/null | awk '
             /=> not found/ { print "MISSING " $1; next }
-            $2 == "=>" && $3 ~ /^\// { print $3; next }
-            $1 ~ /^\// { print $1 }' | sort -u
+            $2 == "=>" && $3 !~ /^\(/ { print $3; next }
+            $1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u
 }
 
 # copy_libs DEST LIB...: into DEST/lib/x86_64-linux-gnu (and the loader
