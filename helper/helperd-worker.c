@@ -686,6 +686,17 @@ static void worker_resume_pauser(HelperdWorker *w, const char *why)
     if (!w->paused_by)
         return;
     g_autofree char *who = g_steal_pointer(&w->paused_by);
+    if (w->xen) {
+        /* (the instance is there: it paused the domain) */
+        if (w->vmi && vmi_resume_vm(w->vmi) == VMI_SUCCESS) {
+            helperd_log("domain %s resumed: %s paused it and %s", w->name, who, why);
+            helperd_worker_state(w, "running");
+        } else {
+            helperd_log("domain %s: %s paused it and %s, but resuming failed: %s", w->name, who,
+                        why, w->vmi ? vmi_get_last_error(w->vmi) : "no instance");
+        }
+        return;
+    }
     virDomainPtr dom = helperd_worker_dom(w);
     int state = VIR_DOMAIN_NOSTATE;
     if (dom && virDomainGetState(dom, &state, NULL, 0) == 0 && state == VIR_DOMAIN_PAUSED) {
