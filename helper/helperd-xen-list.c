@@ -12,6 +12,8 @@
 
 #include "helperd-xen.h"
 
+G_DEFINE_QUARK(helperd-xen-error-quark, helperd_xen_error)
+
 void helperd_xen_dom_free(HelperdXenDom *d)
 {
     if (!d)
@@ -114,7 +116,7 @@ GPtrArray *helperd_xen_list(const HelperdXenStore *st, GPtrArray *skipped, GErro
 {
     g_auto(GStrv) ids = st->directory(st->ctx, "/local/domain");
     if (!ids) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        g_set_error(error, HELPERD_XEN_ERROR, HELPERD_XEN_ERROR_NO_STORE,
                     "xenstore: /local/domain cannot be listed");
         return NULL;
     }

@@ -13,7 +13,7 @@
  */
 #pragma once
 
-#include <gio/gio.h>
+#include <glib.h>
 
 G_BEGIN_DECLS
 
@@ -22,6 +22,13 @@ G_BEGIN_DECLS
 #define HELPERD_XEN_NAME_MAX  128
 /* At most this many domains are listed (Xen's domain IDs end at 0x7ff0). */
 #define HELPERD_XEN_MAX_DOMAINS 0x7ff0
+
+/* The lister's errors (no GIO needed: the fuzz target links GLib only). */
+#define HELPERD_XEN_ERROR (helperd_xen_error_quark())
+GQuark helperd_xen_error_quark(void);
+typedef enum {
+    HELPERD_XEN_ERROR_NO_STORE,     /* /local/domain cannot be listed */
+} HelperdXenError;
 
 /* A running domU as xenstore lists it. */
 typedef struct {
