@@ -15,7 +15,6 @@ later() {
     skip_check "set a register, seen by the guest" "no guest-side observer of a register in the rig yet" 2
     skip_check "events on the PVH domU (write on jiffies' page, single-step, INT3) and the PV refusal" \
         "not in the acceptance payload yet" 8
-    skip_check "Xen shm-snapshot keeps jiffies fixed" "not in the acceptance payload yet" 2
     skip_check "the helper in dom0 (virt-vmi ps, object gone on xl destroy)" "not in the acceptance payload yet" 4
 }
 
@@ -26,8 +25,8 @@ so=$(ls "$top_builddir"/libvmi/.libs/libvmi.so.[0-9]* 2>/dev/null | head -n1)
 # Xen libraries by their versioned names)
 # (LIBVMI_XEN_FORCE=1 runs the payload anyway: to try the harness)
 if [ -z "${LIBVMI_XEN_FORCE:-}" ] && { [ ! -d "$top_srcdir/libvmi/driver/xen" ] || ! grep -qa 'libxenforeignmemory.so' "$so"; }; then
-    skip_check "PV and PVH: vmi-process-list, linux_banner, CR3, read_pa, write, pause/resume" \
-        "no xen driver in this build (libvmi/driver/xen missing or not compiled into $(basename "$so"))" 26
+    skip_check "PV and PVH: vmi-process-list, linux_banner, CR3, read_pa, write, pause/resume, shm-snapshot" \
+        "no xen driver in this build (libvmi/driver/xen missing or not compiled into $(basename "$so"))" 34
     later
     checks_end $name
 fi

@@ -19,6 +19,9 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 #include "xen.h"
 #include <xen/hvm/save.h>
 
@@ -46,6 +49,7 @@ static gsize pause_hooks_done;
 
 static void unpause_all(void)
 {
+    xen_events_emergency();
     for (size_t i = 0; i < XEN_PAUSE_SLOTS; i++) {
         pause_slot_t *s = &pause_slots[i];
         if (!s->used)
@@ -743,8 +747,10 @@ static bool xen_snapshot_create(vmi_instance_t vmi, GError **error)
     uint64_t pages = x->limit_pfn;
     xen_snapshot_t *s = g_new0(xen_snapshot_t, 1);
     s->pages = pages;
+    /* sparse: an HVM guest's frames span holes (its special pages sit
+     * below 4 GiB); only the pages copied take memory */
     s->mem = mmap(NULL, pages << XEN_PAGE_SHIFT, PROT_READ | PROT_WRITE,
-                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (s->mem == MAP_FAILED) {
         int e = errno;
         g_free(s);
@@ -755,7 +761,16 @@ static bool xen_snapshot_create(vmi_instance_t vmi, GError **error)
     s->absent = g_malloc0(pages);
     xen_pfn_t *frames = g_new(xen_pfn_t, SNAP_BATCH);
     int *err = g_new(int, SNAP_BATCH);
+    /* The copy's pages are faulted in before the pause (in a PV dom0 each
+     * fault is a page-table hypercall): the RAM part of the span, which
+     * for an HVM guest starts at 0 (its special pages high up fault in
+     * during the copy). */
     gint64 t0 = g_get_monotonic_time();
+    uint64_t ram = x->pv ? pages : MIN(pages, x->tot_pages + 256);
+    if (madvise(s->mem, ram << XEN_PAGE_SHIFT, MADV_POPULATE_WRITE) < 0)
+        for (uint64_t i = 0; i < ram; i++)
+            s->mem[i << XEN_PAGE_SHIFT] = 0;
+    gint64 t1 = g_get_monotonic_time();
     bool paused = false;
     if (!x->pauses) {
         if (!xen_pause_domain(x, error))
@@ -783,9 +798,14 @@ static bool xen_snapshot_create(vmi_instance_t vmi, GError **error)
     }
     if (paused)
         xen_unpause_domain(x, NULL);
-    s->pause_s = (g_get_monotonic_time() - t0) / 1e6;
-    g_debug("xen: snapshot of %" G_GUINT64_FORMAT " pages, domain paused %.3f s", (guint64)pages,
-            s->pause_s);
+    s->pause_s = (g_get_monotonic_time() - t1) / 1e6;
+    s->prefault_s = (t1 - t0) / 1e6;
+    uint64_t have = 0;
+    for (uint64_t i = 0; i < pages; i++)
+        have += !s->absent[i];
+    g_debug("xen: snapshot of %" G_GUINT64_FORMAT " pages (%" G_GUINT64_FORMAT " present), "
+            "memory faulted in %.3f s, domain paused %.3f s for the copy", (guint64)pages,
+            (guint64)have, s->prefault_s, s->pause_s);
     g_free(frames);
     g_free(err);
     vmi->memo_len = 0;
@@ -822,8 +842,6 @@ static bool xen_snapshot_destroy(vmi_instance_t vmi, GError **error)
 }
 
 /* ------------------------------------------------------------ open, close */
-
-void xen_events_close(vmi_instance_t vmi);
 
 static void xen_close(vmi_instance_t vmi)
 {
@@ -959,11 +977,6 @@ fail:
     return false;
 }
 
-bool xen_register_event(vmi_instance_t vmi, vmi_event_t *event, GError **error);
-bool xen_clear_event(vmi_instance_t vmi, vmi_event_t *event, GError **error);
-bool xen_events_listen(vmi_instance_t vmi, uint32_t timeout_ms, GError **error);
-bool xen_singlestep_vcpu(vmi_instance_t vmi, vmi_event_t *event, unsigned vcpu, bool on,
-                         GError **error);
 
 const vmi_driver_ops_t xen_driver_ops = {
     .name = "xen",

@@ -14,6 +14,7 @@ typedef struct xen_snapshot {
     uint64_t pages;
     uint8_t *absent;        /* one byte per page: 1 = did not map */
     double pause_s;         /* how long the domain was paused for the copy */
+    double prefault_s;      /* faulting the copy's memory in, before the pause */
 } xen_snapshot_t;
 
 typedef struct xen_data {
@@ -54,5 +55,15 @@ void xen_memory_check(vmi_instance_t vmi, bool now);
  * so that an exit or a fatal signal unpauses what we paused. */
 bool xen_pause_domain(xen_data_t *x, GError **error);
 bool xen_unpause_domain(xen_data_t *x, GError **error);
+
+/* xen_events.c */
+bool xen_register_event(vmi_instance_t vmi, vmi_event_t *event, GError **error);
+bool xen_clear_event(vmi_instance_t vmi, vmi_event_t *event, GError **error);
+bool xen_events_listen(vmi_instance_t vmi, uint32_t timeout_ms, GError **error);
+bool xen_singlestep_vcpu(vmi_instance_t vmi, vmi_event_t *event, unsigned vcpu, bool on,
+                         GError **error);
+void xen_events_close(vmi_instance_t vmi);
+/* The exit/fatal-signal path: every ring of this process detached. */
+void xen_events_emergency(void);
 
 #endif

@@ -165,6 +165,7 @@ static bool libs_load(xen_libs_t *L, GError **error)
     BIND(L->h_ctrl, xc_domain_hvm_getcontext_partial);
     BIND(L->h_ctrl, xc_domain_hvm_setcontext);
     BIND(L->h_ctrl, xc_monitor_enable);
+    BIND(L->h_ctrl, xc_monitor_get_capabilities);
     BIND(L->h_ctrl, xc_monitor_disable);
     BIND(L->h_ctrl, xc_monitor_resume);
     BIND(L->h_ctrl, xc_monitor_write_ctrlreg);

@@ -50,6 +50,7 @@ typedef struct xen_libs {
     XEN_FN(xc_domain_hvm_getcontext_partial);
     XEN_FN(xc_domain_hvm_setcontext);
     XEN_FN(xc_monitor_enable);
+    XEN_FN(xc_monitor_get_capabilities);
     XEN_FN(xc_monitor_disable);
     XEN_FN(xc_monitor_resume);
     XEN_FN(xc_monitor_write_ctrlreg);

@@ -200,16 +200,16 @@ xen_p2m_t *xen_p2m_read(const pt_reader_t *machine, const xen_pv_shinfo_t *si, u
     g_autofree uint64_t *raw = g_new(uint64_t, si->max_pfn);
     GError *tree_err = NULL;
     bool ok = false, used_linear = false;
-    /* The linear list is what a running guest keeps current; the tree is
-     * kept for save/restore and may lag.  Either serves. */
-    if (linear) {
-        ok = read_linear(machine, si, raw, tree ? &tree_err : error);
+    /* Linux keeps both current (the tree for save/restore).  The tree
+     * costs one frame per 512 entries and two above; the linear list a
+     * 4-level walk per page: the tree first, the list when it fails (or
+     * there is none: a p2m too large for three levels). */
+    if (tree)
+        ok = read_tree(machine, si, raw, linear ? &tree_err : error);
+    if (!ok && linear) {
+        g_clear_error(&tree_err);
+        ok = read_linear(machine, si, raw, error);
         used_linear = ok;
-    }
-    if (!ok && tree) {
-        if (tree_err)
-            g_clear_error(&tree_err);
-        ok = read_tree(machine, si, raw, error);
     }
     g_clear_error(&tree_err);
     if (!ok)

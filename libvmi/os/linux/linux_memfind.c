@@ -54,6 +54,18 @@ bool linux_kread(void *opaque, addr_t va, void *buf, size_t len)
     return true;
 }
 
+/* The guest-physical frame entry @e points to: the entry's frame, or, when
+ * the guest's tables hold machine frames (Xen PV, driver.h machine_frames),
+ * that frame mapped back; false when it is not the guest's. */
+static bool entry_frame(vmi_instance_t vmi, uint64_t e, addr_t *pa)
+{
+    if (!vmi->reader.frames) {
+        *pa = e & PFN_MASK;
+        return true;
+    }
+    return vmi->reader.frames->to_phys(vmi, e & PFN_MASK, pa);
+}
+
 static bool read_entry(vmi_instance_t vmi, addr_t table, unsigned index, uint64_t *e)
 {
     return vmi_read_pa_all(vmi, (table & PFN_MASK) + index * 8ull, e, sizeof(*e));
@@ -76,16 +88,18 @@ static bool text_mapping(vmi_instance_t vmi, addr_t dtb, page_mode_t mode, image
     if (t >= memsize || !read_entry(vmi, t, 511, &e) || !(e & PTE_P) || (e & PTE_PS))
         return false;
     if (mode == VMI_PM_LA57) {
-        t = e & PFN_MASK;
+        if (!entry_frame(vmi, e, &t))
+            return false;
         if (t >= memsize || !read_entry(vmi, t, 511, &e) || !(e & PTE_P) || (e & PTE_PS))
             return false;
     }
-    t = e & PFN_MASK;
+    if (!entry_frame(vmi, e, &t))
+        return false;
     if (t >= memsize || !read_entry(vmi, t, 510, &e) || !(e & PTE_P) || (e & PTE_PS))
         return false;
-    addr_t pd = e & PFN_MASK;
+    addr_t pd;
     uint64_t pde[512];
-    if (pd >= memsize || !vmi_read_pa_all(vmi, pd, pde, sizeof(pde)))
+    if (!entry_frame(vmi, e, &pd) || pd >= memsize || !vmi_read_pa_all(vmi, pd, pde, sizeof(pde)))
         return false;
     unsigned i = 0;
     while (i < 512 && !(pde[i] & PTE_P))
@@ -94,11 +108,13 @@ static bool text_mapping(vmi_instance_t vmi, addr_t dtb, page_mode_t mode, image
         return false;
     addr_t vtext = X86_64_START_KERNEL_MAP + (addr_t)i * TWO_MIB, ptext;
     if (pde[i] & PTE_PS) {
-        ptext = pde[i] & PFN_MASK & ~(TWO_MIB - 1);
+        if (!entry_frame(vmi, pde[i] & ~(TWO_MIB - 1), &ptext))
+            return false;
     } else {
         uint64_t pte[512];
-        if ((pde[i] & PFN_MASK) >= memsize ||
-            !vmi_read_pa_all(vmi, pde[i] & PFN_MASK, pte, sizeof(pte)))
+        addr_t pt;
+        if (!entry_frame(vmi, pde[i], &pt) || pt >= memsize ||
+            !vmi_read_pa_all(vmi, pt, pte, sizeof(pte)))
             return false;
         unsigned j = 0;
         while (j < 512 && !(pte[j] & PTE_P))
@@ -106,7 +122,8 @@ static bool text_mapping(vmi_instance_t vmi, addr_t dtb, page_mode_t mode, image
         if (j == 512)
             return false;
         vtext += (addr_t)j << 12;
-        ptext = pte[j] & PFN_MASK;
+        if (!entry_frame(vmi, pte[j], &ptext))
+            return false;
     }
     if (ptext >= memsize)
         return false;
@@ -150,8 +167,9 @@ static void add_directory(vmi_instance_t vmi, candidates_t *c, addr_t dtb, const
 static bool maybe_top(vmi_instance_t vmi, addr_t page, uint64_t memsize)
 {
     uint64_t e;
+    addr_t next;
     return read_entry(vmi, page, 511, &e) && (e & PTE_P) && !(e & PTE_PS) &&
-           (e & PFN_MASK) < memsize && (e & PFN_MASK) != page;
+           entry_frame(vmi, e, &next) && next < memsize && next != page;
 }
 
 static void find_directories(vmi_instance_t vmi, candidates_t *c, bool *scanned_all)
