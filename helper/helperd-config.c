@@ -284,8 +284,9 @@ HelperdConfig *helperd_config_load(const char *file, GError **error)
             helperd_log("%s: [%s]: unknown group, ignored", file, *g);
         }
     }
-    if (!cfg->uris || !cfg->uris[0]) {
-        g_strfreev(cfg->uris);
+    /* "uris=" given empty: no libvirt at all (a Xen dom0 without
+     * libvirt); absent: the default */
+    if (!cfg->uris) {
         cfg->uris = g_new0(char *, 2);
         cfg->uris[0] = g_strdup(HELPERD_DEFAULT_URI);
     }

@@ -272,6 +272,13 @@ static void test_config_switch(void)
     g_autoptr(HelperdConfig) off = config_of("[helper]\nxen = off \n", &e);
     g_assert_no_error(e);
     g_assert_cmpint(off->xen, ==, HELPERD_XEN_OFF);
+    /* a Xen dom0 without libvirt: "uris=" empty follows no libvirt URI;
+     * no uris key: the default */
+    g_assert_cmpstr(a->uris[0], ==, HELPERD_DEFAULT_URI);
+    g_autoptr(HelperdConfig) none = config_of("[helper]\nuris=\nxen=on\n", &e);
+    g_assert_no_error(e);
+    g_assert_nonnull(none->uris);
+    g_assert_null(none->uris[0]);
     g_autoptr(HelperdConfig) bad = config_of("[helper]\nxen=maybe\n", &e);
     g_assert_null(bad);
     g_assert_nonnull(e);
