@@ -124,6 +124,7 @@ static void test_uuid_parse(void)
         { "/vm/6D1C34A0-5B5E-4A4F-8A1C-6C3B8F0B1E01", NULL, u },
         { "/vm/6d1c34a0-5b5e-4a4f-8a1c-6c3b8f0b1e01-12", NULL, u },
         { NULL, " 6d1c34a0-5b5e-4a4f-8a1c-6c3b8f0b1e01\n", u },
+        { NULL, "6D1C34A0-5B5E-4A4F-8A1C-6C3B8F0B1E01", u },
         /* the uuid entry wins over the path */
         { "/vm/00000000-0000-0000-0000-000000000000", u, u },
         /* a bad uuid entry: the path */
