@@ -150,7 +150,7 @@ phase_check() {
             --method org.freedesktop.DBus.ObjectManager.GetManagedObjects >$T/objects.txt 2>&1
         grep -q "$pvpath" $T/objects.txt || break
         t=$((t + 1))
-        [ $t -lt 60 ] || break
+        [ $t -lt 30 ] || break
         sleep 1
     done
     if grep -q "objectpath '$pvhpath'" $T/objects.txt && ! grep -q "$pvpath" $T/objects.txt; then
