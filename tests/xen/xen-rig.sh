@@ -24,9 +24,9 @@ CACHE=${LIBVMI_RIG_CACHE:-/var/cache/libvmi-rig}
 XC=$CACHE/xen
 QEMU=${LIBVMI_RIG_QEMU:-qemu-system-x86_64}
 # whole run (QEMU killed after it), the domUs' readiness, the payload
-RUN_TIMEOUT=${LIBVMI_XEN_RIG_TIMEOUT:-600}
+RUN_TIMEOUT=${LIBVMI_XEN_RIG_TIMEOUT:-900}
 READY_TIMEOUT=${LIBVMI_XEN_RIG_READY_TIMEOUT:-300}
-PAYLOAD_TIMEOUT=${LIBVMI_XEN_RIG_PAYLOAD_TIMEOUT:-240}
+PAYLOAD_TIMEOUT=${LIBVMI_XEN_RIG_PAYLOAD_TIMEOUT:-480}  # the acceptance payload + the helper's part
 XEN_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-utils libxenmisc4.17"
 KMODS="xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs"
 DOMUS="domu-pv domu-pvh"
