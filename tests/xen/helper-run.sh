@@ -75,6 +75,9 @@ phase_check() {
     xl list -v >$T/xl.txt 2>&1
     # 1. an object per domU, Hypervisor xen, introspectable (both waited for
     # together, the reasons shown every 20 s)
+    # (seconds of dom0's uptime: a virt-vmi call itself takes seconds under TCG)
+    up() { cut -d. -f1 /proc/uptime; }
+    t0=$(up)
     t=0
     while :; do
         n=0
@@ -85,13 +88,14 @@ phase_check() {
         [ $n -eq 2 ] && break
         [ $t -lt "$INTRO_TIMEOUT" ] || break
         kill -0 "$HPID" 2>/dev/null || break
-        if [ $((t % 20)) -eq 0 ]; then
+        if [ $((t - ${last:--99})) -ge 20 ]; then
+            last=$t
             for d in $PV $PVH; do
                 info "$d after ${t} s: $(grep -o '"IntrospectableReason" *: *"[^"]*"' $T/info-$d.json | head -c 300) $(head -c 200 $T/info-$d.err)"
             done
         fi
         sleep 2
-        t=$((t + 2))
+        t=$(($(up) - t0))
     done
     for d in $PV $PVH; do
         info "$d: info after ${t} s: $(tr -d '\n' <$T/info-$d.json | head -c 600) $(head -c 200 $T/info-$d.err)"
@@ -144,12 +148,13 @@ phase_check() {
     if xl list | awk '{ print $1 }' | grep -qx "$PV"; then
         info "xl still lists $PV after xl destroy"
     fi
+    t0=$(up)
     t=0
     while :; do
         timeout 20 gdbus call --address "$ADDR" --dest org.libvmi.helper1 --object-path /org/libvmi/helper1 \
             --method org.freedesktop.DBus.ObjectManager.GetManagedObjects >$T/objects.txt 2>&1
         grep -q "$pvpath" $T/objects.txt || break
-        t=$((t + 1))
+        t=$(($(up) - t0))
         [ $t -lt 30 ] || break
         sleep 1
     done
