@@ -10,6 +10,7 @@
  *   auto_enable=web*;db-?
  *   auto_enable_mode=shm
  *   gdbstub_dir=/var/lib/libvirt/qemu/libvmi
+ *   xen=auto
  *
  *   [domain 6695eb01-f6a4-8304-79aa-97f2502e193f]
  *   writes=true
@@ -125,7 +126,7 @@ static gboolean parse_helper_group(GKeyFile *kf, const char *file, HelperdConfig
     for (char **k = keys; k && *k; k++) {
         static const char *const known[] = { "uris", "read_limit", "libvmi_conf", "auto_enable",
                                              "auto_enable_mode", "gdbstub_dir", "snapshot_timeout",
-                                             NULL };
+                                             "xen", NULL };
         if (!g_strv_contains(known, *k))
             helperd_log("%s: [helper] %s: unknown key, ignored", file, *k);
     }
@@ -188,6 +189,11 @@ static gboolean parse_helper_group(GKeyFile *kf, const char *file, HelperdConfig
         }
         g_ptr_array_add(list, NULL);
         cfg->auto_enable = (char **)g_ptr_array_free(list, FALSE);
+    }
+    if (g_key_file_has_key(kf, g, "xen", NULL)) {
+        g_autofree char *v = g_key_file_get_string(kf, g, "xen", NULL);
+        if (!v || !helperd_xen_mode_from_string(g_strstrip(v), &cfg->xen))
+            return fail(error, file, "[helper] xen=%s: use auto, on or off", v ? v : "");
     }
     if (g_key_file_has_key(kf, g, "auto_enable_mode", NULL)) {
         g_autofree char *v = g_key_file_get_string(kf, g, "auto_enable_mode", NULL);
@@ -278,8 +284,9 @@ HelperdConfig *helperd_config_load(const char *file, GError **error)
             helperd_log("%s: [%s]: unknown group, ignored", file, *g);
         }
     }
-    if (!cfg->uris || !cfg->uris[0]) {
-        g_strfreev(cfg->uris);
+    /* "uris=" given empty: no libvirt at all (a Xen dom0 without
+     * libvirt); absent: the default */
+    if (!cfg->uris) {
         cfg->uris = g_new0(char *, 2);
         cfg->uris[0] = g_strdup(HELPERD_DEFAULT_URI);
     }

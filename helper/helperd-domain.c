@@ -127,6 +127,10 @@ static void domain_free(HelperdDomain *d)
     g_free(d);
 }
 
+static HelperdDomain *domain_new(const char *path, const char *name, const char *uuid,
+                                 const char *hypervisor, const char *state);
+static void domain_announce(HelperdDomain *d);
+
 HelperdDomain *helperd_domain_publish(HelperdConn *conn, virDomainPtr dom)
 {
     char uuid[VIR_UUID_STRING_BUFLEN];
@@ -144,14 +148,25 @@ HelperdDomain *helperd_domain_publish(HelperdConn *conn, virDomainPtr dom)
         helperd_domain_set_state(d, helperd_state_name(state));
         return d;
     }
+    d = domain_new(path, name, uuid, "qemu", helperd_state_name(state));
+    d->conn = conn;
+    d->worker = helperd_worker_new(d, dom, conn->uri);
+    domain_announce(d);
+    return d;
+}
+
+/* A new object (not yet announced); the caller sets its source and starts
+ * its worker. */
+static HelperdDomain *domain_new(const char *path, const char *name, const char *uuid,
+                                 const char *hypervisor, const char *state)
+{
     g_autoptr(HelperdConfig) cfg = helperd_config_get();
-    d = g_new0(HelperdDomain, 1);
-    d->path = g_steal_pointer(&path);
+    HelperdDomain *d = g_new0(HelperdDomain, 1);
+    d->path = g_strdup(path);
     d->name = g_strdup(name);
     d->uuid = g_strdup(uuid);
-    d->hypervisor = g_strdup("qemu");
-    d->conn = conn;
-    d->state = g_strdup(helperd_state_name(state));
+    d->hypervisor = g_strdup(hypervisor);
+    d->state = g_strdup(state);
     d->state_emitted = g_strdup(d->state);
     d->reason = g_strdup_printf("Domain '%s': libvmi is being opened on it.", name);
     d->access_path = g_strdup("");
@@ -162,8 +177,12 @@ HelperdDomain *helperd_domain_publish(HelperdConn *conn, virDomainPtr dom)
     d->control = helperd_config_control(cfg, uuid);
     g_hash_table_insert(helperd.domains, d->path, d);
     g_hash_table_remove(helperd.stale, d->path);
-    d->worker = helperd_worker_new(d, dom, conn->uri);
+    return d;
+}
 
+/* InterfacesAdded, DomainAdded, the log line. */
+static void domain_announce(HelperdDomain *d)
+{
     GVariantBuilder ifaces;
     g_variant_builder_init(&ifaces, G_VARIANT_TYPE("a{sa{sv}}"));
     g_variant_builder_add(&ifaces, "{s@a{sv}}", HELPERD_DOMAIN_IFACE, helperd_domain_properties(d));
@@ -172,8 +191,27 @@ HelperdDomain *helperd_domain_publish(HelperdConn *conn, virDomainPtr dom)
                                   NULL);
     g_dbus_connection_emit_signal(helperd.bus, NULL, HELPERD_MANAGER_PATH, HELPERD_MANAGER_IFACE,
                                   "DomainAdded", g_variant_new("(os)", d->path, d->name), NULL);
-    helperd_log("domain %s (%s) published at %s, state %s%s", d->name, d->uuid, d->path, d->state,
-                d->writes ? ", writes enabled" : "");
+    helperd_log("domain %s (%s) published at %s, %s, state %s%s", d->name, d->uuid, d->path,
+                d->xen ? "Xen" : "libvirt", d->state, d->writes ? ", writes enabled" : "");
+}
+
+HelperdDomain *helperd_domain_publish_xen(guint32 domid, const char *name, const char *uuid)
+{
+    g_autofree char *path = helperd_domain_path(uuid);
+    HelperdDomain *d = g_hash_table_lookup(helperd.domains, path);
+    if (d) {
+        if (!d->xen)
+            helperd_debug("Xen domain %u (%s): published already by libvirt at %s", domid, name,
+                          path);
+        return d->xen ? d : NULL;
+    }
+    /* xenstore tells that the domain exists, not how it runs: the worker
+     * reads that from the xen driver (Pause changes it) */
+    d = domain_new(path, name, uuid, "xen", "running");
+    d->xen = TRUE;
+    d->domid = domid;
+    d->worker = helperd_worker_new(d, NULL, NULL);
+    domain_announce(d);
     return d;
 }
 
@@ -213,6 +251,10 @@ static gboolean recheck_timeout(gpointer data)
 
 void helperd_domain_recheck(HelperdDomain *d, int tries)
 {
+    if (d->xen) {
+        helperd_xen_relist();   /* removes the object when xenstore no longer has it */
+        return;
+    }
     if (!d->conn->conn)
         return;     /* the reconnection will look */
     virDomainPtr dom = virDomainLookupByUUIDString(d->conn->conn, d->uuid);

@@ -260,8 +260,40 @@ static void m_get_registers(HelperdWorker *w, GDBusMethodInvocation *inv, GVaria
     reply_op(w, inv, r, e);
 }
 
+/* A Xen domain: through libvmi's xen driver (xc_domain_pause), which needs
+ * the domain's instance. */
+static void run_control_xen(HelperdWorker *w, GDBusMethodInvocation *inv, gboolean pause)
+{
+    if (!w->vmi) {
+        helperd_return_error(inv, HELPERD_ERROR_NOT_INTROSPECTABLE,
+                             "Domain '%s': %s needs the Xen domain opened, and it is not: %s",
+                             w->name, pause ? "Pause" : "Resume",
+                             w->reason ? w->reason : "libvmi is being opened on it.");
+        return;
+    }
+    gboolean paused = w->paused_by != NULL;
+    if (paused != pause &&
+        (pause ? vmi_pause_vm(w->vmi) : vmi_resume_vm(w->vmi)) != VMI_SUCCESS) {
+        helperd_worker_fail(w, inv, helperd_worker_vmi_error(w, FALSE), "Domain '%s': %s failed: %s.",
+                            w->name, pause ? "pausing" : "resuming", vmi_get_last_error(w->vmi));
+        return;
+    }
+    if (!pause)
+        g_clear_pointer(&w->paused_by, g_free);
+    else if (!paused)
+        w->paused_by = g_strdup(g_dbus_method_invocation_get_sender(inv));
+    helperd_log("domain %s %s by %s", w->name, pause ? "paused" : "resumed",
+                g_dbus_method_invocation_get_sender(inv));
+    helperd_worker_state(w, pause ? "paused" : "running");
+    g_dbus_method_invocation_return_value(inv, NULL);
+}
+
 static void run_control(HelperdWorker *w, GDBusMethodInvocation *inv, gboolean pause)
 {
+    if (w->xen) {
+        run_control_xen(w, inv, pause);
+        return;
+    }
     virDomainPtr dom = helperd_worker_dom(w);
     int state = VIR_DOMAIN_NOSTATE;
     int rc = dom ? virDomainGetState(dom, &state, NULL, 0) : -1;
@@ -458,8 +490,9 @@ static void m_snapshot(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *p
     g_variant_get(params, "(&s)", &path);
     virDomainPtr dom = helperd_worker_dom(w);
     if (!dom) {
-        helperd_return_error(inv, HELPERD_ERROR_FAILED, "Domain '%s': libvirt is not connected.",
-                             w->name);
+        helperd_return_error(inv, HELPERD_ERROR_FAILED, w->xen ? "Domain '%s' is a Xen domain: "
+                             "this method goes through libvirt, which does not manage it." :
+                             "Domain '%s': libvirt is not connected.", w->name);
         return;
     }
     HelperdSnapshot *s = g_new0(HelperdSnapshot, 1);
@@ -480,8 +513,9 @@ static void m_enable(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *par
     parse_enable_mode(text, &mode);      /* checked on the main loop */
     virDomainPtr dom = helperd_worker_dom(w);
     if (!dom) {
-        helperd_return_error(inv, HELPERD_ERROR_FAILED, "Domain '%s': libvirt is not connected.",
-                             w->name);
+        helperd_return_error(inv, HELPERD_ERROR_FAILED, w->xen ? "Domain '%s' is a Xen domain: "
+                             "this method goes through libvirt, which does not manage it." :
+                             "Domain '%s': libvirt is not connected.", w->name);
         return;
     }
     g_autoptr(HelperdConfig) cfg = helperd_config_get();
@@ -507,8 +541,9 @@ static void m_disable(HelperdWorker *w, GDBusMethodInvocation *inv, GVariant *pa
 {
     virDomainPtr dom = helperd_worker_dom(w);
     if (!dom) {
-        helperd_return_error(inv, HELPERD_ERROR_FAILED, "Domain '%s': libvirt is not connected.",
-                             w->name);
+        helperd_return_error(inv, HELPERD_ERROR_FAILED, w->xen ? "Domain '%s' is a Xen domain: "
+                             "this method goes through libvirt, which does not manage it." :
+                             "Domain '%s': libvirt is not connected.", w->name);
         return;
     }
     gboolean changed = FALSE;

@@ -321,8 +321,9 @@ gboolean helperd_worker_check_gone(HelperdWorker *w, vmi_error_code_t kind, cons
         return TRUE;
     if (g_atomic_int_get(&w->stopping) || kind == VMI_ERR_GONE) {
         w->gone = TRUE;
-    } else if (w->in_inline) {
-        /* no libvirt round trip on the main thread: the main loop looks */
+    } else if (w->in_inline || w->xen) {
+        /* no libvirt round trip on the main thread: the main loop looks
+         * (a Xen domain: the main loop re-lists xenstore) */
         g_idle_add_full(G_PRIORITY_DEFAULT, recheck_path, g_strdup(w->path), g_free);
     } else {
         virDomainPtr dom = helperd_worker_dom(w);
@@ -456,6 +457,12 @@ fail:
 
 static char *worker_config(HelperdWorker *w, const char *entry)
 {
+    if (w->xen) {
+        /* by domain ID: a name can be reused by the next domain */
+        g_autofree char *qname = helperd_config_quote(w->name);
+        return g_strdup_printf("%s\nname = \"%s\";\ndomid = %u;\n", entry ? entry : "", qname,
+                               w->domid);
+    }
     g_autofree char *uri = worker_uri(w);
     g_autofree char *quri = helperd_config_quote(uri ? uri : HELPERD_DEFAULT_URI);
     return g_strdup_printf("%s\nname = \"%s\";\nuri = \"%s\";\n", entry ? entry : "", w->uuid, quri);
@@ -503,7 +510,7 @@ static gboolean worker_try_init(HelperdWorker *w)
     if (!w->vmi) {
         g_autofree char *partial = worker_config(w, NULL);
         vmi_instance_t vmi = NULL;
-        uint32_t mode = VMI_KVM;
+        uint32_t mode = w->xen ? VMI_XEN : VMI_KVM;
         if (test_driver) {
             mode = VMI_FILE;
             g_free(partial);
@@ -785,6 +792,17 @@ static void worker_resume_pauser(HelperdWorker *w, const char *why)
     if (!w->paused_by)
         return;
     g_autofree char *who = g_steal_pointer(&w->paused_by);
+    if (w->xen) {
+        /* (the instance is there: it paused the domain) */
+        if (w->vmi && vmi_resume_vm(w->vmi) == VMI_SUCCESS) {
+            helperd_log("domain %s resumed: %s paused it and %s", w->name, who, why);
+            helperd_worker_state(w, "running");
+        } else {
+            helperd_log("domain %s: %s paused it and %s, but resuming failed: %s", w->name, who,
+                        why, w->vmi ? vmi_get_last_error(w->vmi) : "no instance");
+        }
+        return;
+    }
     virDomainPtr dom = helperd_worker_dom(w);
     int state = VIR_DOMAIN_NOSTATE;
     if (dom && virDomainGetState(dom, &state, NULL, 0) == 0 && state == VIR_DOMAIN_PAUSED) {
@@ -1126,7 +1144,10 @@ HelperdWorker *helperd_worker_new(HelperdDomain *d, virDomainPtr dom, const char
     w->path = g_strdup(d->path);
     g_mutex_init(&w->lock);
     g_mutex_init(&w->run);
-    virDomainRef(dom);
+    w->xen = d->xen;
+    w->domid = d->domid;
+    if (dom)
+        virDomainRef(dom);
     w->dom = dom;
     w->uri = g_strdup(uri);
     w->watches = g_ptr_array_new_with_free_func((GDestroyNotify)helperd_watch_free);

@@ -94,6 +94,8 @@ struct HelperdWorker {
     GThread *thread;
     gint stopping;
     char *name, *uuid, *path;
+    gboolean xen;               /* a Xen domain: VMI_XEN on domid, no libvirt */
+    guint32 domid;
     GMutex lock;                /* dom, uri */
     virDomainPtr dom;
     char *uri;
@@ -134,7 +136,8 @@ typedef void (*HelperdWorkerFunc)(HelperdWorker *w, GDBusMethodInvocation *inv, 
 
 /* ------------------------------------------------------------ main loop */
 
-/* Starts the worker of @d, which opens libvmi on @dom of @uri. */
+/* Starts the worker of @d, which opens libvmi on @dom of @uri (a Xen
+ * domain, d->xen: NULL, NULL; libvmi's xen driver on d->domid). */
 HelperdWorker *helperd_worker_new(HelperdDomain *d, virDomainPtr dom, const char *uri);
 /* The worker ends on its own (joined when @join); nothing of it may be
  * touched afterwards.  @why (a static string) is NULL when the domain went

@@ -14,6 +14,8 @@
  *   helperd-virt.c    libvirt: run states, errors, the domain XML (Enable,
  *                     Disable), the gdbstub directory, the memory dump
  *   helperd-methods.c method tables checked against the interface XML
+ *   helperd-xen.c     Xen: the domUs of xenstore, beside libvirt's domains
+ *                     (helperd-xen.h; the list itself: helperd-xen-list.c)
  *   helperd-util.c    logging, D-Bus errors (and the one table that maps
  *                     libvmi's and libvirt's error kinds to them), files
  *                     created for a caller
@@ -33,6 +35,7 @@
 #include <libvirt/libvirt.h>
 #include <libvmi/libvmi.h>
 #include "vmi-domxml.h"
+#include "helperd-xen.h"
 
 G_BEGIN_DECLS
 
@@ -147,6 +150,7 @@ typedef struct {
     char *gdbstub_dir;          /* where gdbstub sockets go */
     GHashTable *writes;         /* domain UUID -> non-NULL: writes enabled */
     GHashTable *control;        /* domain UUID -> non-NULL: guest-changing methods allowed */
+    HelperdXenMode xen;         /* follow Xen's domains (xenstore): auto, on, off */
 } HelperdConfig;
 
 /* Loads @file (NULL: the default file, which may be missing).  NULL with
@@ -201,7 +205,9 @@ struct HelperdConn {
 /* One published domain (main loop). */
 struct HelperdDomain {
     char *path, *name, *uuid, *hypervisor;
-    HelperdConn *conn;
+    HelperdConn *conn;          /* NULL for a Xen domain */
+    gboolean xen;               /* from the Xen source (helperd-xen.c) */
+    guint32 domid;              /* Xen's domain ID (xen) */
     /* properties */
     char *state, *state_emitted;
     guint state_id;
@@ -221,6 +227,9 @@ char *helperd_domain_path(const char *uuid);
 /* Publishes running domain @dom of @conn (or refreshes it when it is
  * published already); returns the object. */
 HelperdDomain *helperd_domain_publish(HelperdConn *conn, virDomainPtr dom);
+/* Publishes Xen domain @domid (helperd-xen.c); NULL when its path is
+ * taken by a libvirt domain (libvirt's libxl driver names the same UUID). */
+HelperdDomain *helperd_domain_publish_xen(guint32 domid, const char *name, const char *uuid);
 /* Removes the object; @why goes to the log. */
 void helperd_domain_remove(HelperdDomain *d, const char *why);
 HelperdDomain *helperd_domain_find_uuid(const char *uuid);

@@ -76,9 +76,10 @@ typedef enum {
  */
 vv_backend_t *vv_bus_backend_new(vv_bus_kind_t kind, const char *address, GError **error);
 
-/* Opens nothing yet: lookup() opens the domain with libvmi (VMI_AUTO, so a
- * libvirt domain name, a domain in libvmi.conf, or a snapshot file). */
-vv_backend_t *vv_direct_backend_new(void);
+/* Opens nothing yet: lookup() opens the domain with libvmi (a name with a
+ * slash: a snapshot file; else a domain, with the xen driver when @xen,
+ * -c xen://..., else the kvm one). */
+vv_backend_t *vv_direct_backend_new(gboolean xen);
 
 /* The GError -> exit code mapping shared by every command. */
 int vv_exit_for_error(const GError *error);

@@ -18,6 +18,7 @@
 
 typedef struct {
     vmi_instance_t vmi;
+    gboolean xen;               /* -c xen://...: libvmi's xen driver */
 } direct_t;
 
 static GVariant *
@@ -54,7 +55,7 @@ direct_lookup(vv_backend_t *backend, const char *spec, GError **error)
      * a file of that name in the working directory (VMI_AUTO would open
      * ./NAME first: a file someone left there would stand in for the
      * domain). */
-    uint32_t mode = strchr(spec, '/') ? VMI_FILE : VMI_KVM;
+    uint32_t mode = strchr(spec, '/') ? VMI_FILE : d->xen ? VMI_XEN : VMI_KVM;
     if (vmi_init(&d->vmi, mode | VMI_INIT_COMPLETE, (char *)spec) == VMI_FAILURE) {
         d->vmi = NULL;
         g_set_error(error, VV_BACKEND_ERROR, VV_BACKEND_ERROR_NO_DOMAIN,
@@ -223,11 +224,13 @@ static const vv_backend_ops_t direct_ops = {
 };
 
 vv_backend_t *
-vv_direct_backend_new(void)
+vv_direct_backend_new(gboolean xen)
 {
     vv_backend_t *backend = g_new0(vv_backend_t, 1);
+    direct_t *d = g_new0(direct_t, 1);
 
+    d->xen = xen;
     backend->ops = &direct_ops;
-    backend->priv = g_new0(direct_t, 1);
+    backend->priv = d;
     return backend;
 }

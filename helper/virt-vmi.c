@@ -13,7 +13,7 @@
 #include "virt-vmi.h"
 
 static const vv_option_t global_options[] = {
-    { "connect", 'c', VV_OPT_VALUE, "URI", "libvirt URI for list, enable and disable (default: libvirt's default)" },
+    { "connect", 'c', VV_OPT_VALUE, "URI", "libvirt URI for list, enable and disable (default: libvirt's default); xen:... opens Xen domains in the direct fallback" },
     { "json", 'j', VV_OPT_FLAG, NULL, "Print JSON for scripts" },
     { "system", 0, VV_OPT_FLAG, NULL, "Talk to vmi-helperd on the system bus (the default)" },
     { "session", 0, VV_OPT_FLAG, NULL, "Talk to vmi-helperd on the session bus" },
@@ -153,7 +153,8 @@ vv_open_domain(vv_ctx_t *ctx, const vv_command_t *cmd, const char *spec, vv_doma
     g_clear_pointer(&ctx->backend, vv_backend_free);
     fprintf(stderr, "virt-vmi: %s; opening domain '%s' with libvmi directly\n",
             error->message, spec);
-    ctx->backend = vv_direct_backend_new();
+    /* a xen:// URI (libvirt's libxl driver) names a Xen domain */
+    ctx->backend = vv_direct_backend_new(ctx->uri != NULL && g_str_has_prefix(ctx->uri, "xen:"));
     *dom = ctx->backend->ops->lookup(ctx->backend, spec, &direct_error);
     if (*dom != NULL)
         return VV_EXIT_OK;

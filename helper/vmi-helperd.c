@@ -10,7 +10,8 @@
  *
  * This file: options, the bus, the manager object, libvirt connections
  * (events on the GLib main loop through libvirt-glib, reconnection when
- * libvirtd restarts), lifecycle events and hints from the qemu hook.
+ * libvirtd restarts), lifecycle events and hints from the qemu hook.  Xen
+ * domains come from xenstore (helperd-xen.c), beside these.
  */
 #include <errno.h>
 #include <glib-unix.h>
@@ -665,6 +666,7 @@ static gboolean on_hup(gpointer data)
     /* the libvirt connections stay those of the start */
     g_strfreev(cfg->uris);
     cfg->uris = g_strdupv(old->uris);
+    cfg->xen = old->xen;
     helperd_config_set(cfg);
     helperd_log("SIGHUP: configuration reloaded from %s", cfg->file ? cfg->file : "defaults");
     helperd_domains_config_changed();
@@ -679,6 +681,7 @@ int main(int argc, char **argv)
     g_autofree char *opt_address = NULL;
     g_auto(GStrv) opt_uris = NULL;
     g_autofree char *opt_config = NULL;
+    g_autofree char *opt_xen = NULL;
     GOptionEntry entries[] = {
         { "system", 0, 0, G_OPTION_ARG_NONE, &opt_system, "Use the system bus (the default)", NULL },
         { "session", 0, 0, G_OPTION_ARG_NONE, &opt_session, "Use the session bus", NULL },
@@ -686,6 +689,9 @@ int main(int argc, char **argv)
         { "connect", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &opt_uris,
           "Follow the libvirt URI (repeatable; default: the configuration's uris, else "
           HELPERD_DEFAULT_URI ")", "URI" },
+        { "xen", 0, 0, G_OPTION_ARG_STRING, &opt_xen,
+          "Follow Xen's domains (xenstore): auto, on or off (default: the configuration's "
+          "xen, else auto)", "MODE" },
         { "config", 0, 0, G_OPTION_ARG_FILENAME, &opt_config,
           "Read FILE (default: " HELPERD_CONFIG_FILE ")", "FILE" },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &helperd_verbose, "Log more (libvmi's debug "
@@ -695,7 +701,7 @@ int main(int argc, char **argv)
     };
     g_autoptr(GError) e = NULL;
     g_autoptr(GOptionContext) ctx = g_option_context_new("- the libvmi host helper daemon");
-    g_option_context_set_summary(ctx, "Publishes the running libvirt domains on D-Bus as "
+    g_option_context_set_summary(ctx, "Publishes the running libvirt (and Xen) domains on D-Bus as "
                                  HELPERD_BUS_NAME " objects backed by libvmi.");
     g_option_context_set_description(ctx, "See vmi-helperd(8), vmi-helperd.conf(5) and "
                                      "vmi-helperd-dbus(7).");
@@ -716,6 +722,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "vmi-helperd: give at most one of --system, --session and --address\n");
         return 2;
     }
+    HelperdXenMode xen_mode = HELPERD_XEN_AUTO;
+    if (opt_xen && !helperd_xen_mode_from_string(opt_xen, &xen_mode)) {
+        fprintf(stderr, "vmi-helperd: --xen=%s: use auto, on or off\n", opt_xen);
+        return 2;
+    }
     helperd_log_init();
     config_arg = opt_config;
     g_autoptr(HelperdConfig) cfg = helperd_config_load(opt_config, &e);
@@ -727,6 +738,8 @@ int main(int argc, char **argv)
         g_strfreev(cfg->uris);
         cfg->uris = g_strdupv(opt_uris);
     }
+    if (opt_xen)
+        cfg->xen = xen_mode;
     helperd_config_set(cfg);
     helperd_bench_keep_caches = g_strcmp0(g_getenv("VMI_HELPERD_BENCH_KEEP_CACHES"), "1") == 0;
     if (helperd_bench_keep_caches)
@@ -790,11 +803,17 @@ int main(int argc, char **argv)
         g_ptr_array_add(helperd.conns, c);
         conn_connect(c);
     }
+    /* Xen's domains (xenstore), beside libvirt's */
+    if (!helperd_xen_start(cfg->xen, &e)) {
+        helperd_log("error: %s", e->message);
+        return 1;
+    }
 
     g_main_loop_run(helperd.loop);
 
     /* the name stays ours while the domains detach: a call sent meanwhile
      * is refused by the daemon (Failed, "stopping"), not lost */
+    helperd_xen_stop();
     helperd_domains_shutdown(helperd.stop_why ? helperd.stop_why : "exiting");
     /* Then the name goes (ReleaseName), and one round trip to the bus
      * after it: the bus delivers in order, so every call it routed to us

@@ -9,6 +9,7 @@
 # The checks whose driver piece is not in this build are skips, with the
 # reason; SKIP (77) when none can run.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/helper-payload.sh"
 name=test-xen-accept
 
 # the checks this payload does not run yet (issue 10), skips with the reason
@@ -16,7 +17,6 @@ later() {
     skip_check "set a register, seen by the guest" "no guest-side observer of a register in the rig yet" 2
     skip_check "events on the PVH domU (write on jiffies' page, single-step, INT3) and the PV refusal" \
         "not in the acceptance payload yet" 8
-    skip_check "the helper in dom0 (virt-vmi ps, object gone on xl destroy)" "not in the acceptance payload yet" 4
 }
 
 have_xen_dev || { echo "SKIP: libxen-dev not installed (pkg-config $xen_libs)"; exit 77; }
@@ -29,6 +29,7 @@ if [ -z "${LIBVMI_XEN_FORCE:-}" ] && { [ ! -d "$top_srcdir/libvmi/driver/xen" ] 
     skip_check "PV and PVH: vmi-process-list, linux_banner, CR3, read_pa, write, pause/resume, shm-snapshot" \
         "no xen driver in this build (libvmi/driver/xen missing or not compiled into $(basename "$so"))" 34
     later
+    skip_check "the helper in dom0" "no xen driver in this build" $HELPER_CHECKS
     checks_end $name
 fi
 for t in vmi-process-list vmi-map-symbol; do
@@ -43,6 +44,8 @@ LD_LIBRARY_PATH=$top_builddir/libvmi/.libs "$xen_rig" payload "$work/payload" "$
     "$top_builddir/examples/.libs/vmi-process-list" "$top_builddir/examples/.libs/vmi-map-symbol" ||
     { nok "payload"; checks_end $name; }
 install -m 0755 "$top_srcdir/tests/xen/accept-run.sh" "$work/payload/run.sh"
+helper_why=$(helper_missing)
+[ -n "$helper_why" ] || helper_payload "$work/payload" || { nok "helper payload"; checks_end $name; }
 # the rig's Debian 12 kernel: System.map (from the guest's kallsyms) and
 # the offsets (pahole), as for the rig's other guests
 kd=${LIBVMI_RIG_CACHE:-/var/cache/libvmi-rig}/kernels/current-amd64
@@ -88,6 +91,11 @@ count_xen_tests "$out/results.txt"
     nok "accept.py ran"
 cat "$work/host.tap"
 count_tap "$work/host.tap"
+if [ -z "$helper_why" ]; then
+    helper_results "$out"
+else
+    skip_check "the helper in dom0 (objects, virt-vmi ps, xl destroy)" "$helper_why" $HELPER_CHECKS
+fi
 [ -n "${LIBVMI_XEN_KEEP:-}" ] && cp -a "$out" "$LIBVMI_XEN_KEEP"
 later
 checks_end $name
