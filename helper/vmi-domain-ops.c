@@ -234,13 +234,14 @@ GVariant *vmi_domops_get_registers(vmi_instance_t vmi, const char *domain, guint
             continue;
         }
         vmi_error_code_t kind = vmi_get_last_error_code(vmi);
-        /* A register the path cannot read (UNSUPPORTED) or the stub refuses
-         * (FAILED, INVALID) leaves the others; a missing vCPU, a guest gone
-         * or a broken channel (I/O, timeout, garbage) leaves none: the
-         * registers read before it are no set the caller can trust (some
-         * from before a stop, none after), so the call fails whole. */
-        bool this_fatal = kind != VMI_ERR_UNSUPPORTED && kind != VMI_ERR_FAILED &&
-                          kind != VMI_ERR_INVALID;
+        /* A register the access path does not have (UNSUPPORTED: not in the
+         * stub's target description nor in QMP's info registers) leaves the
+         * others.  Any other failure (a missing vCPU, a guest gone, a broken
+         * channel, an error reply to a register the path has) leaves none:
+         * the registers read before it are no set the caller can trust (a
+         * stub that answered one read with an error answered garbage before),
+         * so the call fails whole. */
+        bool this_fatal = kind != VMI_ERR_UNSUPPORTED;
         if (!first_error || (this_fatal && !fatal)) {
             g_free(first_error);
             first_error = g_strdup(vmi_get_last_error(vmi));

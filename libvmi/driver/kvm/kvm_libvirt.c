@@ -301,8 +301,15 @@ static char *relay_monitor(void *data, const char *request, GError **error)
     char *reply = NULL;
     if (virDomainQemuMonitorCommand(dom, request, &reply,
                                     VIR_DOMAIN_QEMU_MONITOR_COMMAND_DEFAULT) < 0) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_IO, "QMP through libvirt (domain '%s') failed: %s",
-                    virDomainGetName(dom), last_message());
+        /* the message and code first: any other libvirt call (even
+         * virDomainGetName) resets the thread's error and frees them */
+        virErrorPtr e = virGetLastError();
+        int code = e ? e->code : VIR_ERR_OK;
+        g_autofree char *msg = g_strdup(last_message());
+        /* destroyed or stopped under the call: the guest is gone */
+        bool gone = code == VIR_ERR_NO_DOMAIN || code == VIR_ERR_OPERATION_INVALID;
+        g_set_error(error, QMP_ERROR, gone ? QMP_ERROR_GONE : QMP_ERROR_IO,
+                    "QMP through libvirt (domain '%s') failed: %s", virDomainGetName(dom), msg);
         return NULL;
     }
     /* libvirt's string is malloc'ed: the caller frees with g_free */
