@@ -13,6 +13,13 @@ from ._ffi import ffi, lib
 EVENTS_VERSION = 0x00000009
 
 
+def _field(part, name):
+    """A read-only view of the C event's part.name (the library fills it in
+    before the callback runs)."""
+    return property(lambda self: getattr(getattr(self._cffi_event, part), name),
+                    doc=f"the event's {part}.{name}")
+
+
 class EventType(Enum):
     INVALID = 0
     MEMORY = 1
@@ -156,9 +163,7 @@ class MemEvent(Event):
         self.generic = generic
         self._gfn = gfn
 
-    @property
-    def gfn(self):
-        return self._cffi_event.mem_event.gfn
+    gfn = _field("mem_event", "gfn")
 
     @property
     def out_access(self):
@@ -172,13 +177,8 @@ class MemEvent(Event):
     def gla_valid(self):
         return bool(self._cffi_event.mem_event.gla_valid)
 
-    @property
-    def gla(self):
-        return self._cffi_event.mem_event.gla
-
-    @property
-    def offset(self):
-        return self._cffi_event.mem_event.offset
+    gla = _field("mem_event", "gla")
+    offset = _field("mem_event", "offset")
 
     def to_cffi(self):
         e = super().to_cffi()
@@ -205,17 +205,9 @@ class SingleStepEvent(Event):
             self.vcpus |= 1 << vcpu
         self.enable = enable
 
-    @property
-    def gla(self):
-        return self._cffi_event.ss_event.gla
-
-    @property
-    def gfn(self):
-        return self._cffi_event.ss_event.gfn
-
-    @property
-    def offset(self):
-        return self._cffi_event.ss_event.offset
+    gla = _field("ss_event", "gla")
+    gfn = _field("ss_event", "gfn")
+    offset = _field("ss_event", "offset")
 
     def to_cffi(self):
         e = super().to_cffi()
@@ -247,13 +239,8 @@ class RegEvent(Event):
     def value(self, v):
         self._cffi_event.reg_event.value = v
 
-    @property
-    def previous(self):
-        return self._cffi_event.reg_event.previous
-
-    @property
-    def msr(self):
-        return self._cffi_event.reg_event.msr
+    previous = _field("reg_event", "previous")
+    msr = _field("reg_event", "msr")
 
     def to_cffi(self):
         e = super().to_cffi()
@@ -288,21 +275,10 @@ class IntEvent(Event):
         self._reinject = value
         self._cffi_event.interrupt_event.reinject = value
 
-    @property
-    def gla(self):
-        return self._cffi_event.interrupt_event.gla
-
-    @property
-    def gfn(self):
-        return self._cffi_event.interrupt_event.gfn
-
-    @property
-    def offset(self):
-        return self._cffi_event.interrupt_event.offset
-
-    @property
-    def insn_length(self):
-        return self._cffi_event.interrupt_event.insn_length
+    gla = _field("interrupt_event", "gla")
+    gfn = _field("interrupt_event", "gfn")
+    offset = _field("interrupt_event", "offset")
+    insn_length = _field("interrupt_event", "insn_length")
 
     def to_cffi(self):
         e = super().to_cffi()
