@@ -16,25 +16,12 @@ import unittest
 from libvmi import (INIT_DOMAINNAME, INIT_EVENTS, Libvmi, LibvmiError, PageMode, X86Reg)
 from libvmi.event import EventResponse, IntEvent, SingleStepEvent
 from guesttruth import Console, kallsyms
+from pyvmi_walk import walk_tasks
 
 NAME = os.environ.get("LIVE_NAME")
 CONSOLE = Console(os.environ.get("LIVE_CONSOLE", "/nonexistent"))
 
 
-def walk_tasks(vmi):
-    tasks = vmi.get_offset("linux_tasks")
-    name = vmi.get_offset("linux_name")
-    pid_off = vmi.get_offset("linux_pid")
-    head = vmi.translate_ksym2v("init_task") + tasks
-    cur = vmi.read_addr_va(head, 0)
-    out = set()
-    for _ in range(10000):
-        if cur == head:
-            return out
-        task = cur - tasks
-        out.add("%d %s" % (vmi.read_32_va(task + pid_off, 0), vmi.read_str_va(task + name, 0)))
-        cur = vmi.read_addr_va(cur, 0)
-    raise AssertionError("task list does not come back to init_task")
 
 
 def live_symbol(name):

@@ -15,6 +15,7 @@ import unittest
 from libvmi import (VMIOS, AccessContext, Libvmi, LibvmiError, PageMode, PhysicalMemoryFile,
                     TranslateMechanism, VMIConfig, VMIErrorCode, VMIMode, X86Reg, INIT_DOMAINNAME)
 from guesttruth import kallsyms, ps_lines, read
+from pyvmi_walk import walk_tasks
 
 ENV = os.environ
 RAW, ELF, TRUTH = ENV.get("RIG_RAW", ""), ENV.get("RIG_ELF", ""), ENV.get("RIG_TRUTH", "")
@@ -41,21 +42,6 @@ def argv():
     return out
 
 
-def walk_tasks(vmi):
-    """The process list as PyVMI's examples/process-list.py walks it."""
-    tasks = vmi.get_offset("linux_tasks")
-    name = vmi.get_offset("linux_name")
-    pid_off = vmi.get_offset("linux_pid")
-    head = vmi.translate_ksym2v("init_task") + tasks
-    cur = vmi.read_addr_va(head, 0)
-    out = set()
-    for _ in range(10000):
-        if cur == head:
-            return out
-        task = cur - tasks
-        out.add("%d %s" % (vmi.read_32_va(task + pid_off, 0), vmi.read_str_va(task + name, 0)))
-        cur = vmi.read_addr_va(cur, 0)
-    raise AssertionError("task list does not come back to init_task")
 
 
 @unittest.skipUnless(RAW and os.path.exists(RAW), "no rig snapshot (RIG_RAW)")
