@@ -749,10 +749,6 @@ static void test_bad_checksum_nack(void)
     g_assert_true(strstr(log, "Z2,1000,4\n-\nqC\nz2,1000,4\n-\n"));
 }
 
-/* A damaged packet that was not the stub's (bytes injected on the stream)
- * before the real answer: the client's '-' makes the stub send its answer
- * again, and that copy must not answer the next command (registers read
- * into each other). */
 /* An error reply the stub did not send, before its real answer: the real
  * one must not answer the next command. */
 static void test_injected_error_reply(void)
@@ -781,6 +777,10 @@ static void test_injected_error_reply(void)
     g_free(peer_finish(p));
 }
 
+/* A damaged packet that was not the stub's (bytes injected on the stream)
+ * before the real answer: the client's '-' makes the stub send its answer
+ * again, and that copy must not answer the next command (registers read
+ * into each other). */
 static void test_damaged_extra_packet(void)
 {
     static const step_t steps[] = {
