@@ -329,9 +329,9 @@ do_run() {
     fi
     t0=$(date +%s%3N)
     # Xen's multiboot modules: dom0's kernel (with its command line) and initramfs
-    timeout -k 10 "$RUN_TIMEOUT" "$QEMU" -accel tcg -machine q35 -cpu qemu64,+npt -m 1536 -smp 2 \
+    timeout -k 10 "$RUN_TIMEOUT" "$QEMU" -accel tcg -machine q35 -cpu qemu64,+npt -m 2048 -smp 2 \
         -kernel "$img/xen" \
-        -append "console=com1 com1=115200,8n1 dom0_mem=512M,max:512M dom0_max_vcpus=1 loglvl=warning guest_loglvl=warning" \
+        -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=1 loglvl=warning guest_loglvl=warning" \
         -initrd "$img/vmlinuz console=hvc0 earlyprintk=xen quiet panic=-1,$out/dom0.img" \
         -display none -monitor none -nodefaults -vga none \
         -serial "file:$out/serial.log" -no-reboot >"$out/qemu.out" 2>&1 &
