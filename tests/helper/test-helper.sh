@@ -594,9 +594,13 @@ mid_call() {
     local rc
     rc=$(cat "$W/mid.rc")
     echo "virt-vmi dump exit $rc: $(head -c 300 "$W/mid.out")"
-    # exit 3 = the domain went away (DomainGone), and no partial file is left
-    [ "$rc" = 3 ] && grep -q 'DomainGone\|UnknownObject\|not running' "$W/mid.out" &&
-        [ ! -e "$mid_file" ]
+    # exit 3 = the domain went away (DomainGone), and no partial file is
+    # left: a snapshot given up with its domain is removed by its own
+    # thread when that ends (within a bound, not at once)
+    [ "$rc" = 3 ] && grep -q 'DomainGone\|UnknownObject\|not running' "$W/mid.out" || return 1
+    for ((i = 0; i < 300; i++)); do [ -e "$mid_file" ] || return 0; sleep 0.1; done
+    echo "$mid_file is still there 30 s after the call ended"
+    return 1
 }
 mid_what="destroyed during a call (a dump): the call ends with a clear error, no partial file"
 for ((i = 0; i < 300; i++)); do [ -s "$W/mid.rc" ] && break; sleep 0.1; done
