@@ -976,6 +976,34 @@ static bool qmp_vcpu_regs(kvm_data_t *k, unsigned long vcpu, qmp_regs_t *regs, G
     return qmp_parse_registers(cpus->pdata[vcpu], regs, error);
 }
 
+/* After a failed exchange with QEMU (QMP through libvirt or our own, the
+ * gdbstub): did QEMU exit?  A monitor that answers "end of file" or a
+ * broken pipe belongs to a QEMU that is exiting: its pidfd turns readable
+ * within @wait_ms.  Then the failure is the gone kind (the caller hears
+ * DomainGone, not an I/O error), and every later access fails at once. */
+static void kvm_note_failure(vmi_instance_t vmi, kvm_data_t *k, GError **error, int wait_ms)
+{
+    bool exited = false;
+    if (k->pidfd >= 0) {
+        struct pollfd p = { .fd = k->pidfd, .events = POLLIN };
+        int n;
+        while ((n = poll(&p, 1, wait_ms)) < 0 && errno == EINTR)
+            ;
+        exited = n > 0;
+    } else if (k->pid > 0) {
+        exited = kill(k->pid, 0) < 0 && errno == ESRCH;
+    }
+    if (!exited)
+        return;
+    vmi_set_gone(vmi, "the guest is gone: its QEMU exited during the call");
+    if (error && *error) {
+        g_autofree char *was = g_strdup((*error)->message);
+        g_clear_error(error);
+        g_set_error(error, VMI_ERROR, VMI_ERROR_GONE, "the guest is gone: its QEMU exited during "
+                    "the call (%s)", was);
+    }
+}
+
 static bool kvm_get_vcpureg(vmi_instance_t vmi, reg_t *value, reg_t reg, unsigned long vcpu,
                             GError **error)
 {
@@ -986,16 +1014,23 @@ static bool kvm_get_vcpureg(vmi_instance_t vmi, reg_t *value, reg_t reg, unsigne
         const char *name = gdb_reg_name(reg, lm);
         if (name && gdb_client_has_reg(k->gdb, name)) {
             uint64_t v;
-            if (!gdb_client_read_reg(k->gdb, vcpu, name, &v, error))
+            if (!gdb_client_read_reg(k->gdb, vcpu, name, &v, error)) {
+                kvm_note_failure(vmi, k, error, 500);
                 return false;
+            }
             *value = v;
             return true;
         }
     }
     if (k->qmp) {
         qmp_regs_t regs;
-        if (!qmp_vcpu_regs(k, vcpu, &regs, error))
+        if (!qmp_vcpu_regs(k, vcpu, &regs, error)) {
+            /* a missing vCPU is the caller's value, not a failure */
+            if (!(error && *error && (*error)->domain == VMI_ERROR &&
+                  (*error)->code == VMI_ERROR_NOT_FOUND))
+                kvm_note_failure(vmi, k, error, 500);
             return false;
+        }
         if (qmp_reg(&regs, reg, value))
             return true;
     }
