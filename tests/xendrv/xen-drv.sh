@@ -138,17 +138,21 @@ for d in domu-pv domu-pvh; do
         # value is a page table translating _text as the kernel does
         e=$(val "$d" ev-cr3)
         kept=$(echo "$e" | field kept)
-        if [ "${kept:-0}" -ge 2 ] 2>/dev/null; then
-            if [ "$(echo "$e" | field changed)" = "$kept" ] &&
+        case $e in
+        REFUSED*) skip_check "$d: ev-cr3" "this Xen refused it: ${e#REFUSED }" ;;
+        *)
+            if [ "${kept:-0}" -ge 2 ] 2>/dev/null &&
+                [ "$(echo "$e" | field changed)" = "$kept" ] &&
                 [ "$(echo "$e" | field chained)" = $((kept - 1)) ] &&
                 [ "$(echo "$e" | field vcpu0)" = "$kept" ] &&
                 [ "$(echo "$e" | field text)" = "$kept" ]; then
-                ok "$d: ev-cr3: $kept CR3 writes with new/old values, vCPU and page tables right: $e"
+                ok "$d: ev-cr3: $kept CR3 writes delivered with new/old values, vCPU and page tables right: $e"
             else
-                nok "$d: ev-cr3 fields: $e"
-            fi
-        fi
-        for k in ev-cr3 ev-int3 ev-mem ev-ss; do
+                # the domU writes CR3 (vmi.busy=1: two processes take turns)
+                nok "$d: ev-cr3 (ring req_prod ${rq:-?}): $e"
+            fi ;;
+        esac
+        for k in ev-int3 ev-mem ev-ss; do
             e=$(val "$d" $k)
             case $e in
             "n=0"*|NOT-TRIED*)

@@ -8,9 +8,10 @@
  * lets the paused vCPU go.
  *
  * vm_event needs hardware-assisted paging: a PV guest is refused.  What a
- * host's Xen can monitor is asked (xc_monitor_get_capabilities) and a
- * refusal names it (single-step needs VT-x's monitor trap flag; page
- * permissions need EPT).
+ * host's Xen can monitor is asked (xc_monitor_get_capabilities), and what
+ * cannot work on the host's CPU is refused before asking, saying why
+ * (host_cpu below: single-step and page permissions need VT-x/EPT; INT3
+ * under QEMU's emulated SVM never reaches Xen).
  *
  * Teardown (close, and the exit/fatal-signal path of xen.c): monitors off,
  * page permissions back to rwx, every request on the ring answered, the
