@@ -120,7 +120,9 @@ static void host_cpu(host_cpu_t *h)
     memcpy(h->vendor, &b, 4);
     memcpy(h->vendor + 4, &d, 4);
     memcpy(h->vendor + 8, &c, 4);
-    h->intel = !strcmp(h->vendor, "GenuineIntel");
+    /* VT-x: Intel, and the VIA/Zhaoxin parts Xen also drives with vmx.c */
+    h->intel = !strcmp(h->vendor, "GenuineIntel") || !strcmp(h->vendor, "CentaurHauls") ||
+               !strcmp(h->vendor, "  Shanghai  ");
     h->amd = !strcmp(h->vendor, "AuthenticAMD") || !strcmp(h->vendor, "HygonGenuine");
     __cpuid(0x80000000, a, b, c, d);
     if (a >= 0x80000004)
