@@ -256,7 +256,7 @@ name = "$f"
 type = "${f#domu-}"
 kernel = "/boot/vmlinuz"
 ramdisk = "/boot/domu.img"
-extra = "console=hvc0 panic=-1 quiet vmi.xen=1"
+extra = "console=hvc0 panic=-1 quiet vmi.xen=1 vmi.busy=1"
 memory = 256
 vcpus = 1
 on_crash = "preserve"

@@ -45,11 +45,39 @@ static uint64_t cr3_val, int3_gla, int3_want, mem_gla, mem_gfn, ss_rip[4];
 static addr_t int3_pa;
 static uint8_t int3_orig;
 
+/* the first CR3 writes: new value, old value, vCPU (checked after the loop) */
+#define CR3_KEEP 16
+static uint64_t cr3_new[CR3_KEEP], cr3_old[CR3_KEEP];
+static unsigned cr3_vcpu[CR3_KEEP];
+
 static void cr3_cb(vmi_instance_t vmi, vmi_event_t *ev)
 {
     (void)vmi;
+    if (n_cr3 < CR3_KEEP) {
+        cr3_new[n_cr3] = ev->reg_event.value;
+        cr3_old[n_cr3] = ev->reg_event.previous;
+        cr3_vcpu[n_cr3] = ev->vcpu_id;
+    }
     n_cr3++;
     cr3_val = ev->reg_event.value;
+}
+
+/* Of the kept CR3 writes: how many change the value, how many chain (each
+ * one's old value is the one before's new value: one vCPU), how many are on
+ * vCPU 0 (the domU has one), and how many new values are page tables that
+ * translate the kernel's _text as the kernel's own does. */
+static void cr3_fields(vmi_instance_t vmi, int *changed, int *chained, int *vcpu0, int *text)
+{
+    int n = n_cr3 < CR3_KEEP ? n_cr3 : CR3_KEEP;
+    addr_t tv = vmi_translate_ksym2v(vmi, "_text");
+    addr_t tp = tv ? vmi_translate_kv2p(vmi, tv) : 0;
+    *changed = *chained = *vcpu0 = *text = 0;
+    for (int i = 0; i < n; i++) {
+        *changed += cr3_new[i] != cr3_old[i];
+        *chained += i > 0 && cr3_old[i] == cr3_new[i - 1];
+        *vcpu0 += cr3_vcpu[i] == 0;
+        *text += tp && vmi_pagetable_lookup(vmi, cr3_new[i] & ~0xfffull, tv) == tp;
+    }
 }
 
 static void int3_cb(vmi_instance_t vmi, vmi_event_t *ev)
@@ -105,7 +133,12 @@ static void events(vmi_instance_t vmi)
         listen_for(vmi, &n_cr3, 50, 10);
         double dt = now() - t0;
         vmi_clear_event(vmi, &ev);
-        T("ev-cr3", "n=%d last=0x%" PRIx64 " rate=%.1f/s", n_cr3, cr3_val, n_cr3 / dt);
+        int ch, cn, v0, tx;
+        cr3_fields(vmi, &ch, &cn, &v0, &tx);
+        T("ev-cr3", "n=%d kept=%d changed=%d chained=%d vcpu0=%d text=%d first=0x%" PRIx64
+          "/0x%" PRIx64 " last=0x%" PRIx64 " rate=%.1f/s", n_cr3,
+          n_cr3 < CR3_KEEP ? n_cr3 : CR3_KEEP, ch, cn, v0, tx, cr3_new[0], cr3_old[0], cr3_val,
+          n_cr3 / dt);
     } else {
         T("ev-cr3", "REFUSED %s", vmi_get_last_error(vmi));
     }

@@ -133,7 +133,26 @@ for d in domu-pv domu-pvh; do
         # the driver logs the ring's indexes at each listen: a request Xen
         # never put on the ring is this hypervisor's, not ours
         rq=$(sed -n "s/^XEN-TEST $d stderr .*xen: ring of domain [0-9]*: req_prod \([0-9]*\) .*/\1/p" "$res" | sort -n | tail -n1)
-        for k in ev-cr3 ev-int3 ev-mem ev-ss; do
+        # CR3 writes: each kept one changes the value, its old value is the
+        # one before's new value (one vCPU), it is on vCPU 0, and the new
+        # value is a page table translating _text as the kernel does
+        e=$(val "$d" ev-cr3)
+        kept=$(echo "$e" | field kept)
+        case $e in
+        REFUSED*) skip_check "$d: ev-cr3" "this Xen refused it: ${e#REFUSED }" ;;
+        *)
+            if [ "${kept:-0}" -ge 2 ] 2>/dev/null &&
+                [ "$(echo "$e" | field changed)" = "$kept" ] &&
+                [ "$(echo "$e" | field chained)" = $((kept - 1)) ] &&
+                [ "$(echo "$e" | field vcpu0)" = "$kept" ] &&
+                [ "$(echo "$e" | field text)" = "$kept" ]; then
+                ok "$d: ev-cr3: $kept CR3 writes delivered with new/old values, vCPU and page tables right: $e"
+            else
+                # the domU writes CR3 (vmi.busy=1: two processes take turns)
+                nok "$d: ev-cr3 (ring req_prod ${rq:-?}): $e"
+            fi ;;
+        esac
+        for k in ev-int3 ev-mem ev-ss; do
             e=$(val "$d" $k)
             case $e in
             "n=0"*|NOT-TRIED*)

@@ -8,15 +8,18 @@
  * lets the paused vCPU go.
  *
  * vm_event needs hardware-assisted paging: a PV guest is refused.  What a
- * host's Xen can monitor is asked (xc_monitor_get_capabilities) and a
- * refusal names it (single-step needs VT-x's monitor trap flag; page
- * permissions need EPT).
+ * host's Xen can monitor is asked (xc_monitor_get_capabilities), and what
+ * cannot work on the host's CPU is refused before asking, saying why
+ * (host_cpu below: single-step and page permissions need VT-x/EPT; INT3
+ * under QEMU's emulated SVM never reaches Xen).
  *
  * Teardown (close, and the exit/fatal-signal path of xen.c): monitors off,
  * page permissions back to rwx, every request on the ring answered, the
  * ring disabled (which also wakes vCPUs that waited for room on it).
  */
+#include <cpuid.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -88,6 +91,61 @@ static bool refuse_pv(vmi_instance_t vmi, xen_data_t *x, GError **error)
                 "Xen domain '%s' is a PV guest: events need vm_event, which needs hardware-"
                 "assisted paging (an HVM or PVH guest on EPT/NPT); a PV guest runs on Xen's "
                 "shadow of its own page tables, with no HAP", vmi->name);
+    return false;
+}
+
+/*
+ * What the host's HVM is, from dom0: the CPU vendor (cpuid leaf 0; a PV
+ * dom0 sees the host's) and its brand string (leaves 0x80000002-4).  Xen
+ * 4.17 monitors page permissions only on Intel VT-x with EPT
+ * (p2m_mem_access_sanity_check() asks cpu_has_vmx) and single-steps only
+ * with VT-x's monitor trap flag; on AMD SVM both are refused, which we say
+ * before asking.  QEMU's TCG emulation of SVM raises an INT3 instruction as
+ * a software interrupt (its raise_interrupt2() checks the SWINT intercept
+ * for is_int, never the #BP exception intercept Xen sets for its
+ * software-breakpoint monitor), so under QEMU a planted INT3 would reach
+ * the guest's own #BP handler instead of Xen.
+ */
+typedef struct host_cpu {
+    bool intel, amd, qemu;
+    char vendor[13];
+    char brand[49];
+} host_cpu_t;
+
+static void host_cpu(host_cpu_t *h)
+{
+    unsigned a, b, c, d;
+    memset(h, 0, sizeof(*h));
+    __cpuid(0, a, b, c, d);
+    memcpy(h->vendor, &b, 4);
+    memcpy(h->vendor + 4, &d, 4);
+    memcpy(h->vendor + 8, &c, 4);
+    /* VT-x: Intel, and the VIA/Zhaoxin parts Xen also drives with vmx.c */
+    h->intel = !strcmp(h->vendor, "GenuineIntel") || !strcmp(h->vendor, "CentaurHauls") ||
+               !strcmp(h->vendor, "  Shanghai  ");
+    h->amd = !strcmp(h->vendor, "AuthenticAMD") || !strcmp(h->vendor, "HygonGenuine");
+    __cpuid(0x80000000, a, b, c, d);
+    if (a >= 0x80000004)
+        for (unsigned i = 0; i < 3; i++) {
+            unsigned r[4];
+            __cpuid(0x80000002 + i, r[0], r[1], r[2], r[3]);
+            memcpy(h->brand + 16 * i, r, 16);
+        }
+    h->qemu = strstr(h->brand, "QEMU") != NULL;
+}
+
+static bool refuse_not_vmx(xen_data_t *x, bool singlestep, GError **error)
+{
+    host_cpu_t h;
+    host_cpu(&h);
+    if (h.intel)
+        return true;
+    g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
+                "cannot %s Xen domain %u: Xen supports %s only on Intel VT-x%s; this host's HVM "
+                "is %s (cpuid vendor %s)",
+                singlestep ? "single-step" : "set page permissions (memory events) on", x->domid,
+                singlestep ? "single-step (the monitor trap flag)" : "mem_access page permissions",
+                singlestep ? "" : " with EPT", h.amd ? "AMD SVM" : "not VT-x", h.vendor);
     return false;
 }
 
@@ -237,6 +295,20 @@ bool xen_register_event(vmi_instance_t vmi, vmi_event_t *event, GError **error)
                         "an INT3 event is registered already (one catches every INT3)");
             return false;
         }
+        {
+            host_cpu_t h;
+            host_cpu(&h);
+            const char *force = getenv("LIBVMI_XEN_INT3");
+            if (h.amd && h.qemu && !(force && !strcmp(force, "1"))) {
+                g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
+                            "INT3 events refused on Xen domain %u: Xen runs on QEMU's emulated "
+                            "AMD SVM (cpu '%s'), which raises INT3 as a software interrupt, not "
+                            "as the #BP exception intercept Xen's breakpoint monitor uses: a "
+                            "planted INT3 would reach the guest's own #BP handler (and crash "
+                            "it). LIBVMI_XEN_INT3=1 overrides.", x->domid, h.brand);
+                return false;
+            }
+        }
         if (L->xc_monitor_software_breakpoint(x->xch, x->domid, true) < 0) {
             g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
                         "Xen refused to monitor software breakpoints of domain %u: %s", x->domid,
@@ -255,6 +327,9 @@ bool xen_register_event(vmi_instance_t vmi, vmi_event_t *event, GError **error)
             g_set_error(error, VMI_ERROR, VMI_ERROR_INVALID, "a single-step event is registered already");
             return false;
         }
+        if (!(e->caps & (1u << XEN_DOMCTL_MONITOR_EVENT_SINGLESTEP)) &&
+            !refuse_not_vmx(x, true, error))
+            return false;
         if (!(e->caps & (1u << XEN_DOMCTL_MONITOR_EVENT_SINGLESTEP))) {
             g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
                         "this Xen cannot single-step domain %u: its monitor capabilities (0x%x) "
@@ -297,6 +372,8 @@ bool xen_register_event(vmi_instance_t vmi, vmi_event_t *event, GError **error)
                         (guint64)gfn, MAX_MEM_EVENTS);
             return false;
         }
+        if (!refuse_not_vmx(x, false, error))
+            return false;
         if (L->xc_set_mem_access(x->xch, x->domid, xen_access_for(m->in_access), gfn, n) < 0) {
             int err = errno;
             g_set_error(error, VMI_ERROR, VMI_ERROR_UNSUPPORTED,
