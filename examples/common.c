@@ -73,6 +73,17 @@ vmi_instance_t common_open(const char *name, const common_opts_t *opts)
     return vmi;
 }
 
+vmi_instance_t common_open_linux(const char *name, const common_opts_t *opts)
+{
+    vmi_instance_t vmi = common_open(name, opts);
+    if (vmi && vmi_get_ostype(vmi) != VMI_OS_LINUX) {
+        fprintf(stderr, "%s: '%s' is not a Linux guest\n", g_get_prgname(), name);
+        vmi_destroy(vmi);
+        return NULL;
+    }
+    return vmi;
+}
+
 void json_string(FILE *out, const char *s)
 {
     fputc('"', out);

@@ -34,6 +34,9 @@ void common_parse(GOptionContext *ctx, int *argc, char ***argv, int min_args, in
 /* Opens @name (domain or snapshot) or prints why not and returns NULL. */
 vmi_instance_t common_open(const char *name, const common_opts_t *opts);
 
+/* The same, and refuses (with the reason, NULL) a guest that is not Linux. */
+vmi_instance_t common_open_linux(const char *name, const common_opts_t *opts);
+
 /* Prints @s as a JSON string (with quotes). */
 void json_string(FILE *out, const char *s);
 

@@ -208,14 +208,9 @@ int main(int argc, char **argv)
 
     tty = isatty(STDERR_FILENO);
     double t0 = now();
-    vmi_instance_t vmi = common_open(argv[1], &opts);
+    vmi_instance_t vmi = common_open_linux(argv[1], &opts);
     if (!vmi)
         return EXIT_FAILED;
-    if (vmi_get_ostype(vmi) != VMI_OS_LINUX) {
-        fprintf(stderr, "%s: '%s' is not a Linux guest\n", g_get_prgname(), argv[1]);
-        vmi_destroy(vmi);
-        return EXIT_FAILED;
-    }
     linux_data_t *ld = linux_data(vmi);
     if (ld->syms_kind != LINUX_SYMS_KALLSYMS || !ld->ksyms) {
         fprintf(stderr, "%s: '%s': the symbols must come from the guest's kallsyms, but they "

@@ -106,14 +106,9 @@ int main(int argc, char **argv)
     common_parse(ctx, &argc, &argv, 1, 1);
     g_option_context_free(ctx);
 
-    vmi_instance_t vmi = common_open(argv[1], &opts);
+    vmi_instance_t vmi = common_open_linux(argv[1], &opts);
     if (!vmi)
         return EXIT_FAILED;
-    if (vmi_get_ostype(vmi) != VMI_OS_LINUX) {
-        fprintf(stderr, "%s: '%s' is not a Linux guest\n", g_get_prgname(), argv[1]);
-        vmi_destroy(vmi);
-        return EXIT_FAILED;
-    }
     linux_data_t *ld = linux_data(vmi);
     int rc = EXIT_OK;
     GError *error = NULL;
