@@ -11,21 +11,12 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rig"))
 import truth  # noqa: E402
+from xenlog import read_serial  # noqa: E402
 
 
 def main():
     serial, outdir, domus = sys.argv[1], sys.argv[2], sys.argv[3:]
-    at, out, err = {}, {}, {}
-    for line in open(serial, encoding="utf-8", errors="replace"):
-        line = line.rstrip("\n")
-        for pfx, dst in (("XEN-OUT ", out), ("XEN-ERR ", err)):
-            if line.startswith(pfx):
-                tag, _, rest = line[len(pfx):].partition(" ")
-                dst.setdefault(tag, []).append(rest)
-        if line.startswith("XEN-AT "):
-            f = line.split()
-            if len(f) == 6:
-                at[f[1]] = (f[2], int(f[3]), int(f[4]), int(f[5]))
+    at, out, err = read_serial(serial)
     for d in domus:
         con = open(os.path.join(outdir, "console-%s.log" % d), "rb").read()
         lines = con.split(b"\n")

@@ -21,41 +21,6 @@
 
 #include "xen-test.h"
 
-/* the console truth */
-static char banner[1024];
-static uint64_t ksym_banner, ksym_text, pa_addr, argv1_addr;
-static char pa_string[64], argv1[64];
-static unsigned argv1_pid;
-
-static int read_truth(const char *path)
-{
-    char line[1024];
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f)) {
-        char name[128], t;
-        uint64_t a;
-        unsigned pid;
-        line[strcspn(line, "\r\n")] = 0;
-        if (sscanf(line, "VMI-KSYM %" SCNx64 " %c %127s", &a, &t, name) == 3) {
-            if (!strcmp(name, "linux_banner"))
-                ksym_banner = a;
-            else if (!strcmp(name, "_text"))
-                ksym_text = a;
-        } else if (!strncmp(line, "VMI-BANNER ", 11) && !banner[0]) {
-            snprintf(banner, sizeof banner, "%s", line + 11);
-        } else if (sscanf(line, "VMI-PA %u %*x %" SCNx64 " %63s", &pid, &a, pa_string) == 3) {
-            pa_addr = a;
-        } else if (!argv1_pid && sscanf(line, "VMI-ARGV1 %u %" SCNx64 " %63s", &pid, &a, argv1) == 3) {
-            argv1_pid = pid;
-            argv1_addr = a;
-        }
-    }
-    fclose(f);
-    return 0;
-}
-
 /* lines of the console log starting with PREFIX; *last gets the last one */
 /* wait up to SECS for a console line equal to WANT after line count N0 */
 static int wait_line(const char *path, const char *prefix, const char *want, int secs)

@@ -13,21 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rig"))
 import truth  # noqa: E402
-
-
-def read_serial(path):
-    at, out, err = {}, {}, {}
-    for line in open(path, encoding="utf-8", errors="replace"):
-        line = line.rstrip("\n")
-        for pfx, dst in (("XEN-OUT ", out), ("XEN-ERR ", err)):
-            if line.startswith(pfx):
-                tag, _, rest = line[len(pfx):].partition(" ")
-                dst.setdefault(tag, []).append(rest)
-        if line.startswith("XEN-AT "):
-            f = line.split()
-            if len(f) == 6:
-                at[f[1]] = (f[2], int(f[3]), int(f[4]), int(f[5]))
-    return at, out, err
+from xenlog import read_serial  # noqa: E402
 
 
 def check_ps(d, tag, at, out, err, con):

@@ -88,36 +88,6 @@ static int read_va(uint64_t root, uint64_t va, void *buf, size_t len)
     return read_frame(f, o, buf, len);
 }
 
-/* the console truth */
-static char banner[1024];
-static uint64_t ksym_banner, ksym_text, pa_addr;
-static char pa_string[64];
-
-static int read_truth(const char *path)
-{
-    char line[1024];
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f)) {
-        char name[128], t;
-        uint64_t a;
-        unsigned pid;
-        line[strcspn(line, "\r\n")] = 0;
-        if (sscanf(line, "VMI-KSYM %" SCNx64 " %c %127s", &a, &t, name) == 3) {
-            if (!strcmp(name, "linux_banner"))
-                ksym_banner = a;
-            else if (!strcmp(name, "_text"))
-                ksym_text = a;
-        } else if (!strncmp(line, "VMI-BANNER ", 11) && !banner[0]) {
-            snprintf(banner, sizeof banner, "%s", line + 11);
-        } else if (sscanf(line, "VMI-PA %u %*x %" SCNx64 " %63s", &pid, &a, pa_string) == 3) {
-            pa_addr = a;
-        }
-    }
-    fclose(f);
-    return 0;
-}
 
 /* PV: pseudo-physical frame -> machine frame through the guest's p2m */
 struct p2m {

@@ -8,7 +8,9 @@
 #ifndef XEN_TEST_H
 #define XEN_TEST_H
 
+#include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -90,6 +92,44 @@ static int pause_hold(double interval)
 {
     int h = (int)(3 * interval + 1);
     return h < 7 ? 7 : h > 240 ? 240 : h;
+}
+
+
+/* The domU console's truth: the kallsyms addresses of linux_banner and
+ * _text, the banner, the marker's physical address (VMI-PA, vmi.xen=1) and
+ * the first sentinel's argv (VMI-ARGV1). */
+static char banner[1024];
+static uint64_t ksym_banner, ksym_text, pa_addr, argv1_addr;
+static char pa_string[64], argv1[64];
+static unsigned argv1_pid;
+
+static int read_truth(const char *path)
+{
+    char line[1024];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        char name[128], t;
+        uint64_t a;
+        unsigned pid;
+        line[strcspn(line, "\r\n")] = 0;
+        if (sscanf(line, "VMI-KSYM %" SCNx64 " %c %127s", &a, &t, name) == 3) {
+            if (!strcmp(name, "linux_banner"))
+                ksym_banner = a;
+            else if (!strcmp(name, "_text"))
+                ksym_text = a;
+        } else if (!strncmp(line, "VMI-BANNER ", 11) && !banner[0]) {
+            snprintf(banner, sizeof banner, "%s", line + 11);
+        } else if (sscanf(line, "VMI-PA %u %*x %" SCNx64 " %63s", &pid, &a, pa_string) == 3) {
+            pa_addr = a;
+        } else if (!argv1_pid && sscanf(line, "VMI-ARGV1 %u %" SCNx64 " %63s", &pid, &a, argv1) == 3) {
+            argv1_pid = pid;
+            argv1_addr = a;
+        }
+    }
+    fclose(f);
+    return 0;
 }
 
 #endif
